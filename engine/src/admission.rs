@@ -1,0 +1,336 @@
+//! SPEC §4 "Objects and fields" and §6 "Reporting what changed": find every image of an admission
+//! request's object, decide each, and edit only those fields (plus the annotation) of the JSON
+//! object, so nothing the policy does not own is dropped, reordered or added.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::settings::Settings;
+use crate::swap::decide;
+
+/// The annotation that records the images this policy replaced.
+pub const ORIGINAL_IMAGES_ANNOTATION: &str = "imageswap.kubewarden.io/original-images";
+/// The subresource `kubectl debug` writes ephemeral containers through.
+pub const EPHEMERAL_SUBRESOURCE: &str = "ephemeralcontainers";
+
+/// The fields of an admission request the policy reads. Everything else is ignored.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdmissionRequest {
+    /// CREATE, UPDATE, DELETE or CONNECT.
+    #[serde(default)]
+    pub operation: String,
+    /// The object's kind.
+    #[serde(default)]
+    pub kind: GroupVersionKind,
+    /// The subresource, if the request is for one.
+    #[serde(default)]
+    pub sub_resource: Option<String>,
+    /// The object; absent (or `null`) on DELETE.
+    #[serde(default)]
+    pub object: Option<Value>,
+}
+
+/// The kind part of a group/version/kind.
+#[derive(Debug, Default, Deserialize)]
+pub struct GroupVersionKind {
+    /// The kind, as Kubernetes spells it (`Pod`, `Deployment`, …).
+    #[serde(default)]
+    pub kind: String,
+}
+
+/// Where the pod spec of each handled kind lives.
+fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "Pod" => &["spec"],
+        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "ReplicationController" | "Job" => {
+            &["spec", "template", "spec"]
+        }
+        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
+        "PodTemplate" => &["template", "spec"],
+        _ => return None,
+    })
+}
+
+/// An image-bearing list of a pod spec.
+struct ImageList {
+    /// Field name in the pod spec.
+    field: &'static str,
+    /// How messages name one entry.
+    label: &'static str,
+    /// Prefix of its annotation key.
+    prefix: &'static str,
+    /// Path from the entry to its image.
+    image: &'static [&'static str],
+}
+
+const CONTAINERS: ImageList = ImageList { field: "containers", label: "container", prefix: "", image: &["image"] };
+const INIT: ImageList = ImageList { field: "initContainers", label: "init container", prefix: "init:", image: &["image"] };
+const EPHEMERAL: ImageList =
+    ImageList { field: "ephemeralContainers", label: "ephemeral container", prefix: "ephemeral:", image: &["image"] };
+const VOLUMES: ImageList =
+    ImageList { field: "volumes", label: "image volume", prefix: "volume:", image: &["image", "reference"] };
+
+/// One image changed by this evaluation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewrite {
+    /// Where the image is (`spec.containers[0].image`).
+    pub field: String,
+    /// The same place as an RFC 6901 pointer (`/spec/containers/0/image`).
+    pub pointer: String,
+    /// The annotation key (`web`, `init:setup`, `volume:data`).
+    pub key: String,
+    /// The image as written.
+    pub from: String,
+    /// The new image.
+    pub to: String,
+    /// The rule line that decided.
+    pub line: usize,
+    /// `digest: drop` kept the digest of an image pinned only by it.
+    pub kept_digest: bool,
+}
+
+/// The answer to an admission request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Accepted, unchanged.
+    Accept,
+    /// Accepted with this new object.
+    Mutate(Value),
+    /// Rejected with this message.
+    Reject(String),
+}
+
+/// What an evaluation decided, and the rewrites to log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// The answer.
+    pub verdict: Verdict,
+    /// Every image this evaluation changed.
+    pub rewrites: Vec<Rewrite>,
+}
+
+impl Evaluation {
+    fn answer(verdict: Verdict) -> Self {
+        Self { verdict, rewrites: Vec::new() }
+    }
+}
+
+/// A problem that makes the object unreadable or an image undecidable, named by place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdmissionError {
+    /// Where: `container "web" (spec.containers[0].image)` or a field path.
+    pub place: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl fmt::Display for AdmissionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.place, self.reason)
+    }
+}
+
+/// Decides an admission request with checked settings (SPEC §4, §6).
+pub fn admit(settings: &Settings, request: AdmissionRequest) -> Evaluation {
+    if !matches!(request.operation.as_str(), "CREATE" | "UPDATE") {
+        return Evaluation::answer(Verdict::Accept);
+    }
+    let Some(spec_path) = pod_spec_path(&request.kind.kind) else {
+        return Evaluation::answer(Verdict::Accept);
+    };
+    let ephemeral_only = match request.sub_resource.as_deref().unwrap_or_default() {
+        "" => false,
+        EPHEMERAL_SUBRESOURCE if request.kind.kind == "Pod" => true,
+        _ => return Evaluation::answer(Verdict::Accept),
+    };
+    let Some(mut object) = request.object else {
+        return Evaluation::answer(Verdict::Reject(format!(
+            "the {} {} request has no object to read",
+            request.kind.kind, request.operation
+        )));
+    };
+    let lists: &[ImageList] = if ephemeral_only { &[EPHEMERAL] } else { &[CONTAINERS, INIT, EPHEMERAL, VOLUMES] };
+    let (rewrites, errors) = match find_images(&object, spec_path, lists) {
+        Ok(sites) => decide_all(settings, sites),
+        Err(error) => (Vec::new(), vec![error]),
+    };
+    if !errors.is_empty() {
+        let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+        return Evaluation::answer(Verdict::Reject(message));
+    }
+    if rewrites.is_empty() {
+        return Evaluation::answer(Verdict::Accept);
+    }
+    if let Err(error) = apply(&mut object, &rewrites, settings.record_original_images && !ephemeral_only) {
+        return Evaluation::answer(Verdict::Reject(error.to_string()));
+    }
+    Evaluation { verdict: Verdict::Mutate(object), rewrites }
+}
+
+/// One image found in the object.
+struct Site {
+    /// JSON pointer to the image string.
+    pointer: String,
+    /// Dotted field path, for messages.
+    field: String,
+    /// How messages name it: `container "web"`.
+    place: String,
+    /// Annotation key.
+    key: String,
+    image: String,
+}
+
+/// A place in the object: field names and list indices.
+#[derive(Clone, Default)]
+struct Path(Vec<String>);
+
+impl Path {
+    fn join(&self, segment: impl ToString) -> Self {
+        let mut next = self.clone();
+        next.0.push(segment.to_string());
+        next
+    }
+
+    /// RFC 6901 pointer (the segments are field names and numbers; none needs escaping).
+    fn pointer(&self) -> String {
+        self.0.iter().map(|s| format!("/{s}")).collect()
+    }
+
+    /// `spec.containers[0].image`, for messages.
+    fn dotted(&self) -> String {
+        let mut out = String::new();
+        for segment in &self.0 {
+            if segment.bytes().all(|b| b.is_ascii_digit()) {
+                out.push_str(&format!("[{segment}]"));
+            } else {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(segment);
+            }
+        }
+        if out.is_empty() { "object".to_owned() } else { out }
+    }
+}
+
+/// Follows `steps` from `value` at `at`: `None` when a step is absent or `null`; an error when a
+/// value on the way is not an object.
+fn follow<'v>(mut value: &'v Value, steps: &[&str], mut at: Path) -> Result<Option<(&'v Value, Path)>, AdmissionError> {
+    for step in steps {
+        let object = value.as_object().ok_or_else(|| AdmissionError { place: at.dotted(), reason: "is not an object".to_owned() })?;
+        match object.get(*step).filter(|v| !v.is_null()) {
+            Some(next) => value = next,
+            None => return Ok(None),
+        }
+        at = at.join(step);
+    }
+    Ok(Some((value, at)))
+}
+
+/// Finds every image under the pod spec. `null` or missing means empty; a wrong type is an error.
+fn find_images(object: &Value, spec_path: &[&str], lists: &[ImageList]) -> Result<Vec<Site>, AdmissionError> {
+    let Some((spec, spec_at)) = follow(object, spec_path, Path::default())? else {
+        return Ok(Vec::new());
+    };
+    let mut sites = Vec::new();
+    for list in lists {
+        let Some((entries, list_at)) = follow(spec, &[list.field], spec_at.clone())? else {
+            continue;
+        };
+        let entries = entries
+            .as_array()
+            .ok_or_else(|| AdmissionError { place: list_at.dotted(), reason: "is not a list".to_owned() })?;
+        for (index, entry) in entries.iter().enumerate() {
+            let entry_at = list_at.join(index);
+            let name = entry.get("name").and_then(Value::as_str);
+            let place = match name {
+                Some(name) => format!("{} {name:?} ({})", list.label, entry_at.dotted()),
+                None => format!("{} {}", list.label, entry_at.dotted()),
+            };
+            let found = follow(entry, list.image, entry_at).map_err(|e| AdmissionError { place: place.clone(), reason: format!("{} {}", e.place, e.reason) })?;
+            let Some((value, image_at)) = found else {
+                continue;
+            };
+            let image = value
+                .as_str()
+                .ok_or_else(|| AdmissionError { place: place.clone(), reason: format!("{} is not a string", image_at.dotted()) })?;
+            sites.push(Site {
+                pointer: image_at.pointer(),
+                field: image_at.dotted(),
+                key: format!("{}{}", list.prefix, name.map_or_else(|| format!("{}[{index}]", list.field), str::to_owned)),
+                place,
+                image: image.to_owned(),
+            });
+        }
+    }
+    Ok(sites)
+}
+
+/// Decides every site; collects the rewrites and every error.
+fn decide_all(settings: &Settings, sites: Vec<Site>) -> (Vec<Rewrite>, Vec<AdmissionError>) {
+    let (mut rewrites, mut errors) = (Vec::new(), Vec::new());
+    for site in sites {
+        match decide(&settings.rules, settings.digest, &site.image) {
+            Ok(decision) => {
+                if let Some(to) = decision.swapped.filter(|to| *to != site.image) {
+                    rewrites.push(Rewrite {
+                        field: site.field,
+                        pointer: site.pointer,
+                        key: site.key,
+                        from: site.image,
+                        to,
+                        line: decision.line,
+                        kept_digest: decision.kept_digest,
+                    });
+                }
+            }
+            Err(error) => errors.push(AdmissionError { place: site.place, reason: error.to_string() }),
+        }
+    }
+    (rewrites, errors)
+}
+
+/// Writes the new images and, when asked, merges the originals into the annotation.
+fn apply(object: &mut Value, rewrites: &[Rewrite], record: bool) -> Result<(), AdmissionError> {
+    for rewrite in rewrites {
+        if let Some(slot) = object.pointer_mut(&rewrite.pointer) {
+            *slot = Value::String(rewrite.to.clone());
+        }
+    }
+    if record { record_originals(object, rewrites) } else { Ok(()) }
+}
+
+/// Merges `key → original image` into the annotation of the object's own metadata.
+fn record_originals(object: &mut Value, rewrites: &[Rewrite]) -> Result<(), AdmissionError> {
+    let not_object = |place: &str| AdmissionError { place: place.to_owned(), reason: "is not an object".to_owned() };
+    let root = object.as_object_mut().ok_or_else(|| not_object("object"))?;
+    let metadata = object_entry(root, "metadata").ok_or_else(|| not_object("metadata"))?;
+    let annotations = object_entry(metadata, "annotations").ok_or_else(|| not_object("metadata.annotations"))?;
+    let mut originals: BTreeMap<String, String> = annotations
+        .get(ORIGINAL_IMAGES_ANNOTATION)
+        .and_then(Value::as_str)
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_default();
+    for rewrite in rewrites {
+        originals.insert(rewrite.key.clone(), rewrite.from.clone());
+    }
+    let text = serde_json::to_string(&originals).map_err(|e| AdmissionError {
+        place: ORIGINAL_IMAGES_ANNOTATION.to_owned(),
+        reason: e.to_string(),
+    })?;
+    annotations.insert(ORIGINAL_IMAGES_ANNOTATION.to_owned(), Value::String(text));
+    Ok(())
+}
+
+/// The object under `key`, created when absent or `null`; `None` when it is something else.
+fn object_entry<'m>(map: &'m mut Map<String, Value>, key: &str) -> Option<&'m mut Map<String, Value>> {
+    let slot = map.entry(key.to_owned()).or_insert(Value::Null);
+    if slot.is_null() {
+        *slot = Value::Object(Map::new());
+    }
+    slot.as_object_mut()
+}

@@ -1,0 +1,53 @@
+//! The imageswap engine: everything the policy decides, free of Kubewarden SDK and waPC types, so
+//! that the policy module, the runner, tests, tools and a browser build share one implementation.
+//!
+//! The pipeline, one module per stage (SPEC section in brackets):
+//! [`settings`] (§2) → [`map`] and [`rules`] (§3, the map parser and index) → [`reference`] and
+//! [`normalize`] (§3, the grammar and canonical forms) → [`swap`] (§3, the decision) →
+//! [`admission`] (§4, §6, the object walk and mutation). [`evaluate`] and [`validate_settings`] are
+//! the two entry points the waPC glue calls.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod admission;
+pub mod glob;
+pub mod map;
+pub mod normalize;
+pub mod reference;
+pub mod rules;
+pub mod settings;
+pub mod swap;
+pub mod targets;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+pub use admission::{Evaluation, Rewrite, Verdict};
+pub use settings::{Settings, SettingsErrors};
+
+/// The payload of waPC `validate`: the admission request and the policy's settings.
+#[derive(Deserialize)]
+struct ValidationRequest {
+    request: admission::AdmissionRequest,
+    #[serde(default)]
+    settings: Value,
+}
+
+/// Checks a settings document (the payload of waPC `validate_settings`).
+pub fn validate_settings(document: &[u8]) -> Result<Settings, SettingsErrors> {
+    Settings::from_json(document)
+}
+
+/// Evaluates one `validate` payload: `{"request": AdmissionRequest, "settings": {...}}`.
+/// Every failure becomes a rejection with a message; nothing panics.
+pub fn evaluate(payload: &[u8]) -> Evaluation {
+    let reject = |message: String| Evaluation { verdict: Verdict::Reject(message), rewrites: Vec::new() };
+    let envelope: ValidationRequest = match serde_json::from_slice(payload) {
+        Ok(envelope) => envelope,
+        Err(error) => return reject(format!("the admission request cannot be read: {error}")),
+    };
+    match Settings::from_value(&envelope.settings) {
+        Ok(settings) => admission::admit(&settings, envelope.request),
+        Err(errors) => reject(format!("the policy settings are not valid: {errors}")),
+    }
+}

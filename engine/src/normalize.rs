@@ -1,0 +1,142 @@
+//! SPEC §3 "Canonical and familiar forms": what imageswap compares, on top of the grammar.
+//!
+//! distribution/reference folds only `index.docker.io`. SPEC folds further: registry names compare
+//! case-insensitively, and `docker.io`, `index.docker.io`, `registry-1.docker.io` and
+//! `registry.hub.docker.com` (without a port) all mean `docker.io`, so `Docker.io/nginx`,
+//! `registry-1.docker.io/nginx` and `nginx` are one image.
+
+use crate::reference::{
+    DEFAULT_TAG, DOCKER_HUB, OFFICIAL_PREFIX, RefError, Reference, familiar_name, split_port, with_suffix,
+};
+
+/// Registry names that mean Docker Hub when written without a port (compared in lower case).
+pub const DOCKER_HUB_ALIASES: [&str; 4] = [DOCKER_HUB, "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"];
+
+/// The canonical spelling of a registry: lower case (IPv6 literals as written), Docker Hub
+/// aliases without a port folded into `docker.io`.
+pub fn canonical_registry(registry: &str) -> String {
+    if registry.starts_with('[') {
+        return registry.to_owned();
+    }
+    let lower = registry.to_ascii_lowercase();
+    if DOCKER_HUB_ALIASES.contains(&lower.as_str()) { DOCKER_HUB.to_owned() } else { lower }
+}
+
+/// The canonical path of a repository on a canonical registry: one-component Docker Hub names get
+/// `library/`.
+pub fn canonical_path(registry: &str, path: &str) -> String {
+    if registry == DOCKER_HUB && !path.contains('/') {
+        format!("{OFFICIAL_PREFIX}{path}")
+    } else {
+        path.to_owned()
+    }
+}
+
+/// The host of a canonical registry without its port, when it has one.
+pub fn host_without_port(registry: &str) -> Option<&str> {
+    match split_port(registry) {
+        (host, Some(_)) => Some(host),
+        (_, None) => None,
+    }
+}
+
+/// An image in canonical form: registry and path folded per SPEC, tag and digest as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    registry: String,
+    path: String,
+    tag: Option<String>,
+    digest: Option<String>,
+}
+
+/// The identity of an image for `[EXACT]` keys: name + digest when there is a digest, otherwise
+/// name + tag, with `latest` for an image written without one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ExactId {
+    /// Canonical name and digest; the tag is ignored.
+    Digest(String, String),
+    /// Canonical name and tag (`latest` when none was written).
+    Tag(String, String),
+}
+
+impl Image {
+    /// Parses `input` with the grammar and folds it into canonical form.
+    pub fn parse(input: &str) -> Result<Self, RefError> {
+        Reference::parse(input).map(Self::from)
+    }
+
+    /// The canonical registry (port included).
+    pub fn registry(&self) -> &str {
+        &self.registry
+    }
+
+    /// The canonical path.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The tag as written.
+    pub fn tag(&self) -> Option<&str> {
+        self.tag.as_deref()
+    }
+
+    /// The digest as written.
+    pub fn digest(&self) -> Option<&str> {
+        self.digest.as_deref()
+    }
+
+    /// `registry/path`, the canonical name without tag or digest.
+    pub fn canonical_name(&self) -> String {
+        format!("{}/{}", self.registry, self.path)
+    }
+
+    /// The fully qualified reference: `docker.io/library/nginx:latest`, tag and digest as written.
+    pub fn canonical(&self) -> String {
+        with_suffix(self.canonical_name(), self.tag(), self.digest())
+    }
+
+    /// How `docker` prints it: Docker Hub's `docker.io/` and `library/` removed.
+    pub fn familiar(&self) -> String {
+        with_suffix(familiar_name(&self.registry, &self.path), self.tag(), self.digest())
+    }
+
+    /// Whether the image runs `:latest` by default or by name (no digest, no tag or `latest`).
+    fn is_latest(&self) -> bool {
+        self.digest.is_none() && self.tag.as_deref().is_none_or(|t| t == DEFAULT_TAG)
+    }
+
+    /// Every spelling that globs and `noswap_wildcards` are matched against: the familiar and the
+    /// canonical form, each with and without `:latest` when the image runs `latest`.
+    pub fn forms(&self) -> Vec<String> {
+        let names = [familiar_name(&self.registry, &self.path), self.canonical_name()];
+        if self.is_latest() {
+            names
+                .into_iter()
+                .flat_map(|name| [with_suffix(name.clone(), None, None), with_suffix(name, Some(DEFAULT_TAG), None)])
+                .collect()
+        } else {
+            names.into_iter().map(|name| with_suffix(name, self.tag(), self.digest())).collect()
+        }
+    }
+
+    /// The identity `[EXACT]` keys compare.
+    pub fn exact_id(&self) -> ExactId {
+        match &self.digest {
+            Some(digest) => ExactId::Digest(self.canonical_name(), digest.clone()),
+            None => ExactId::Tag(self.canonical_name(), self.tag.clone().unwrap_or_else(|| DEFAULT_TAG.to_owned())),
+        }
+    }
+}
+
+impl From<Reference> for Image {
+    fn from(reference: Reference) -> Self {
+        let registry = canonical_registry(reference.domain());
+        let path = canonical_path(&registry, reference.path());
+        Self {
+            path,
+            registry,
+            tag: reference.tag().map(str::to_owned),
+            digest: reference.digest().map(str::to_owned),
+        }
+    }
+}

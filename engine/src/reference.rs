@@ -1,0 +1,367 @@
+//! The container image reference grammar of github.com/distribution/reference, hand-written.
+//!
+//! The grammar, once (it is what `regexp.go` of the reference implementation compiles):
+//!
+//! ```text
+//! reference        := name [ ":" tag ] [ "@" digest ]
+//! name             := [ domain "/" ] remote-name
+//! domain           := host [ ":" port-number ]
+//! host             := domain-name | "[" ipv6 "]"
+//! domain-name      := domain-component ( "." domain-component )*
+//! domain-component := [a-zA-Z0-9] | [a-zA-Z0-9] [a-zA-Z0-9-]* [a-zA-Z0-9]
+//! ipv6             := [a-fA-F0-9:]+
+//! port-number      := [0-9]+
+//! remote-name      := path-component ( "/" path-component )*     (at most 255 bytes)
+//! path-component   := alnum ( separator alnum )*
+//! alnum            := [a-z0-9]+
+//! separator        := "." | "_" | "__" | "-"+
+//! tag              := [A-Za-z0-9_] [A-Za-z0-9_.-]{0,127}
+//! digest           := algorithm ":" hex
+//! algorithm        := component ( [-_+.] component )*,  component := [A-Za-z] [A-Za-z0-9]*
+//! hex              := [0-9a-fA-F]{32,}
+//! ```
+//!
+//! [`Reference::parse`] is `ParseNormalizedNamed`: it splits off the Docker Hub defaults the way
+//! `splitDockerDomain` does (a first component is a domain when it contains `.` or `:`, is
+//! `localhost`, or has an upper-case letter; `index.docker.io` becomes `docker.io`; a one-component
+//! Docker Hub name gets `library/`) and keeps everything else as written. The further folding that
+//! SPEC §3 asks for (case, the other Docker Hub aliases) is [`crate::normalize`]'s job.
+//!
+//! Departure from the reference implementation: a first component that the Docker Hub rules call
+//! a domain but that is not a valid host (`foo_bar.com/app`) is an error here. Upstream then
+//! re-reads the whole name as a Docker Hub path with an empty domain, a reference no registry
+//! serves.
+
+use std::fmt;
+
+/// The registry of images written without one.
+pub const DOCKER_HUB: &str = "docker.io";
+/// The legacy Docker Hub name that distribution/reference itself folds into [`DOCKER_HUB`].
+pub const LEGACY_DOCKER_HUB: &str = "index.docker.io";
+/// The namespace of Docker Hub's official images, added to one-component Docker Hub names.
+pub const OFFICIAL_PREFIX: &str = "library/";
+/// The tag a runtime pulls when a reference has neither tag nor digest.
+pub const DEFAULT_TAG: &str = "latest";
+/// The host that counts as a registry without a dot or a port.
+pub const LOCALHOST: &str = "localhost";
+/// Longest remote name (path) the grammar allows, in bytes.
+pub const MAX_PATH_LEN: usize = 255;
+/// Longest tag the grammar allows, in bytes.
+pub const MAX_TAG_LEN: usize = 128;
+
+/// Why a reference does not parse. Each kind matches one error of distribution/reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RefErrorKind {
+    /// The text does not follow the grammar (`invalid reference format`).
+    InvalidFormat,
+    /// The repository name has upper-case letters (`repository name must be lowercase`).
+    NotLowercase,
+    /// The path is longer than [`MAX_PATH_LEN`] (`repository name must not be more than 255 characters`).
+    NameTooLong,
+    /// The text is a 64-hex image ID, not a name (`cannot specify 64-byte hexadecimal strings`).
+    HexIdentifier,
+    /// The digest algorithm is not sha256, sha384 or sha512 (`unsupported digest algorithm`).
+    UnsupportedDigest,
+    /// The digest's hex part has the wrong length for its algorithm (`invalid checksum digest length`).
+    DigestLength,
+    /// The digest's hex part is not lower-case hex (`invalid checksum digest format`).
+    DigestFormat,
+    /// The first component is taken for a registry but is not a valid host name (see module docs).
+    InvalidRegistry,
+}
+
+impl RefErrorKind {
+    fn describe(self) -> &'static str {
+        match self {
+            Self::InvalidFormat => "invalid reference format",
+            Self::NotLowercase => "repository name must be lowercase",
+            Self::NameTooLong => "repository name must not be more than 255 characters",
+            Self::HexIdentifier => "a 64-character hexadecimal image ID is not an image name",
+            Self::UnsupportedDigest => "unsupported digest algorithm (use sha256, sha384 or sha512)",
+            Self::DigestLength => "invalid checksum digest length",
+            Self::DigestFormat => "invalid checksum digest format (lower-case hex expected)",
+            Self::InvalidRegistry => "the registry is not a valid host name",
+        }
+    }
+}
+
+/// An image reference that does not parse, with the text that was given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefError {
+    /// The text as given.
+    pub input: String,
+    /// What is wrong with it.
+    pub kind: RefErrorKind,
+}
+
+impl fmt::Display for RefError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} is not a valid image reference: {}", self.input, self.kind.describe())
+    }
+}
+
+impl std::error::Error for RefError {}
+
+/// A parsed image reference, as `ParseNormalizedNamed` of distribution/reference returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    domain: String,
+    path: String,
+    tag: Option<String>,
+    digest: Option<String>,
+}
+
+impl Reference {
+    /// Parses `input` with the Docker Hub defaults of `ParseNormalizedNamed`.
+    pub fn parse(input: &str) -> Result<Self, RefError> {
+        let fail = |kind| RefError { input: input.to_owned(), kind };
+        if input.len() == 64 && input.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(fail(RefErrorKind::HexIdentifier));
+        }
+        let (domain, remainder) = split_docker_domain(input);
+        let remote = remainder.split_once(':').map_or(remainder.as_ref(), |(name, _)| name);
+        if remote.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(fail(RefErrorKind::NotLowercase));
+        }
+        let mut reference = parse_parts(domain, &remainder).map_err(fail)?;
+        if domain == DOCKER_HUB && !reference.path.contains('/') {
+            reference.path.insert_str(0, OFFICIAL_PREFIX);
+        }
+        Ok(reference)
+    }
+
+    /// The registry, as written (or `docker.io`), port included.
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    /// The repository path, with `library/` where distribution/reference adds it.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The tag as written, if any.
+    pub fn tag(&self) -> Option<&str> {
+        self.tag.as_deref()
+    }
+
+    /// The digest as written (`sha256:…`), if any.
+    pub fn digest(&self) -> Option<&str> {
+        self.digest.as_deref()
+    }
+
+    /// The reference as `FamiliarString` prints it: Docker Hub's `docker.io/` and a single-level
+    /// `library/` removed.
+    pub fn familiar(&self) -> String {
+        let name = familiar_name(&self.domain, &self.path);
+        with_suffix(name, self.tag(), self.digest())
+    }
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&with_suffix(format!("{}/{}", self.domain, self.path), self.tag(), self.digest()))
+    }
+}
+
+/// `name` followed by `:tag` and `@digest` where present.
+pub fn with_suffix(mut name: String, tag: Option<&str>, digest: Option<&str>) -> String {
+    if let Some(tag) = tag {
+        name.push(':');
+        name.push_str(tag);
+    }
+    if let Some(digest) = digest {
+        name.push('@');
+        name.push_str(digest);
+    }
+    name
+}
+
+/// The familiar spelling of a name on `domain`: Docker Hub's `docker.io/` and a single-level
+/// `library/` removed (`familiarizeName` of distribution/reference).
+pub fn familiar_name(domain: &str, path: &str) -> String {
+    if domain != DOCKER_HUB {
+        return format!("{domain}/{path}");
+    }
+    match path.strip_prefix(OFFICIAL_PREFIX) {
+        Some(rest) if !rest.contains('/') => rest.to_owned(),
+        _ => path.to_owned(),
+    }
+}
+
+/// `splitDockerDomain`: the domain and the rest, with Docker Hub's defaults.
+fn split_docker_domain(input: &str) -> (&str, std::borrow::Cow<'_, str>) {
+    let (domain, remainder) = match input.split_once('/') {
+        Some((first, rest)) if names_registry(first) => (first, rest),
+        _ => (DOCKER_HUB, input),
+    };
+    let domain = if domain == LEGACY_DOCKER_HUB { DOCKER_HUB } else { domain };
+    let remainder = if domain == DOCKER_HUB && !remainder.contains('/') {
+        std::borrow::Cow::Owned(format!("{OFFICIAL_PREFIX}{remainder}"))
+    } else {
+        std::borrow::Cow::Borrowed(remainder)
+    };
+    (domain, remainder)
+}
+
+/// Whether the first component of a name is a registry by the Docker Hub rules: it contains `.`
+/// or `:`, is `localhost`, or has an upper-case letter.
+pub fn names_registry(first: &str) -> bool {
+    first.contains(['.', ':']) || first == LOCALHOST || first.bytes().any(|b| b.is_ascii_uppercase())
+}
+
+/// `Parse(domain + "/" + remainder)`: checks every part against the grammar.
+fn parse_parts(domain: &str, remainder: &str) -> Result<Reference, RefErrorKind> {
+    let (name_tag, digest) = match remainder.split_once('@') {
+        Some((name_tag, digest)) => (name_tag, Some(digest)),
+        None => (remainder, None),
+    };
+    let (path, tag) = match name_tag.rsplit_once(':') {
+        Some((path, tag)) if !tag.contains('/') => (path, Some(tag)),
+        _ => (name_tag, None),
+    };
+    let grammar_ok = is_path(path)
+        && tag.is_none_or(is_tag)
+        && digest.is_none_or(is_digest_syntax)
+        && is_domain(domain);
+    if !grammar_ok {
+        return Err(grammar_error(domain, path, tag, digest));
+    }
+    if path.len() > MAX_PATH_LEN {
+        return Err(RefErrorKind::NameTooLong);
+    }
+    if let Some(digest) = digest {
+        validate_digest(digest)?;
+    }
+    Ok(Reference {
+        domain: domain.to_owned(),
+        path: path.to_owned(),
+        tag: tag.map(str::to_owned),
+        digest: digest.map(str::to_owned),
+    })
+}
+
+/// Which error distribution/reference gives for text that does not follow the grammar.
+fn grammar_error(domain: &str, path: &str, tag: Option<&str>, digest: Option<&str>) -> RefErrorKind {
+    let tail_ok = tag.is_none_or(is_tag) && digest.is_none_or(is_digest_syntax);
+    if tail_ok && is_path(path) && !is_domain(domain) {
+        // Upstream would re-read the whole name as a Docker Hub path; see the module docs.
+        let whole = format!("{domain}/{path}");
+        if is_path(&whole) {
+            return RefErrorKind::InvalidRegistry;
+        }
+        if is_path(&whole.to_ascii_lowercase()) {
+            return RefErrorKind::NotLowercase;
+        }
+    }
+    RefErrorKind::InvalidFormat
+}
+
+/// `domain := host [":" port]`, host a domain name or a bracketed IPv6 address.
+pub fn is_domain(domain: &str) -> bool {
+    let (host, port) = split_port(domain);
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    port_ok && (is_ipv6_host(host) || (!host.is_empty() && host.split('.').all(is_domain_component)))
+}
+
+/// Splits `host[:port]` into the host and the port text (without the colon).
+pub fn split_port(domain: &str) -> (&str, Option<&str>) {
+    if domain.starts_with('[') {
+        if let Some(end) = domain.find(']') {
+            let (host, rest) = domain.split_at(end + 1);
+            return match rest.strip_prefix(':') {
+                Some(port) => (host, Some(port)),
+                None => (domain, None),
+            };
+        }
+    }
+    match domain.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (domain, None),
+    }
+}
+
+fn is_ipv6_host(host: &str) -> bool {
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .is_some_and(|inner| !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_hexdigit() || b == b':'))
+}
+
+fn is_domain_component(component: &str) -> bool {
+    let bytes = component.as_bytes();
+    match (bytes.first(), bytes.last()) {
+        (Some(first), Some(last)) => {
+            first.is_ascii_alphanumeric()
+                && last.is_ascii_alphanumeric()
+                && bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        }
+        _ => false,
+    }
+}
+
+/// `remote-name := path-component ("/" path-component)*`.
+pub fn is_path(path: &str) -> bool {
+    path.split('/').all(is_path_component)
+}
+
+/// `path-component := alnum (separator alnum)*`, separators `.`, `_`, `__` or a run of `-`.
+pub fn is_path_component(component: &str) -> bool {
+    let bytes = component.as_bytes();
+    let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    let mut i = 0;
+    loop {
+        let run = bytes.get(i..).unwrap_or_default().iter().take_while(|b| alnum(b)).count();
+        if run == 0 {
+            return false;
+        }
+        i += run;
+        let separator = match bytes.get(i..).unwrap_or_default() {
+            [] => return true,
+            [b'_', b'_', ..] => 2,
+            [b'.' | b'_', ..] => 1,
+            rest @ [b'-', ..] => rest.iter().take_while(|b| **b == b'-').count(),
+            _ => return false,
+        };
+        i += separator;
+    }
+}
+
+/// `tag := [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
+pub fn is_tag(tag: &str) -> bool {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    tag.len() <= MAX_TAG_LEN
+        && tag.bytes().next().is_some_and(word)
+        && tag.bytes().all(|b| word(b) || b == b'.' || b == b'-')
+}
+
+/// The digest syntax the grammar accepts (looser than a valid digest).
+fn is_digest_syntax(digest: &str) -> bool {
+    let Some((algorithm, hex)) = digest.split_once(':') else {
+        return false;
+    };
+    let component = |c: &str| {
+        c.bytes().next().is_some_and(|b| b.is_ascii_alphabetic()) && c.bytes().all(|b| b.is_ascii_alphanumeric())
+    };
+    algorithm.split(['-', '_', '+', '.']).all(component)
+        && hex.len() >= 32
+        && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// go-digest's `Validate`: a known algorithm, the right length, lower-case hex.
+fn validate_digest(digest: &str) -> Result<(), RefErrorKind> {
+    let (algorithm, hex) = digest.split_once(':').ok_or(RefErrorKind::InvalidFormat)?;
+    let hex_len = match algorithm {
+        "sha256" => 64,
+        "sha384" => 96,
+        "sha512" => 128,
+        _ => return Err(RefErrorKind::UnsupportedDigest),
+    };
+    if hex.len() != hex_len {
+        return Err(RefErrorKind::DigestLength);
+    }
+    if !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return Err(RefErrorKind::DigestFormat);
+    }
+    Ok(())
+}

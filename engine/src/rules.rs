@@ -1,0 +1,287 @@
+//! SPEC §3 "The swap map", second half: lines → typed rules → [`Rules`], the index the decision
+//! reads (hash maps for registry/path and `[EXACT]` keys; only `[REPLACE]` globs are scanned).
+//! Every check of "Checked when settings are validated" happens here, and every bad line is
+//! reported.
+
+use std::collections::HashMap;
+
+use crate::glob::Glob;
+use crate::map::{MapError, MapErrorKind, MapLine, has_whitespace, split_lines};
+use crate::normalize::{ExactId, Image, host_without_port};
+use crate::targets::{Prefix, RegistryTarget, Shape, TargetIndex};
+
+/// The key of the default rule.
+pub const DEFAULT_KEY: &str = "default";
+/// The key of the no-swap pattern list.
+pub const NOSWAP_KEY: &str = "noswap_wildcards";
+/// The keyword of exact-image rules.
+pub const EXACT_KEYWORD: &str = "[EXACT]";
+/// The keyword of glob rules.
+pub const REPLACE_KEYWORD: &str = "[REPLACE]";
+
+/// The target of a rule, with the line it was given on. `target` is `None` for "leave these images
+/// alone" (an empty target, or a target that is its own key).
+#[derive(Debug, Clone)]
+pub struct Ruled<T> {
+    /// 1-based line of the rule.
+    pub line: usize,
+    /// The target; `None` leaves the images alone.
+    pub target: Option<T>,
+}
+
+/// A `[REPLACE]` rule.
+#[derive(Debug, Clone)]
+pub struct ReplaceRule {
+    /// The compiled glob.
+    pub glob: Glob,
+    /// Line and target.
+    pub rule: Ruled<RegistryTarget>,
+}
+
+/// A registry/path rule: its line, target, and how many path components its key has.
+#[derive(Debug, Clone)]
+pub struct PrefixRule {
+    /// Line and target.
+    pub rule: Ruled<RegistryTarget>,
+    /// Number of path components in the key (0 for a bare registry).
+    pub depth: usize,
+}
+
+/// A parsed, indexed swap map.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    /// The `default` rule, if the map has one.
+    pub default: Option<Ruled<RegistryTarget>>,
+    /// The `noswap_wildcards` patterns and their line.
+    pub noswap: Option<(usize, Vec<Glob>)>,
+    /// Registry/path keys by canonical `registry[/path]`.
+    pub prefixes: HashMap<String, PrefixRule>,
+    /// `[EXACT]` keys by image identity.
+    pub exact: HashMap<ExactId, Ruled<String>>,
+    /// `[REPLACE]` rules in file order.
+    pub replace: Vec<ReplaceRule>,
+    /// Every non-empty target, for step 1.
+    pub targets: TargetIndex,
+}
+
+/// A key that step 1 could make dead, kept until every target is known.
+enum KeyToCheck {
+    Name(String),
+    Image(Image),
+}
+
+/// What a line means, before it joins the index.
+enum Parsed {
+    Default(Option<RegistryTarget>),
+    Noswap(Vec<Glob>),
+    Prefix(Prefix, Option<RegistryTarget>),
+    Exact(Image, Option<(String, ExactId)>),
+    Replace(String, Option<RegistryTarget>),
+}
+
+impl Rules {
+    /// Parses and checks a whole map, reporting every bad line.
+    pub fn parse(map: &str) -> Result<Self, Vec<MapError>> {
+        let (lines, mut errors) = split_lines(map);
+        let mut rules = Self::default();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut keyed: Vec<(&MapLine<'_>, KeyToCheck)> = Vec::new();
+        for line in &lines {
+            let parsed = match parse_line(line) {
+                Ok(parsed) => parsed,
+                Err(kind) => {
+                    errors.push(line.error(kind));
+                    continue;
+                }
+            };
+            let identity = identity_key(&parsed);
+            if let Some(first) = seen.get(&identity) {
+                errors.push(line.error(MapErrorKind::Duplicate(*first)));
+                continue;
+            }
+            seen.insert(identity, line.number);
+            if let Some(key) = rules.insert(line.number, parsed) {
+                keyed.push((line, key));
+            }
+        }
+        for (line, key) in keyed {
+            if let Some(target_line) = rules.covering_key(&key) {
+                errors.push(line.error(MapErrorKind::UnderTarget(target_line)));
+            }
+        }
+        errors.sort_by_key(|e| e.line);
+        if errors.is_empty() { Ok(rules) } else { Err(errors) }
+    }
+
+    /// Adds a parsed rule; returns its key when it has a target, for the dead-rule check.
+    fn insert(&mut self, line: usize, parsed: Parsed) -> Option<KeyToCheck> {
+        match parsed {
+            Parsed::Default(target) => {
+                self.add_target(target.as_ref(), line);
+                self.default = Some(Ruled { line, target });
+                None
+            }
+            Parsed::Noswap(globs) => {
+                self.noswap = Some((line, globs));
+                None
+            }
+            Parsed::Prefix(prefix, target) => {
+                self.add_target(target.as_ref(), line);
+                let depth = if prefix.path.is_empty() { 0 } else { prefix.path.split('/').count() };
+                let key = prefix.canonical();
+                let check = target.is_some().then(|| KeyToCheck::Name(key.clone()));
+                self.prefixes.insert(key, PrefixRule { rule: Ruled { line, target }, depth });
+                check
+            }
+            Parsed::Exact(image, target) => {
+                let target = target.map(|(written, id)| {
+                    self.targets.add_image(id, line);
+                    written
+                });
+                self.exact.insert(image.exact_id(), Ruled { line, target: target.clone() });
+                target.map(|_| KeyToCheck::Image(image))
+            }
+            Parsed::Replace(pattern, target) => {
+                self.add_target(target.as_ref(), line);
+                self.replace.push(ReplaceRule { glob: Glob::fnmatch(&pattern), rule: Ruled { line, target } });
+                None
+            }
+        }
+    }
+
+    fn add_target(&mut self, target: Option<&RegistryTarget>, line: usize) {
+        if let Some(target) = target {
+            self.targets.add(target, line);
+        }
+    }
+
+    /// The line of a target that a key lies under: a registry/path key when it, or it followed by
+    /// `/`, is under a target; an `[EXACT]` key when its image is.
+    fn covering_key(&self, key: &KeyToCheck) -> Option<usize> {
+        match key {
+            KeyToCheck::Name(name) => self.targets.covering(name).or_else(|| self.targets.covering(&format!("{name}/"))),
+            KeyToCheck::Image(image) => self.targets.covering_image(image),
+        }
+    }
+
+    /// The registry/path rule for an image: the longest matching key, where a key without a port
+    /// also covers its host on any port and, at the same length, the key with the port wins.
+    pub fn prefix_rule(&self, image: &Image) -> Option<&PrefixRule> {
+        let registry = image.registry();
+        let host = host_without_port(registry);
+        let components: Vec<&str> = image.path().split('/').collect();
+        (0..=components.len()).rev().find_map(|depth| {
+            let path = components.get(..depth).unwrap_or_default().join("/");
+            let with_path = |registry: &str| if depth == 0 { registry.to_owned() } else { format!("{registry}/{path}") };
+            self.prefixes.get(&with_path(registry)).or_else(|| host.and_then(|host| self.prefixes.get(&with_path(host))))
+        })
+    }
+}
+
+/// The text duplicate keys are compared by.
+fn identity_key(parsed: &Parsed) -> String {
+    match parsed {
+        Parsed::Default(_) => DEFAULT_KEY.to_owned(),
+        Parsed::Noswap(_) => NOSWAP_KEY.to_owned(),
+        Parsed::Prefix(prefix, _) => format!("prefix {}", prefix.canonical()),
+        Parsed::Exact(image, _) => format!("exact {:?}", image.exact_id()),
+        Parsed::Replace(pattern, _) => format!("replace {pattern}"),
+    }
+}
+
+/// Classifies one line and checks its key and target.
+fn parse_line(line: &MapLine<'_>) -> Result<Parsed, MapErrorKind> {
+    let (key, value) = (line.key, line.value);
+    if key.is_empty() {
+        return Err(MapErrorKind::EmptyKey);
+    }
+    if key == NOSWAP_KEY {
+        return parse_noswap(value);
+    }
+    if has_whitespace(key) || has_whitespace(value) {
+        return Err(MapErrorKind::Whitespace);
+    }
+    if key == DEFAULT_KEY {
+        return registry_target(value, None).map(Parsed::Default);
+    }
+    if let Some(operand) = key.strip_prefix(EXACT_KEYWORD) {
+        return parse_exact(operand, value);
+    }
+    if let Some(pattern) = key.strip_prefix(REPLACE_KEYWORD) {
+        if pattern.is_empty() {
+            return Err(MapErrorKind::EmptyOperand(REPLACE_KEYWORD));
+        }
+        let target = if value == pattern { None } else { registry_target(value, None)? };
+        if target.as_ref().is_some_and(|t| t.shape == Shape::Dash) {
+            return Err(MapErrorKind::InvalidTarget("a [REPLACE] target cannot end in `-`"));
+        }
+        return Ok(Parsed::Replace(pattern.to_owned(), target));
+    }
+    check_spelling(key)?;
+    let prefix = Prefix::parse(key).map_err(|why| {
+        let first = key.split('/').next().unwrap_or_default();
+        if first.contains(['.', ':']) || first == crate::reference::LOCALHOST {
+            MapErrorKind::InvalidKey(why)
+        } else {
+            MapErrorKind::KeyNotRegistry(key.to_owned())
+        }
+    })?;
+    let target = registry_target(value, Some(&prefix))?;
+    Ok(Parsed::Prefix(prefix, target))
+}
+
+/// `noswap_wildcards::a,b`: entries trimmed, empty ones ignored.
+fn parse_noswap(value: &str) -> Result<Parsed, MapErrorKind> {
+    let entries = value.split(',').map(|e| e.trim_matches([' ', '\t'])).filter(|e| !e.is_empty());
+    let mut globs = Vec::new();
+    for entry in entries {
+        if has_whitespace(entry) {
+            return Err(MapErrorKind::Whitespace);
+        }
+        globs.push(Glob::wildcard(entry));
+    }
+    Ok(Parsed::Noswap(globs))
+}
+
+/// `[EXACT]image::image`.
+fn parse_exact(operand: &str, value: &str) -> Result<Parsed, MapErrorKind> {
+    if operand.is_empty() {
+        return Err(MapErrorKind::EmptyOperand(EXACT_KEYWORD));
+    }
+    let image = Image::parse(operand).map_err(MapErrorKind::InvalidImage)?;
+    if value.is_empty() {
+        return Ok(Parsed::Exact(image, None));
+    }
+    let target = Image::parse(value).map_err(MapErrorKind::InvalidImage)?.exact_id();
+    let target = (target != image.exact_id()).then(|| (value.to_owned(), target));
+    Ok(Parsed::Exact(image, target))
+}
+
+/// A registry target; `None` when empty or when it is its own `key`.
+fn registry_target(value: &str, key: Option<&Prefix>) -> Result<Option<RegistryTarget>, MapErrorKind> {
+    if value.is_empty() || key.is_some_and(|key| Prefix::parse(value).is_ok_and(|t| t == *key)) {
+        return Ok(None);
+    }
+    RegistryTarget::parse(value).map(Some).map_err(MapErrorKind::InvalidTarget)
+}
+
+/// Rejects other spellings of the special keys and keywords.
+fn check_spelling(key: &str) -> Result<(), MapErrorKind> {
+    if key.eq_ignore_ascii_case(DEFAULT_KEY) {
+        return Err(MapErrorKind::Misspelled(DEFAULT_KEY));
+    }
+    if key.eq_ignore_ascii_case(NOSWAP_KEY) || key.replace('-', "_").eq_ignore_ascii_case(NOSWAP_KEY) {
+        return Err(MapErrorKind::Misspelled(NOSWAP_KEY));
+    }
+    let keyword = key
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once(']'))
+        .map(|(word, _)| word)
+        .filter(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphabetic()));
+    match keyword {
+        Some(word) if word.eq_ignore_ascii_case("EXACT") => Err(MapErrorKind::Misspelled(EXACT_KEYWORD)),
+        Some(word) if word.eq_ignore_ascii_case("REPLACE") => Err(MapErrorKind::Misspelled(REPLACE_KEYWORD)),
+        Some(word) => Err(MapErrorKind::UnknownKeyword(format!("[{word}]"))),
+        None => Ok(()),
+    }
+}

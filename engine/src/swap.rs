@@ -1,0 +1,190 @@
+//! SPEC §3 "How an image is decided" and "How the new reference is built": one image, one
+//! [`Decision`]. The first step that decides wins.
+
+use std::fmt;
+
+use crate::normalize::Image;
+use crate::reference::{RefError, with_suffix};
+use crate::rules::{Ruled, Rules};
+use crate::targets::{RegistryTarget, Shape};
+
+/// What a swap does with a digest (`digest` setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DigestPolicy {
+    /// Keep `@sha256:…` as written.
+    #[default]
+    Keep,
+    /// Drop the digest of a swapped image that also has a tag.
+    Drop,
+}
+
+/// The step of SPEC §3 that decided an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// 0: the image is empty (a template that other tools fill in).
+    Empty,
+    /// 1: the image is already under a target.
+    AlreadySwapped,
+    /// 2: an `[EXACT]` key.
+    Exact,
+    /// 3: a `[REPLACE]` glob.
+    Replace,
+    /// 4: a registry/path key.
+    Prefix,
+    /// 5: `noswap_wildcards`.
+    Noswap,
+    /// 6: `default`.
+    Default,
+    /// No rule applies.
+    NoRule,
+}
+
+/// The decision for one image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// The step that decided.
+    pub step: Step,
+    /// The rule line that decided (0 when no line did).
+    pub line: usize,
+    /// The new reference, or `None` to leave the image as written.
+    pub swapped: Option<String>,
+    /// `digest: drop` could not drop the digest, because the image is pinned only by it.
+    pub kept_digest: bool,
+}
+
+/// Why an image cannot be decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SwapError {
+    /// The image does not parse: it could never be pulled.
+    Unparseable(RefError),
+    /// The rebuilt reference is not a valid reference on the target's registry.
+    BadResult {
+        /// The image as written.
+        image: String,
+        /// What the rule would have produced.
+        result: String,
+        /// The rule's line.
+        line: usize,
+        /// How to fix the map.
+        hint: String,
+    },
+}
+
+impl fmt::Display for SwapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unparseable(error) => error.fmt(f),
+            Self::BadResult { image, result, line, hint } => write!(
+                f,
+                "the rule on line {line} turns {image:?} into {result:?}, which is not an image on the target's registry; {hint}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SwapError {}
+
+impl Decision {
+    fn keep(step: Step, line: usize) -> Self {
+        Self { step, line, swapped: None, kept_digest: false }
+    }
+}
+
+/// Decides one image against the map (SPEC §3 steps 0 to 6).
+pub fn decide(rules: &Rules, digest: DigestPolicy, written: &str) -> Result<Decision, SwapError> {
+    if written.is_empty() {
+        return Ok(Decision::keep(Step::Empty, 0));
+    }
+    let image = Image::parse(written).map_err(SwapError::Unparseable)?;
+    if let Some(line) = rules.targets.covering_image(&image) {
+        return Ok(Decision::keep(Step::AlreadySwapped, line));
+    }
+    if let Some(rule) = rules.exact.get(&image.exact_id()) {
+        return Ok(Decision { step: Step::Exact, line: rule.line, swapped: rule.target.clone(), kept_digest: false });
+    }
+    let forms = image.forms();
+    if let Some(replace) = rules.replace.iter().find(|r| forms.iter().any(|form| r.glob.matches(form))) {
+        return rebuild(&image, written, digest, Step::Replace, &replace.rule, |target| {
+            let last = image.path().rsplit('/').next().unwrap_or_default();
+            join(target, last)
+        });
+    }
+    if let Some(prefix) = rules.prefix_rule(&image) {
+        return rebuild(&image, written, digest, Step::Prefix, &prefix.rule, |target| {
+            registry_join(target, &image, prefix.depth)
+        });
+    }
+    if let Some((line, globs)) = &rules.noswap {
+        if globs.iter().any(|glob| forms.iter().any(|form| glob.occurs_in(form))) {
+            return Ok(Decision::keep(Step::Noswap, *line));
+        }
+    }
+    match &rules.default {
+        Some(default) => rebuild(&image, written, digest, Step::Default, default, |target| registry_join(target, &image, 0)),
+        None => Ok(Decision::keep(Step::NoRule, 0)),
+    }
+}
+
+/// `target` + `/` + `rest`, without doubling a trailing `/`.
+fn join(target: &RegistryTarget, rest: &str) -> String {
+    match target.shape {
+        Shape::Slash | Shape::Dash => format!("{}{rest}", target.written),
+        Shape::Plain if rest.is_empty() => target.written.clone(),
+        Shape::Plain => format!("{}/{rest}", target.written),
+    }
+}
+
+/// A registry/path/default swap: the rest of the canonical name after the registry and the key's
+/// `depth` path components, or the whole canonical name for targets ending in `/` or `-`.
+fn registry_join(target: &RegistryTarget, image: &Image, depth: usize) -> String {
+    match target.shape {
+        Shape::Slash | Shape::Dash => join(target, &image.canonical_name()),
+        Shape::Plain => {
+            let rest: Vec<&str> = image.path().split('/').skip(depth).collect();
+            join(target, &rest.join("/"))
+        }
+    }
+}
+
+/// Builds the new reference for a rule with a target, adds tag and digest, and checks the result.
+fn rebuild(
+    image: &Image,
+    written: &str,
+    policy: DigestPolicy,
+    step: Step,
+    rule: &Ruled<RegistryTarget>,
+    name: impl FnOnce(&RegistryTarget) -> String,
+) -> Result<Decision, SwapError> {
+    let Some(target) = &rule.target else {
+        return Ok(Decision::keep(step, rule.line));
+    };
+    let drop_digest = policy == DigestPolicy::Drop && image.tag().is_some();
+    let digest = if drop_digest { None } else { image.digest() };
+    let result = with_suffix(name(target), image.tag(), digest);
+    let lands_on_target = Image::parse(&result).is_ok_and(|new| new.registry() == target.registry && !new.path().is_empty());
+    if !lands_on_target {
+        return Err(SwapError::BadResult {
+            image: written.to_owned(),
+            hint: fix_hint(image, target, rule.line),
+            result,
+            line: rule.line,
+        });
+    }
+    let kept_digest = policy == DigestPolicy::Drop && image.digest().is_some() && !drop_digest;
+    Ok(Decision { step, line: rule.line, swapped: Some(result), kept_digest })
+}
+
+/// How to fix a map whose rule builds an invalid reference.
+fn fix_hint(image: &Image, target: &RegistryTarget, line: usize) -> String {
+    match target.shape {
+        Shape::Slash | Shape::Dash => format!(
+            "add `{}::` to the map to leave images of that registry alone, or give it a rule of its own",
+            image.registry()
+        ),
+        Shape::Plain => format!(
+            "give the target on line {line} a path that keeps a repository name (for example `{}/{}`)",
+            target.written,
+            image.path().rsplit('/').next().unwrap_or_default()
+        ),
+    }
+}

@@ -1,0 +1,154 @@
+//! Targets, and SPEC §3 step 1 "already swapped": an image under any non-empty target is left
+//! alone, which makes the policy idempotent. The same test finds dead rules when settings are
+//! validated.
+
+use std::collections::HashMap;
+
+use crate::normalize::{ExactId, Image, canonical_registry};
+use crate::reference::{LOCALHOST, is_domain, is_path};
+
+/// How a registry target joins the image name (SPEC §3 "How the new reference is built").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `target/rest`: the rest of the canonical name after the matched prefix.
+    Plain,
+    /// Ends in `/`: `target` + the whole canonical name, registry included.
+    Slash,
+    /// Ends in `-`: `target` + the whole canonical name, registry included.
+    Dash,
+}
+
+/// The target of a `default`, registry/path or `[REPLACE]` rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryTarget {
+    /// As written in the map; used as written in the new reference.
+    pub written: String,
+    /// Canonical registry + path as written, without a trailing `/` (a trailing `-` is kept).
+    pub canonical: String,
+    /// Canonical registry of the target (port included).
+    pub registry: String,
+    /// How it joins the image name.
+    pub shape: Shape,
+}
+
+/// A registry key or target split into its canonical registry and its path (possibly empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prefix {
+    /// Canonical registry.
+    pub registry: String,
+    /// Path as written, without leading or trailing `/`; empty for a bare registry.
+    pub path: String,
+}
+
+impl Prefix {
+    /// Parses `registry[/path]`, the form of registry keys. `Err` holds the reason.
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        let (registry, path) = text.split_once('/').unwrap_or((text, ""));
+        if !names_registry_strictly(registry) {
+            return Err("must start with a registry (a host with `.` or `:`, or `localhost`)");
+        }
+        if !is_domain(registry) {
+            return Err("the registry is not a valid host[:port]");
+        }
+        if text.contains('/') && !is_path(path) {
+            return Err("the path must be lower-case components separated by `/` (no tag, no digest)");
+        }
+        Ok(Self { registry: canonical_registry(registry), path: path.to_owned() })
+    }
+
+    /// `registry/path`, or the registry alone.
+    pub fn canonical(&self) -> String {
+        if self.path.is_empty() { self.registry.clone() } else { format!("{}/{}", self.registry, self.path) }
+    }
+}
+
+/// SPEC's registry test for keys and targets: the first component contains `.` or `:` or is
+/// `localhost` (an upper-case first component, a registry to the grammar, is not enough here).
+fn names_registry_strictly(first: &str) -> bool {
+    first.contains(['.', ':']) || first == LOCALHOST
+}
+
+impl RegistryTarget {
+    /// Parses a non-empty registry target. `Err` holds the reason.
+    pub fn parse(written: &str) -> Result<Self, &'static str> {
+        if let Some(body) = written.strip_suffix('/') {
+            let prefix = Prefix::parse(body)?;
+            return Ok(Self::new(written, prefix.canonical(), prefix.registry, Shape::Slash));
+        }
+        if !written.ends_with('-') {
+            let prefix = Prefix::parse(written)?;
+            return Ok(Self::new(written, prefix.canonical(), prefix.registry, Shape::Plain));
+        }
+        const NEEDS_PATH: &str = "a target ending in `-` needs a path before the `-` (mirror.io/pre-)";
+        let (registry, path) = written.split_once('/').ok_or(NEEDS_PATH)?;
+        let stem = path.trim_end_matches('-');
+        if stem.is_empty() || stem.ends_with('/') {
+            return Err(NEEDS_PATH);
+        }
+        let prefix = Prefix::parse(&format!("{registry}/{stem}"))?;
+        Ok(Self::new(written, format!("{}/{path}", prefix.registry), prefix.registry, Shape::Dash))
+    }
+
+    fn new(written: &str, canonical: String, registry: String, shape: Shape) -> Self {
+        Self { written: written.to_owned(), canonical, registry, shape }
+    }
+}
+
+/// Every non-empty target of a map, indexed for step 1. Each entry holds the target's line.
+#[derive(Debug, Default, Clone)]
+pub struct TargetIndex {
+    plain: HashMap<String, usize>,
+    slash: HashMap<String, usize>,
+    dash: HashMap<String, Vec<(String, usize)>>,
+    images: HashMap<ExactId, usize>,
+}
+
+impl TargetIndex {
+    /// Adds a registry target given on `line`.
+    pub fn add(&mut self, target: &RegistryTarget, line: usize) {
+        match target.shape {
+            Shape::Plain => {
+                self.plain.entry(target.canonical.clone()).or_insert(line);
+            }
+            Shape::Slash => {
+                self.slash.entry(target.canonical.clone()).or_insert(line);
+            }
+            Shape::Dash => {
+                if let Some((dir, stem)) = target.canonical.rsplit_once('/') {
+                    self.dash.entry(dir.to_owned()).or_default().push((stem.to_owned(), line));
+                }
+            }
+        }
+    }
+
+    /// Adds an `[EXACT]` target given on `line`.
+    pub fn add_image(&mut self, id: ExactId, line: usize) {
+        self.images.entry(id).or_insert(line);
+    }
+
+    /// The line of a target that `name` (a canonical `registry/path`, possibly ending in `/`) lies
+    /// under: it equals a target or starts with target + `/`, or starts with a target ending in
+    /// `/` or `-`. Registries compare with their ports.
+    pub fn covering(&self, name: &str) -> Option<usize> {
+        let boundaries = name.match_indices('/').map(|(at, _)| at).chain(std::iter::once(name.len()));
+        boundaries.filter_map(|at| self.covering_at(name, at)).min()
+    }
+
+    fn covering_at(&self, name: &str, at: usize) -> Option<usize> {
+        let prefix = name.get(..at)?;
+        let hit = self.plain.get(prefix).copied();
+        let Some(rest) = name.get(at + 1..) else {
+            return hit;
+        };
+        let next = rest.split('/').next().unwrap_or_default();
+        let dash = self.dash.get(prefix).into_iter().flatten().filter(|(stem, _)| next.starts_with(stem.as_str()));
+        hit.into_iter().chain(self.slash.get(prefix).copied()).chain(dash.map(|(_, line)| *line)).min()
+    }
+
+    /// The line of a target that `image` lies under: by name, or as the same image as an
+    /// `[EXACT]` target.
+    pub fn covering_image(&self, image: &Image) -> Option<usize> {
+        let by_name = self.covering(&image.canonical_name());
+        by_name.into_iter().chain(self.images.get(&image.exact_id()).copied()).min()
+    }
+}

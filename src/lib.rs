@@ -1,0 +1,47 @@
+//! The imageswap Kubewarden policy: waPC glue only. Every decision is made by
+//! [`imageswap_engine`]; this file maps its answers onto the Kubewarden SDK and logs rewrites.
+#![deny(unsafe_code)]
+
+use imageswap_engine::{Evaluation, Verdict};
+use kubewarden_policy_sdk::logging::KubewardenDrain;
+use kubewarden_policy_sdk::settings::SettingsValidationResponse;
+use kubewarden_policy_sdk::{accept_request, mutate_request, protocol_version_guest, reject_request};
+use slog::{Logger, info, o, warn};
+use wapc_guest::{CallResult, register_function};
+
+/// Registers the three functions a Kubewarden waPC policy exports.
+#[allow(unsafe_code)] // `#[unsafe(no_mangle)]` is what the lint flags; the function itself is safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn wapc_init() {
+    register_function("validate", validate);
+    register_function("validate_settings", validate_settings);
+    register_function("protocol_version", protocol_version_guest);
+}
+
+/// `validate`: evaluates the request, logs each rewrite, and answers accept, mutate or reject.
+fn validate(payload: &[u8]) -> CallResult {
+    let Evaluation { verdict, rewrites } = imageswap_engine::evaluate(payload);
+    let log = Logger::root(KubewardenDrain::new(), o!("policy" => "imageswap"));
+    for rewrite in &rewrites {
+        info!(log, "image swapped";
+            "from" => &rewrite.from, "to" => &rewrite.to, "rule_line" => rewrite.line, "field" => &rewrite.field);
+        if rewrite.kept_digest {
+            warn!(log, "digest kept: the image is pinned only by its digest";
+                "image" => &rewrite.to, "field" => &rewrite.field);
+        }
+    }
+    match verdict {
+        Verdict::Accept => accept_request(),
+        Verdict::Mutate(object) => mutate_request(object),
+        Verdict::Reject(message) => reject_request(Some(message), None, None, None),
+    }
+}
+
+/// `validate_settings`: `valid: false` with every problem, never a guest error for bad input.
+fn validate_settings(payload: &[u8]) -> CallResult {
+    let response = match imageswap_engine::validate_settings(payload) {
+        Ok(_) => SettingsValidationResponse { valid: true, message: None },
+        Err(errors) => SettingsValidationResponse { valid: false, message: Some(errors.to_string()) },
+    };
+    Ok(serde_json::to_vec(&response)?)
+}
