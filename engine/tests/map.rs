@@ -1,0 +1,54 @@
+//! The swap-map parser: every accepted map and every error of SPEC §3, with line numbers.
+
+mod common;
+
+use common::{expect_eq, load, run_all};
+use imageswap_engine::rules::Rules;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct MapCase {
+    name: String,
+    /// The map text, or `map_parts` for large maps: `[text, times]` pieces concatenated.
+    #[serde(default)]
+    map: Option<String>,
+    #[serde(default)]
+    map_parts: Vec<(String, usize)>,
+    /// Expected errors in order; empty means the map is accepted.
+    errors: Vec<ExpectedError>,
+}
+
+#[derive(Deserialize)]
+struct ExpectedError {
+    line: usize,
+    /// The `MapErrorKind` variant name.
+    kind: String,
+    /// The whole message, where the case pins it.
+    #[serde(default)]
+    message: Option<String>,
+}
+
+fn check(case: &MapCase) -> Result<(), String> {
+    let text = case.map.clone().unwrap_or_else(|| case.map_parts.iter().map(|(t, n)| t.repeat(*n)).collect());
+    let errors = match Rules::parse(&text) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors,
+    };
+    let got: Vec<(usize, String)> = errors
+        .iter()
+        .map(|e| (e.line, format!("{:?}", e.kind).split('(').next().unwrap_or_default().to_owned()))
+        .collect();
+    let expected: Vec<(usize, String)> = case.errors.iter().map(|e| (e.line, e.kind.clone())).collect();
+    expect_eq("errors", got, expected)?;
+    for (error, expected) in errors.iter().zip(&case.errors) {
+        if let Some(message) = &expected.message {
+            expect_eq("message", error.to_string(), message.clone())?;
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn map_cases() {
+    run_all(&load::<MapCase>("map.json"), |c| c.name.clone(), check);
+}

@@ -1,0 +1,30 @@
+//! Settings documents: accepted, or `valid: false` with the whole message (SPEC §2).
+
+mod common;
+
+use common::{expect_eq, load, run_all};
+use imageswap_engine::validate_settings;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct SettingsCase {
+    name: String,
+    /// The settings document, as the host sends it (text, so that non-JSON can be tested).
+    settings: String,
+    valid: bool,
+    /// The whole message of an invalid document, where the case pins it.
+    #[serde(default)]
+    message: Option<String>,
+}
+
+#[test]
+fn settings_cases() {
+    run_all(&load::<SettingsCase>("settings.json"), |c| c.name.clone(), |case| {
+        let result = validate_settings(case.settings.as_bytes());
+        expect_eq("valid", result.is_ok(), case.valid)?;
+        match (result, &case.message) {
+            (Err(errors), Some(message)) => expect_eq("message", errors.to_string(), message.clone()),
+            _ => Ok(()),
+        }
+    });
+}

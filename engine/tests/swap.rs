@@ -1,0 +1,59 @@
+//! The decision of SPEC §3 on every case of `swap.json`, plus two properties on each: the new
+//! reference parses, and deciding it again changes nothing (idempotence).
+
+mod common;
+
+use common::{expect_eq, load, run_all};
+use imageswap_engine::normalize::Image;
+use imageswap_engine::rules::Rules;
+use imageswap_engine::swap::{DigestPolicy, decide};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct SwapCase {
+    name: String,
+    map: String,
+    image: String,
+    /// The new image; `null` leaves it as written.
+    #[serde(default)]
+    expect: Option<String>,
+    /// The deciding `Step` and rule line.
+    #[serde(default)]
+    step: Option<String>,
+    #[serde(default)]
+    line: Option<usize>,
+    /// A text the error message must contain, for cases that cannot be decided.
+    #[serde(default)]
+    error: Option<String>,
+    /// `keep` (default) or `drop`.
+    #[serde(default)]
+    digest: Option<String>,
+    #[serde(default)]
+    kept_digest: bool,
+}
+
+fn check(case: &SwapCase) -> Result<(), String> {
+    let rules = Rules::parse(&case.map).map_err(|e| format!("map rejected: {e:?}"))?;
+    let policy = if case.digest.as_deref() == Some("drop") { DigestPolicy::Drop } else { DigestPolicy::Keep };
+    let decided = decide(&rules, policy, &case.image);
+    if let Some(error) = &case.error {
+        let message = decided.err().ok_or("decided, but an error was expected")?.to_string();
+        return if message.contains(error.as_str()) { Ok(()) } else { Err(format!("message {message:?} lacks {error:?}")) };
+    }
+    let decision = decided.map_err(|e| format!("error: {e}"))?;
+    expect_eq("new image", decision.swapped.clone(), case.expect.clone())?;
+    expect_eq("step", Some(format!("{:?}", decision.step)), case.step.clone())?;
+    expect_eq("line", Some(decision.line), case.line)?;
+    expect_eq("kept digest", decision.kept_digest, case.kept_digest)?;
+    if let Some(new) = &decision.swapped {
+        Image::parse(new).map_err(|e| format!("result does not parse: {e}"))?;
+        let again = decide(&rules, policy, new).map_err(|e| format!("result cannot be decided: {e}"))?;
+        expect_eq("second evaluation (idempotence)", again.swapped, None)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn swap_cases() {
+    run_all(&load::<SwapCase>("swap.json"), |c| c.name.clone(), check);
+}
