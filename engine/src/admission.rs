@@ -68,7 +68,8 @@ struct ImageList {
 }
 
 const CONTAINERS: ImageList = ImageList { field: "containers", label: "container", prefix: "", image: &["image"] };
-const INIT: ImageList = ImageList { field: "initContainers", label: "init container", prefix: "init:", image: &["image"] };
+const INIT: ImageList =
+    ImageList { field: "initContainers", label: "init container", prefix: "init:", image: &["image"] };
 const EPHEMERAL: ImageList =
     ImageList { field: "ephemeralContainers", label: "ephemeral container", prefix: "ephemeral:", image: &["image"] };
 const VOLUMES: ImageList =
@@ -221,7 +222,9 @@ impl Path {
 /// value on the way is not an object.
 fn follow<'v>(mut value: &'v Value, steps: &[&str], mut at: Path) -> Result<Option<(&'v Value, Path)>, AdmissionError> {
     for step in steps {
-        let object = value.as_object().ok_or_else(|| AdmissionError { place: at.dotted(), reason: "is not an object".to_owned() })?;
+        let object = value
+            .as_object()
+            .ok_or_else(|| AdmissionError { place: at.dotted(), reason: "is not an object".to_owned() })?;
         match object.get(*step).filter(|v| !v.is_null()) {
             Some(next) => value = next,
             None => return Ok(None),
@@ -251,17 +254,23 @@ fn find_images(object: &Value, spec_path: &[&str], lists: &[ImageList]) -> Resul
                 Some(name) => format!("{} {name:?} ({})", list.label, entry_at.dotted()),
                 None => format!("{} {}", list.label, entry_at.dotted()),
             };
-            let found = follow(entry, list.image, entry_at).map_err(|e| AdmissionError { place: place.clone(), reason: format!("{} {}", e.place, e.reason) })?;
+            let found = follow(entry, list.image, entry_at)
+                .map_err(|e| AdmissionError { place: place.clone(), reason: format!("{} {}", e.place, e.reason) })?;
             let Some((value, image_at)) = found else {
                 continue;
             };
-            let image = value
-                .as_str()
-                .ok_or_else(|| AdmissionError { place: place.clone(), reason: format!("{} is not a string", image_at.dotted()) })?;
+            let image = value.as_str().ok_or_else(|| AdmissionError {
+                place: place.clone(),
+                reason: format!("{} is not a string", image_at.dotted()),
+            })?;
             sites.push(Site {
                 pointer: image_at.pointer(),
                 field: image_at.dotted(),
-                key: format!("{}{}", list.prefix, name.map_or_else(|| format!("{}[{index}]", list.field), str::to_owned)),
+                key: format!(
+                    "{}{}",
+                    list.prefix,
+                    name.map_or_else(|| format!("{}[{index}]", list.field), str::to_owned)
+                ),
                 place,
                 image: image.to_owned(),
             });
@@ -318,10 +327,8 @@ fn record_originals(object: &mut Value, rewrites: &[Rewrite]) -> Result<(), Admi
     for rewrite in rewrites {
         originals.insert(rewrite.key.clone(), rewrite.from.clone());
     }
-    let text = serde_json::to_string(&originals).map_err(|e| AdmissionError {
-        place: ORIGINAL_IMAGES_ANNOTATION.to_owned(),
-        reason: e.to_string(),
-    })?;
+    let text = serde_json::to_string(&originals)
+        .map_err(|e| AdmissionError { place: ORIGINAL_IMAGES_ANNOTATION.to_owned(), reason: e.to_string() })?;
     annotations.insert(ORIGINAL_IMAGES_ANNOTATION.to_owned(), Value::String(text));
     Ok(())
 }

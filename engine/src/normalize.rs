@@ -10,7 +10,8 @@ use crate::reference::{
 };
 
 /// Registry names that mean Docker Hub when written without a port (compared in lower case).
-pub const DOCKER_HUB_ALIASES: [&str; 4] = [DOCKER_HUB, "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"];
+pub const DOCKER_HUB_ALIASES: [&str; 4] =
+    [DOCKER_HUB, "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"];
 
 /// The canonical spelling of a registry: lower case (IPv6 literals as written), Docker Hub
 /// aliases without a port folded into `docker.io`.
@@ -25,11 +26,7 @@ pub fn canonical_registry(registry: &str) -> String {
 /// The canonical path of a repository on a canonical registry: one-component Docker Hub names get
 /// `library/`.
 pub fn canonical_path(registry: &str, path: &str) -> String {
-    if registry == DOCKER_HUB && !path.contains('/') {
-        format!("{OFFICIAL_PREFIX}{path}")
-    } else {
-        path.to_owned()
-    }
+    if registry == DOCKER_HUB && !path.contains('/') { format!("{OFFICIAL_PREFIX}{path}") } else { path.to_owned() }
 }
 
 /// The host of a canonical registry without its port, when it has one.
@@ -132,11 +129,6 @@ impl From<Reference> for Image {
     fn from(reference: Reference) -> Self {
         let registry = canonical_registry(reference.domain());
         let path = canonical_path(&registry, reference.path());
-        Self {
-            path,
-            registry,
-            tag: reference.tag().map(str::to_owned),
-            digest: reference.digest().map(str::to_owned),
-        }
+        Self { path, registry, tag: reference.tag().map(str::to_owned), digest: reference.digest().map(str::to_owned) }
     }
 }

@@ -221,10 +221,8 @@ fn parse_parts(domain: &str, remainder: &str) -> Result<Reference, RefErrorKind>
         Some((path, tag)) if !tag.contains('/') => (path, Some(tag)),
         _ => (name_tag, None),
     };
-    let grammar_ok = is_path(path)
-        && tag.is_none_or(is_tag)
-        && digest.is_none_or(is_digest_syntax)
-        && is_domain(domain);
+    let grammar_ok =
+        is_path(path) && tag.is_none_or(is_tag) && digest.is_none_or(is_digest_syntax) && is_domain(domain);
     if !grammar_ok {
         return Err(grammar_error(domain, path, tag, digest));
     }
@@ -267,14 +265,14 @@ pub fn is_domain(domain: &str) -> bool {
 
 /// Splits `host[:port]` into the host and the port text (without the colon).
 pub fn split_port(domain: &str) -> (&str, Option<&str>) {
-    if domain.starts_with('[') {
-        if let Some(end) = domain.find(']') {
-            let (host, rest) = domain.split_at(end + 1);
-            return match rest.strip_prefix(':') {
-                Some(port) => (host, Some(port)),
-                None => (domain, None),
-            };
-        }
+    if domain.starts_with('[')
+        && let Some(end) = domain.find(']')
+    {
+        let (host, rest) = domain.split_at(end + 1);
+        return match rest.strip_prefix(':') {
+            Some(port) => (host, Some(port)),
+            None => (domain, None),
+        };
     }
     match domain.split_once(':') {
         Some((host, port)) => (host, Some(port)),

@@ -159,7 +159,9 @@ impl Rules {
     /// `/`, is under a target; an `[EXACT]` key when its image is.
     fn covering_key(&self, key: &KeyToCheck) -> Option<usize> {
         match key {
-            KeyToCheck::Name(name) => self.targets.covering(name).or_else(|| self.targets.covering(&format!("{name}/"))),
+            KeyToCheck::Name(name) => {
+                self.targets.covering(name).or_else(|| self.targets.covering(&format!("{name}/")))
+            }
             KeyToCheck::Image(image) => self.targets.covering_image(image),
         }
     }
@@ -172,8 +174,12 @@ impl Rules {
         let components: Vec<&str> = image.path().split('/').collect();
         (0..=components.len()).rev().find_map(|depth| {
             let path = components.get(..depth).unwrap_or_default().join("/");
-            let with_path = |registry: &str| if depth == 0 { registry.to_owned() } else { format!("{registry}/{path}") };
-            self.prefixes.get(&with_path(registry)).or_else(|| host.and_then(|host| self.prefixes.get(&with_path(host))))
+            let with_path = |registry: &str| {
+                if depth == 0 { registry.to_owned() } else { format!("{registry}/{path}") }
+            };
+            self.prefixes
+                .get(&with_path(registry))
+                .or_else(|| host.and_then(|host| self.prefixes.get(&with_path(host))))
         })
     }
 }

@@ -114,13 +114,15 @@ pub fn decide(rules: &Rules, digest: DigestPolicy, written: &str) -> Result<Deci
             registry_join(target, &image, prefix.depth)
         });
     }
-    if let Some((line, globs)) = &rules.noswap {
-        if globs.iter().any(|glob| forms.iter().any(|form| glob.occurs_in(form))) {
-            return Ok(Decision::keep(Step::Noswap, *line));
-        }
+    if let Some((line, globs)) = &rules.noswap
+        && globs.iter().any(|glob| forms.iter().any(|form| glob.occurs_in(form)))
+    {
+        return Ok(Decision::keep(Step::Noswap, *line));
     }
     match &rules.default {
-        Some(default) => rebuild(&image, written, digest, Step::Default, default, |target| registry_join(target, &image, 0)),
+        Some(default) => {
+            rebuild(&image, written, digest, Step::Default, default, |target| registry_join(target, &image, 0))
+        }
         None => Ok(Decision::keep(Step::NoRule, 0)),
     }
 }
@@ -161,7 +163,8 @@ fn rebuild(
     let drop_digest = policy == DigestPolicy::Drop && image.tag().is_some();
     let digest = if drop_digest { None } else { image.digest() };
     let result = with_suffix(name(target), image.tag(), digest);
-    let lands_on_target = Image::parse(&result).is_ok_and(|new| new.registry() == target.registry && !new.path().is_empty());
+    let lands_on_target =
+        Image::parse(&result).is_ok_and(|new| new.registry() == target.registry && !new.path().is_empty());
     if !lands_on_target {
         return Err(SwapError::BadResult {
             image: written.to_owned(),

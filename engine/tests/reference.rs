@@ -1,4 +1,5 @@
 //! The grammar against distribution/reference's own answers, and SPEC's canonical forms.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
 mod common;
 
@@ -79,10 +80,14 @@ struct Canonical {
 
 #[test]
 fn canonical_and_familiar_forms() {
-    run_all(&load::<Canonical>("canonical.json"), |c| c.input.clone(), |c| {
-        let image = Image::parse(&c.input).map_err(|e| e.to_string())?;
-        expect_eq("canonical", image.canonical(), c.canonical.clone())?;
-        expect_eq("familiar", image.familiar(), c.familiar.clone())?;
-        expect_eq("forms", image.forms(), c.forms.clone())
-    });
+    run_all(
+        &load::<Canonical>("canonical.json"),
+        |c| c.input.clone(),
+        |c| {
+            let image = Image::parse(&c.input).map_err(|e| e.to_string())?;
+            expect_eq("canonical", image.canonical(), c.canonical.clone())?;
+            expect_eq("familiar", image.familiar(), c.familiar.clone())?;
+            expect_eq("forms", image.forms(), c.forms.clone())
+        },
+    );
 }

@@ -1,4 +1,5 @@
 //! Settings documents: accepted, or `valid: false` with the whole message (SPEC §2).
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
 mod common;
 
@@ -19,12 +20,16 @@ struct SettingsCase {
 
 #[test]
 fn settings_cases() {
-    run_all(&load::<SettingsCase>("settings.json"), |c| c.name.clone(), |case| {
-        let result = validate_settings(case.settings.as_bytes());
-        expect_eq("valid", result.is_ok(), case.valid)?;
-        match (result, &case.message) {
-            (Err(errors), Some(message)) => expect_eq("message", errors.to_string(), message.clone()),
-            _ => Ok(()),
-        }
-    });
+    run_all(
+        &load::<SettingsCase>("settings.json"),
+        |c| c.name.clone(),
+        |case| {
+            let result = validate_settings(case.settings.as_bytes());
+            expect_eq("valid", result.is_ok(), case.valid)?;
+            match (result, &case.message) {
+                (Err(errors), Some(message)) => expect_eq("message", errors.to_string(), message.clone()),
+                _ => Ok(()),
+            }
+        },
+    );
 }

@@ -1,5 +1,6 @@
 //! The decision of SPEC §3 on every case of `swap.json`, plus two properties on each: the new
 //! reference parses, and deciding it again changes nothing (idempotence).
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
 mod common;
 
@@ -38,7 +39,11 @@ fn check(case: &SwapCase) -> Result<(), String> {
     let decided = decide(&rules, policy, &case.image);
     if let Some(error) = &case.error {
         let message = decided.err().ok_or("decided, but an error was expected")?.to_string();
-        return if message.contains(error.as_str()) { Ok(()) } else { Err(format!("message {message:?} lacks {error:?}")) };
+        return if message.contains(error.as_str()) {
+            Ok(())
+        } else {
+            Err(format!("message {message:?} lacks {error:?}"))
+        };
     }
     let decision = decided.map_err(|e| format!("error: {e}"))?;
     expect_eq("new image", decision.swapped.clone(), case.expect.clone())?;

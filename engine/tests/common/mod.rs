@@ -21,10 +21,8 @@ pub fn load<T: DeserializeOwned>(file: &str) -> Vec<T> {
 /// Runs `check` on every case; fails once, listing each failing case with its reason.
 pub fn run_all<T>(cases: &[T], name: impl Fn(&T) -> String, check: impl Fn(&T) -> Result<(), String>) {
     assert!(!cases.is_empty(), "no cases loaded");
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|case| check(case).err().map(|why| format!("{}: {why}", name(case))))
-        .collect();
+    let failures: Vec<String> =
+        cases.iter().filter_map(|case| check(case).err().map(|why| format!("{}: {why}", name(case)))).collect();
     assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
 }
 

@@ -1,0 +1,96 @@
+# imageswap — a Kubewarden mutating policy. `make run` and `make test` are the two commands a new
+# user needs; every target installs what it uses (Rust target, bats from npm).
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := policy.wasm
+
+WASM_TARGET := wasm32-wasip1
+POLICY_SRC := $(shell find src engine/src -name '*.rs') Cargo.toml Cargo.lock engine/Cargo.toml
+RUNNER := target/host/imageswap-runner
+TOOLS := build/tools
+BATS := $(TOOLS)/node_modules/bats/bin/bats
+
+# kwctl: $KWCTL, else PATH, else the copy built from source beside the repository.
+KWCTL ?= $(or $(shell command -v kwctl 2>/dev/null),$(abspath $(wildcard ../shared/tools/kwctl)))
+export KWCTL
+
+# The sample `make run` evaluates: a Pod, with the seed's "global swap with an exception" settings.
+RUN_SETTINGS ?= e2e-tests/settings/seed-2-global-swap.json
+RUN_REQUEST ?= e2e-tests/requests/pod-create.json
+
+.PHONY: run run-kwctl test unit-tests wasm-tests e2e-tests fmt lint check-engine-deps check-no-regex \
+	wasm-target runner clean
+
+## policy.wasm: the policy module (size-tuned release profile, see Cargo.toml).
+policy.wasm: $(POLICY_SRC) | wasm-target
+	cargo build --locked --release --target $(WASM_TARGET) -p imageswap
+	cp target/$(WASM_TARGET)/release/imageswap.wasm policy.wasm
+	@echo "policy.wasm: $$(stat -c %s policy.wasm) bytes"
+
+## annotated-policy.wasm: policy.wasm with its metadata embedded (needs kwctl).
+annotated-policy.wasm: policy.wasm policy-metadata.yml README.md
+	@test -n "$(KWCTL)" || { echo "annotated-policy.wasm needs kwctl: set KWCTL=/path/to/kwctl or put kwctl on PATH" >&2; exit 1; }
+	$(KWCTL) annotate -m policy-metadata.yml -u README.md -o annotated-policy.wasm policy.wasm
+
+wasm-target:
+	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
+
+## runner: the repository's own waPC host (wasmtime), target/host/imageswap-runner.
+runner:
+	cargo build --locked --profile host -p imageswap-runner
+
+## run: build the policy and evaluate a sample Pod with the seed's example settings.
+run: policy.wasm runner
+	@echo "# settings: $(RUN_SETTINGS)"; cat $(RUN_SETTINGS); echo
+	@echo "# request:  $(RUN_REQUEST) — the response, with its JSON Patch decoded:"
+	$(RUNNER) --policy policy.wasm --settings $(RUN_SETTINGS) --request $(RUN_REQUEST) --logs
+
+## run-kwctl: the same evaluation through kwctl.
+run-kwctl: policy.wasm
+	@test -n "$(KWCTL)" || { echo "run-kwctl needs kwctl: set KWCTL=/path/to/kwctl or put kwctl on PATH" >&2; exit 1; }
+	$(KWCTL) run --settings-path $(RUN_SETTINGS) --request-path $(RUN_REQUEST) policy.wasm \
+		| jq '.patch |= (if . then (@base64d | fromjson) else . end)'
+
+## test: everything CI checks.
+test: fmt lint unit-tests policy.wasm check-no-regex wasm-tests e2e-tests
+
+fmt:
+	cargo fmt --all -- --check
+
+lint: check-engine-deps | wasm-target
+	cargo clippy --locked --workspace --all-targets -- -D warnings
+	cargo clippy --locked --target $(WASM_TARGET) -p imageswap -- -D warnings
+
+## The engine must stay free of SDK and waPC types, so every host can share it.
+check-engine-deps:
+	@if cargo tree --locked -p imageswap-engine -e normal --prefix none | grep -E '^(kubewarden-policy-sdk|wapc|wapc-guest|wasmtime)\b'; then \
+		echo "imageswap-engine must not depend on the crates above" >&2; exit 1; fi
+	@echo "imageswap-engine depends on no SDK, waPC or wasmtime crate"
+
+unit-tests:
+	cargo test --locked -p imageswap-engine
+
+## SPEC §7: no code from the regex crates in the module.
+check-no-regex: policy.wasm
+	@if grep -q -a -E 'regex-(automata|syntax)' policy.wasm; then echo "policy.wasm holds regex crate code" >&2; exit 1; fi
+	@echo "policy.wasm holds no regex crate code"
+
+## wasm-tests: the case tables through policy.wasm in the repository's wasmtime runner.
+wasm-tests: policy.wasm
+	IMAGESWAP_POLICY=$(CURDIR)/policy.wasm cargo test --locked --profile host -p imageswap-runner
+
+$(BATS):
+	npm install --no-audit --no-fund --prefix $(TOOLS) bats@1.13.0
+
+## e2e-tests: the same case tables through kwctl (skipped, loudly, when there is no kwctl).
+e2e-tests: policy.wasm | $(BATS)
+	@if [ -z "$(KWCTL)" ]; then \
+		echo "SKIPPED e2e-tests: no kwctl (set KWCTL=/path/to/kwctl, put kwctl on PATH, or place it at ../shared/tools/kwctl)"; \
+	else \
+		$(BATS) e2e-tests/kwctl.bats; \
+	fi
+
+clean:
+	cargo clean
+	rm -rf policy.wasm annotated-policy.wasm build
