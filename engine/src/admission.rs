@@ -120,18 +120,27 @@ impl Evaluation {
     }
 }
 
-/// A problem that makes the object unreadable or an image undecidable, named by place.
+/// A problem that makes the object unreadable or an image undecidable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdmissionError {
-    /// Where: `container "web" (spec.containers[0].image)` or a field path.
-    pub place: String,
-    /// What is wrong.
+    /// The container or volume, when the problem is in one: `container "web" (spec.containers[0])`.
+    pub place: Option<String>,
+    /// What is wrong: `spec.containers is not a list`.
     pub reason: String,
+}
+
+impl AdmissionError {
+    fn unreadable(reason: String) -> Self {
+        Self { place: None, reason }
+    }
 }
 
 impl fmt::Display for AdmissionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.place, self.reason)
+        match &self.place {
+            Some(place) => write!(f, "{place}: {}", self.reason),
+            None => write!(f, "the object cannot be read: {}", self.reason),
+        }
     }
 }
 
@@ -214,7 +223,12 @@ impl Path {
                 out.push_str(segment);
             }
         }
-        if out.is_empty() { "object".to_owned() } else { out }
+        out
+    }
+
+    /// "`<path>` is not `<what>`", or "it is not `<what>`" at the root.
+    fn is_not(&self, what: &str) -> String {
+        if self.0.is_empty() { format!("it is not {what}") } else { format!("{} is not {what}", self.dotted()) }
     }
 }
 
@@ -222,9 +236,7 @@ impl Path {
 /// value on the way is not an object.
 fn follow<'v>(mut value: &'v Value, steps: &[&str], mut at: Path) -> Result<Option<(&'v Value, Path)>, AdmissionError> {
     for step in steps {
-        let object = value
-            .as_object()
-            .ok_or_else(|| AdmissionError { place: at.dotted(), reason: "is not an object".to_owned() })?;
+        let object = value.as_object().ok_or_else(|| AdmissionError::unreadable(at.is_not("an object")))?;
         match object.get(*step).filter(|v| !v.is_null()) {
             Some(next) => value = next,
             None => return Ok(None),
@@ -244,25 +256,25 @@ fn find_images(object: &Value, spec_path: &[&str], lists: &[ImageList]) -> Resul
         let Some((entries, list_at)) = follow(spec, &[list.field], spec_at.clone())? else {
             continue;
         };
-        let entries = entries
-            .as_array()
-            .ok_or_else(|| AdmissionError { place: list_at.dotted(), reason: "is not a list".to_owned() })?;
+        let entries = entries.as_array().ok_or_else(|| AdmissionError::unreadable(list_at.is_not("a list")))?;
         for (index, entry) in entries.iter().enumerate() {
             let entry_at = list_at.join(index);
+            if !entry.is_object() {
+                return Err(AdmissionError::unreadable(entry_at.is_not("an object")));
+            }
             let name = entry.get("name").and_then(Value::as_str);
             let place = match name {
                 Some(name) => format!("{} {name:?} ({})", list.label, entry_at.dotted()),
                 None => format!("{} {}", list.label, entry_at.dotted()),
             };
-            let found = follow(entry, list.image, entry_at)
-                .map_err(|e| AdmissionError { place: place.clone(), reason: format!("{} {}", e.place, e.reason) })?;
+            let found =
+                follow(entry, list.image, entry_at).map_err(|e| AdmissionError { place: Some(place.clone()), ..e })?;
             let Some((value, image_at)) = found else {
                 continue;
             };
-            let image = value.as_str().ok_or_else(|| AdmissionError {
-                place: place.clone(),
-                reason: format!("{} is not a string", image_at.dotted()),
-            })?;
+            let image = value
+                .as_str()
+                .ok_or_else(|| AdmissionError { place: Some(place.clone()), reason: image_at.is_not("a string") })?;
             sites.push(Site {
                 pointer: image_at.pointer(),
                 field: image_at.dotted(),
@@ -297,7 +309,7 @@ fn decide_all(settings: &Settings, sites: Vec<Site>) -> (Vec<Rewrite>, Vec<Admis
                     });
                 }
             }
-            Err(error) => errors.push(AdmissionError { place: site.place, reason: error.to_string() }),
+            Err(error) => errors.push(AdmissionError { place: Some(site.place), reason: error.to_string() }),
         }
     }
     (rewrites, errors)
@@ -315,8 +327,8 @@ fn apply(object: &mut Value, rewrites: &[Rewrite], record: bool) -> Result<(), A
 
 /// Merges `key → original image` into the annotation of the object's own metadata.
 fn record_originals(object: &mut Value, rewrites: &[Rewrite]) -> Result<(), AdmissionError> {
-    let not_object = |place: &str| AdmissionError { place: place.to_owned(), reason: "is not an object".to_owned() };
-    let root = object.as_object_mut().ok_or_else(|| not_object("object"))?;
+    let not_object = |at: &str| AdmissionError::unreadable(format!("{at} is not an object"));
+    let root = object.as_object_mut().ok_or_else(|| AdmissionError::unreadable(Path::default().is_not("an object")))?;
     let metadata = object_entry(root, "metadata").ok_or_else(|| not_object("metadata"))?;
     let annotations = object_entry(metadata, "annotations").ok_or_else(|| not_object("metadata.annotations"))?;
     let mut originals: BTreeMap<String, String> = annotations
@@ -328,7 +340,7 @@ fn record_originals(object: &mut Value, rewrites: &[Rewrite]) -> Result<(), Admi
         originals.insert(rewrite.key.clone(), rewrite.from.clone());
     }
     let text = serde_json::to_string(&originals)
-        .map_err(|e| AdmissionError { place: ORIGINAL_IMAGES_ANNOTATION.to_owned(), reason: e.to_string() })?;
+        .map_err(|e| AdmissionError::unreadable(format!("{ORIGINAL_IMAGES_ANNOTATION}: {e}")))?;
     annotations.insert(ORIGINAL_IMAGES_ANNOTATION.to_owned(), Value::String(text));
     Ok(())
 }

@@ -4,20 +4,21 @@
 //! the request's object must give exactly the expected object.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
+#[path = "../../engine/tests/common/mod.rs"]
+mod common;
+
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
+use common::{AdmissionCase, E2eCase, Expect, e2e as read, expected_object, load, run_all};
 use imageswap_runner::{NoCapabilities, Policy, admission_request, admission_response, apply_patch};
 use serde::Deserialize;
-use serde_json::{Map, Value};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use serde_json::Value;
 
 /// `$IMAGESWAP_POLICY`, else `policy.wasm` at the repository root (`make policy.wasm` builds it).
 fn policy_path() -> PathBuf {
-    std::env::var_os("IMAGESWAP_POLICY").map_or_else(|| repo().join("policy.wasm"), PathBuf::from)
+    std::env::var_os("IMAGESWAP_POLICY")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../policy.wasm"), PathBuf::from)
 }
 
 fn policy() -> &'static Policy {
@@ -28,46 +29,7 @@ fn policy() -> &'static Policy {
     })
 }
 
-fn read(relative: &str) -> Value {
-    let path = repo().join("e2e-tests").join(relative);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-#[derive(Deserialize)]
-struct Case {
-    name: String,
-    request: String,
-    settings: String,
-    allowed: bool,
-    /// The whole rejection message.
-    #[serde(default)]
-    message: Option<String>,
-    /// JSON pointer → value: the request's object with these set is the expected object.
-    /// Empty: the policy must not mutate.
-    #[serde(default)]
-    changes: Map<String, Value>,
-}
-
-/// Sets `pointer` in `value`; the parent must exist.
-fn set_pointer(value: &mut Value, pointer: &str, new: Value) -> Result<(), String> {
-    let (parent, last) = pointer.rsplit_once('/').ok_or(format!("bad pointer {pointer}"))?;
-    let last = last.replace("~1", "/").replace("~0", "~");
-    match value.pointer_mut(parent) {
-        Some(Value::Object(object)) => {
-            object.insert(last, new);
-            Ok(())
-        }
-        Some(Value::Array(items)) => {
-            let slot = last.parse::<usize>().ok().and_then(|i| items.get_mut(i)).ok_or(format!("no {pointer}"))?;
-            *slot = new;
-            Ok(())
-        }
-        _ => Err(format!("no parent for {pointer}")),
-    }
-}
-
-fn check(case: &Case) -> Result<(), String> {
+fn check(case: &E2eCase) -> Result<(), String> {
     let settings = read(&case.settings);
     let request = admission_request(read(&case.request));
     let fresh = || policy().instance(Arc::new(NoCapabilities)).map_err(|e| e.to_string());
@@ -92,10 +54,7 @@ fn check(case: &Case) -> Result<(), String> {
         (Some(_), false) => {}
     }
     let patched = apply_patch(&object, response.patch.as_ref().unwrap_or(&Value::Null)).map_err(|e| e.to_string())?;
-    let mut expected = object;
-    for (pointer, value) in &case.changes {
-        set_pointer(&mut expected, pointer, value.clone())?;
-    }
+    let expected = expected_object(&object, &case.changes)?;
     if patched != expected {
         return Err(format!("patched object differs:\n got      {patched}\n expected {expected}"));
     }
@@ -111,17 +70,35 @@ fn check(case: &Case) -> Result<(), String> {
     }
 }
 
-fn run_all<T>(cases: &[T], name: impl Fn(&T) -> &str, check: impl Fn(&T) -> Result<(), String>) {
-    assert!(!cases.is_empty(), "no cases");
-    let failures: Vec<String> =
-        cases.iter().filter_map(|c| check(c).err().map(|why| format!("{}: {why}", name(c)))).collect();
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+#[test]
+fn admission_cases_through_wasm() {
+    let cases: Vec<E2eCase> = serde_json::from_value(read("cases.json")).expect("cases.json");
+    run_all(&cases, |c| c.name.clone(), check);
 }
 
 #[test]
-fn admission_cases_through_wasm() {
-    let cases: Vec<Case> = serde_json::from_value(read("cases.json")).expect("cases.json");
-    run_all(&cases, |c| &c.name, check);
+fn inline_admission_cases_through_wasm() {
+    run_all(
+        &load::<AdmissionCase>("admission.json"),
+        |c| c.name.clone(),
+        |case| {
+            let instance = policy().instance(Arc::new(NoCapabilities)).map_err(|e| e.to_string())?;
+            let answer = instance.validate(&case.request, &case.settings).map_err(|e| format!("guest error: {e}"))?;
+            let response = admission_response(&case.request, &answer);
+            let message = response.status.as_ref().and_then(|s| s.get("message")).and_then(Value::as_str);
+            let object = case.request.get("object").cloned().unwrap_or_default();
+            match (&case.expect, response.allowed, &response.patch) {
+                (Expect::Accept, true, None) => Ok(()),
+                (Expect::Reject(expected), false, None) if message == Some(expected.as_str()) => Ok(()),
+                (Expect::Changes(changes), true, Some(patch)) => {
+                    let patched = apply_patch(&object, patch).map_err(|e| e.to_string())?;
+                    let expected = expected_object(&object, changes)?;
+                    if patched == expected { Ok(()) } else { Err(format!("got {patched}, expected {expected}")) }
+                }
+                _ => Err(format!("unexpected answer {response:?}")),
+            }
+        },
+    );
 }
 
 #[derive(Deserialize)]
@@ -138,7 +115,7 @@ fn settings_cases_through_wasm() {
     let cases: Vec<SettingsCase> = serde_json::from_value(read("settings-cases.json")).expect("settings-cases.json");
     run_all(
         &cases,
-        |c| &c.name,
+        |c| c.name.clone(),
         |case| {
             let instance = policy().instance(Arc::new(NoCapabilities)).map_err(|e| e.to_string())?;
             let answer = instance.validate_settings(&read(&case.settings)).map_err(|e| format!("guest error: {e}"))?;

@@ -30,3 +30,89 @@ pub fn run_all<T>(cases: &[T], name: impl Fn(&T) -> String, check: impl Fn(&T) -
 pub fn expect_eq<T: PartialEq + std::fmt::Debug>(what: &str, got: T, expected: T) -> Result<(), String> {
     if got == expected { Ok(()) } else { Err(format!("{what}: got {got:?}, expected {expected:?}")) }
 }
+
+/// Reads a JSON file of `e2e-tests/` (requests, settings, case tables).
+pub fn e2e(relative: &str) -> serde_json::Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../e2e-tests").join(relative);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// One case of `e2e-tests/cases.json`, which every host runs: the engine natively, the runner
+/// through `policy.wasm`, and bats through kwctl.
+#[derive(serde::Deserialize)]
+pub struct E2eCase {
+    /// What the case shows.
+    pub name: String,
+    /// An AdmissionReview file under `e2e-tests/`.
+    pub request: String,
+    /// A settings file under `e2e-tests/`.
+    pub settings: String,
+    /// Whether the request is allowed.
+    pub allowed: bool,
+    /// The whole rejection message.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// JSON pointer → value: the request's object with these set is the expected object.
+    /// Empty: the policy must not mutate.
+    #[serde(default)]
+    pub changes: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `object` with each `pointer → value` of `changes` set (the parent of each pointer must exist).
+pub fn expected_object(
+    object: &serde_json::Value,
+    changes: &serde_json::Map<String, serde_json::Value>,
+) -> Result<serde_json::Value, String> {
+    use serde_json::Value;
+    let mut expected = object.clone();
+    for (pointer, new) in changes {
+        let (parent, last) = pointer.rsplit_once('/').ok_or(format!("bad pointer {pointer}"))?;
+        let last = last.replace("~1", "/").replace("~0", "~");
+        match expected.pointer_mut(parent) {
+            Some(Value::Object(members)) => {
+                members.insert(last, new.clone());
+            }
+            Some(Value::Array(items)) => {
+                let slot = last.parse::<usize>().ok().and_then(|i| items.get_mut(i)).ok_or(format!("no {pointer}"))?;
+                *slot = new.clone();
+            }
+            _ => return Err(format!("no parent for {pointer}")),
+        }
+    }
+    Ok(expected)
+}
+
+/// The AdmissionRequest of an AdmissionReview (or the document itself when it is a bare request).
+pub fn request_of(document: serde_json::Value) -> serde_json::Value {
+    match document.get("kind").and_then(serde_json::Value::as_str) {
+        Some("AdmissionReview") => document.get("request").cloned().unwrap_or_default(),
+        _ => document,
+    }
+}
+
+/// The expected answer of `tests/cases/admission.json`: `"accept"` (no mutation),
+/// `{"reject": message}` or `{"changes": {pointer: value}}`.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expect {
+    /// Accepted without a mutation.
+    Accept,
+    /// Rejected with this whole message.
+    Reject(String),
+    /// Mutated: the object with these pointers set.
+    Changes(serde_json::Map<String, serde_json::Value>),
+}
+
+/// One case of `tests/cases/admission.json`: an inline request and settings.
+#[derive(serde::Deserialize)]
+pub struct AdmissionCase {
+    /// What the case shows.
+    pub name: String,
+    /// The AdmissionRequest.
+    pub request: serde_json::Value,
+    /// The settings document.
+    pub settings: serde_json::Value,
+    /// The expected answer.
+    pub expect: Expect,
+}

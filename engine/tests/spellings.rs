@@ -1,0 +1,66 @@
+//! Every spelling of an image is decided alike (SPEC §3), and look-alike images are not caught.
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
+mod common;
+
+use common::{expect_eq, load, run_all};
+use imageswap_engine::normalize::Image;
+use imageswap_engine::rules::Rules;
+use imageswap_engine::swap::{DigestPolicy, Step, decide};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct SpellingGroup {
+    name: String,
+    map: String,
+    /// Spellings of one image.
+    spellings: Vec<String>,
+    /// The new image of one spelling, compared by identity (a missing tag counts as `latest`).
+    expect: Option<String>,
+    step: String,
+    line: usize,
+}
+
+#[test]
+fn every_spelling_is_decided_alike() {
+    run_all(
+        &load::<SpellingGroup>("spellings.json"),
+        |g| g.name.clone(),
+        |group| {
+            let rules = Rules::parse(&group.map).map_err(|e| format!("{e:?}"))?;
+            let expected = group.expect.as_deref().map(|e| Image::parse(e).unwrap().exact_id());
+            for spelling in &group.spellings {
+                let decision = decide(&rules, DigestPolicy::Keep, spelling).map_err(|e| format!("{spelling}: {e}"))?;
+                let got = decision
+                    .swapped
+                    .as_deref()
+                    .map(|s| Image::parse(s).map(|i| i.exact_id()).map_err(|e| e.to_string()));
+                let got = got.transpose()?;
+                expect_eq(&format!("{spelling}: result"), got, expected.clone())?;
+                expect_eq(&format!("{spelling}: step"), format!("{:?}", decision.step), group.step.clone())?;
+                expect_eq(&format!("{spelling}: line"), decision.line, group.line)?;
+            }
+            Ok(())
+        },
+    );
+}
+
+#[derive(Deserialize)]
+struct NonMatch {
+    name: String,
+    map: String,
+    image: String,
+}
+
+#[test]
+fn look_alike_images_are_not_caught() {
+    run_all(
+        &load::<NonMatch>("non-matches.json"),
+        |c| c.name.clone(),
+        |case| {
+            let rules = Rules::parse(&case.map).map_err(|e| format!("{e:?}"))?;
+            let decision = decide(&rules, DigestPolicy::Keep, &case.image).map_err(|e| e.to_string())?;
+            expect_eq("step", decision.step, Step::NoRule)
+        },
+    );
+}
