@@ -37,13 +37,18 @@ pub fn host_without_port(registry: &str) -> Option<&str> {
     }
 }
 
-/// An image in canonical form: registry and path folded per SPEC, tag and digest as written.
+/// An image in canonical form: a [`Reference`] whose registry and path are folded per SPEC (tag
+/// and digest as written). Its parts are the reference's: [`Reference::path`], [`Reference::tag`]
+/// and [`Reference::digest`]; [`Image::registry`] is its domain.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Image {
-    registry: String,
-    path: String,
-    tag: Option<String>,
-    digest: Option<String>,
+pub struct Image(Reference);
+
+impl std::ops::Deref for Image {
+    type Target = Reference;
+
+    fn deref(&self) -> &Reference {
+        &self.0
+    }
 }
 
 /// The identity of an image for `[EXACT]` keys: name + digest when there is a digest, otherwise
@@ -64,27 +69,12 @@ impl Image {
 
     /// The canonical registry (port included).
     pub fn registry(&self) -> &str {
-        &self.registry
-    }
-
-    /// The canonical path.
-    pub fn path(&self) -> &str {
-        &self.path
-    }
-
-    /// The tag as written.
-    pub fn tag(&self) -> Option<&str> {
-        self.tag.as_deref()
-    }
-
-    /// The digest as written.
-    pub fn digest(&self) -> Option<&str> {
-        self.digest.as_deref()
+        self.domain()
     }
 
     /// `registry/path`, the canonical name without tag or digest.
     pub fn canonical_name(&self) -> String {
-        format!("{}/{}", self.registry, self.path)
+        format!("{}/{}", self.registry(), self.path())
     }
 
     /// The fully qualified reference: `docker.io/library/nginx:latest`, tag and digest as written.
@@ -94,18 +84,18 @@ impl Image {
 
     /// How `docker` prints it: Docker Hub's `docker.io/` and `library/` removed.
     pub fn familiar(&self) -> String {
-        with_suffix(familiar_name(&self.registry, &self.path), self.tag(), self.digest())
+        with_suffix(familiar_name(self.registry(), self.path()), self.tag(), self.digest())
     }
 
     /// Whether the image runs `:latest` by default or by name (no digest, no tag or `latest`).
     fn is_latest(&self) -> bool {
-        self.digest.is_none() && self.tag.as_deref().is_none_or(|t| t == DEFAULT_TAG)
+        self.digest().is_none() && self.tag().is_none_or(|t| t == DEFAULT_TAG)
     }
 
     /// Every spelling that globs and `noswap_wildcards` are matched against: the familiar and the
     /// canonical form, each with and without `:latest` when the image runs `latest`.
     pub fn forms(&self) -> Vec<String> {
-        let names = [familiar_name(&self.registry, &self.path), self.canonical_name()];
+        let names = [familiar_name(self.registry(), self.path()), self.canonical_name()];
         if self.is_latest() {
             names
                 .into_iter()
@@ -118,9 +108,9 @@ impl Image {
 
     /// The identity `[EXACT]` keys compare.
     pub fn exact_id(&self) -> ExactId {
-        match &self.digest {
-            Some(digest) => ExactId::Digest(self.canonical_name(), digest.clone()),
-            None => ExactId::Tag(self.canonical_name(), self.tag.clone().unwrap_or_else(|| DEFAULT_TAG.to_owned())),
+        match self.digest() {
+            Some(digest) => ExactId::Digest(self.canonical_name(), digest.to_owned()),
+            None => ExactId::Tag(self.canonical_name(), self.tag().unwrap_or(DEFAULT_TAG).to_owned()),
         }
     }
 }
@@ -129,6 +119,6 @@ impl From<Reference> for Image {
     fn from(reference: Reference) -> Self {
         let registry = canonical_registry(reference.domain());
         let path = canonical_path(&registry, reference.path());
-        Self { path, registry, tag: reference.tag().map(str::to_owned), digest: reference.digest().map(str::to_owned) }
+        Self(reference.with_name(registry, path))
     }
 }

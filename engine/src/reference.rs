@@ -151,6 +151,11 @@ impl Reference {
         self.digest.as_deref()
     }
 
+    /// The same tag and digest on another registry and path.
+    pub fn with_name(self, domain: String, path: String) -> Self {
+        Self { domain, path, ..self }
+    }
+
     /// The reference as `FamiliarString` prints it: Docker Hub's `docker.io/` and a single-level
     /// `library/` removed.
     pub fn familiar(&self) -> String {

@@ -3,20 +3,8 @@
 
 mod common;
 
-use common::{expect_eq, load, run_all};
+use common::{SettingsCase, expect_eq, load, run_all};
 use imageswap_engine::validate_settings;
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-struct SettingsCase {
-    name: String,
-    /// The settings document, as the host sends it (text, so that non-JSON can be tested).
-    settings: String,
-    valid: bool,
-    /// The whole message of an invalid document, where the case pins it.
-    #[serde(default)]
-    message: Option<String>,
-}
 
 #[test]
 fn settings_cases() {

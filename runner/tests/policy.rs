@@ -10,9 +10,8 @@ mod common;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use common::{AdmissionCase, E2eCase, Expect, e2e as read, expected_object, load, run_all};
+use common::{AdmissionCase, E2eCase, Expect, SettingsCase, e2e as read, expected_object, load, run_all};
 use imageswap_runner::{NoCapabilities, Policy, admission_request, admission_response, apply_patch};
-use serde::Deserialize;
 use serde_json::Value;
 
 /// `$IMAGESWAP_POLICY`, else `policy.wasm` at the repository root (`make policy.wasm` builds it).
@@ -99,15 +98,6 @@ fn inline_admission_cases_through_wasm() {
             }
         },
     );
-}
-
-#[derive(Deserialize)]
-struct SettingsCase {
-    name: String,
-    settings: String,
-    valid: bool,
-    #[serde(default)]
-    message: Option<String>,
 }
 
 #[test]

@@ -116,3 +116,18 @@ pub struct AdmissionCase {
     /// The expected answer.
     pub expect: Expect,
 }
+
+/// A settings case: the document (inline text in `tests/cases/settings.json`, a file under
+/// `e2e-tests/` in `e2e-tests/settings-cases.json`) and the expected answer.
+#[derive(serde::Deserialize)]
+pub struct SettingsCase {
+    /// What the case shows.
+    pub name: String,
+    /// The settings document, or the file that holds it.
+    pub settings: String,
+    /// Whether the settings are valid.
+    pub valid: bool,
+    /// The whole message of an invalid document, where the case pins it.
+    #[serde(default)]
+    pub message: Option<String>,
+}
