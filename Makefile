@@ -52,8 +52,10 @@ runner:
 ## run: build the policy and evaluate a sample Pod with the seed's example settings.
 run: policy.wasm runner
 	@echo "# settings: $(RUN_SETTINGS)"; cat $(RUN_SETTINGS); echo
-	@echo "# request:  $(RUN_REQUEST) — the response, with its JSON Patch decoded:"
-	$(RUNNER) --policy policy.wasm --settings $(RUN_SETTINGS) --request $(RUN_REQUEST) --logs
+	@echo "# request:  $(RUN_REQUEST) — the policy's log, then the response with its JSON Patch decoded:"
+	@$(RUNNER) --policy policy.wasm --settings $(RUN_SETTINGS) --request $(RUN_REQUEST) --logs
+	@echo "# the object after the patch:"
+	@$(RUNNER) --policy policy.wasm --settings $(RUN_SETTINGS) --request $(RUN_REQUEST) --patched
 
 ## run-kwctl: the same evaluation through kwctl.
 run-kwctl: policy.wasm

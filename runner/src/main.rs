@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use imageswap_runner::{NoCapabilities, Policy, RunnerError, admission_request, admission_response};
+use imageswap_runner::{NoCapabilities, Policy, RunnerError, admission_request, admission_response, apply_patch};
 use serde_json::Value;
 
 const USAGE: &str =
@@ -23,11 +23,13 @@ struct Args {
     settings: PathBuf,
     request: PathBuf,
     logs: bool,
+    patched: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
-    let (mut policy, mut settings, mut request, mut logs) = (PathBuf::from("policy.wasm"), None, None, false);
+    let (mut policy, mut settings, mut request) = (PathBuf::from("policy.wasm"), None, None);
+    let (mut logs, mut patched) = (false, false);
     while let Some(arg) = args.next() {
         let mut value = || args.next().map(PathBuf::from).ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
@@ -35,6 +37,7 @@ fn parse_args() -> Result<Args, String> {
             "--settings" => settings = Some(value()?),
             "--request" => request = Some(value()?),
             "--logs" => logs = true,
+            "--patched" => patched = true,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -44,6 +47,7 @@ fn parse_args() -> Result<Args, String> {
         settings: settings.ok_or("--settings is required")?,
         request: request.ok_or("--request is required")?,
         logs,
+        patched,
     })
 }
 
@@ -68,7 +72,13 @@ fn run(args: &Args) -> Result<ExitCode, RunnerError> {
             eprintln!("{record}");
         }
     }
-    println!("{}", serde_json::to_string_pretty(&admission_response(&request, &response))?);
+    let response = admission_response(&request, &response);
+    let output = match (args.patched, &response.patch) {
+        (false, _) => serde_json::to_value(&response)?,
+        (true, None) => request.get("object").cloned().unwrap_or_default(),
+        (true, Some(patch)) => apply_patch(request.get("object").unwrap_or(&Value::Null), patch)?,
+    };
+    println!("{}", serde_json::to_string_pretty(&output)?);
     Ok(ExitCode::SUCCESS)
 }
 
