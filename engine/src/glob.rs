@@ -156,21 +156,3 @@ fn matches_tokens(tokens: &[Token], text: &[char]) -> bool {
     }
     tokens.get(t..).unwrap_or_default().iter().all(|token| *token == Token::Star)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::Glob;
-
-    #[test]
-    fn unclosed_bracket_is_literal() {
-        assert!(Glob::fnmatch("a[b").matches("a[b"));
-        assert!(!Glob::fnmatch("a[b").matches("ab"));
-    }
-
-    #[test]
-    fn bracket_right_after_open_is_a_member() {
-        assert!(Glob::fnmatch("[]a]").matches("]"));
-        assert!(Glob::fnmatch("[!]a]").matches("b"));
-        assert!(!Glob::fnmatch("[!]a]").matches("]"));
-    }
-}
