@@ -2,7 +2,8 @@
 //! [`imageswap_engine`]; this file maps its answers onto the Kubewarden SDK and logs rewrites.
 #![deny(unsafe_code)]
 
-use imageswap_engine::{Evaluation, Verdict};
+use imageswap_engine::{Evaluation, Lookup, TargetLookup, Verdict};
+use kubewarden_policy_sdk::host_capabilities::oci::get_manifest_digest;
 use kubewarden_policy_sdk::logging::KubewardenDrain;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::{accept_request, mutate_request, protocol_version_guest, reject_request};
@@ -18,10 +19,37 @@ pub extern "C" fn wapc_init() {
     register_function("protocol_version", protocol_version_guest);
 }
 
-/// `validate`: evaluates the request, logs each rewrite, and answers accept, mutate or reject.
+/// Looks targets up through the policy-server (`kubewarden/oci/v1/manifest_digest`), which caches
+/// the answers.
+struct HostRegistry;
+
+impl TargetLookup for HostRegistry {
+    fn lookup(&mut self, image: &str) -> Lookup {
+        match get_manifest_digest(image) {
+            Ok(_) => Lookup::Found,
+            Err(error) => Lookup::from_host_error(error.to_string()),
+        }
+    }
+}
+
+/// `validate`: evaluates the request, logs what it did, and answers accept, mutate or reject.
 fn validate(payload: &[u8]) -> CallResult {
-    let Evaluation { verdict, rewrites } = imageswap_engine::evaluate(payload);
+    let Evaluation { verdict, rewrites, skipped, added_pull_secrets } =
+        imageswap_engine::evaluate(payload, &mut HostRegistry);
     let log = Logger::root(KubewardenDrain::new(), o!("policy" => "imageswap"));
+    for skip in &skipped {
+        let (what, reason) = match &skip.lookup {
+            Lookup::Missing(reason) => ("target not found: image left as written", reason.as_str()),
+            Lookup::Failed(reason) => ("target lookup failed: image left as written", reason.as_str()),
+            Lookup::Found => continue,
+        };
+        warn!(log, "{}", what;
+            "image" => &skip.image, "target" => &skip.target, "rule_line" => skip.line, "field" => &skip.field,
+            "reason" => reason);
+    }
+    for secret in &added_pull_secrets {
+        info!(log, "pull secret added"; "secret" => secret);
+    }
     for rewrite in &rewrites {
         info!(log, "image swapped";
             "from" => &rewrite.from, "to" => &rewrite.to, "rule_line" => rewrite.line, "field" => &rewrite.field);

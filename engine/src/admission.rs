@@ -8,6 +8,8 @@ use std::fmt;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::lookup::{Lookup, TargetLookup};
+use crate::normalize::Image;
 use crate::settings::Settings;
 use crate::swap::decide;
 
@@ -105,18 +107,38 @@ pub enum Verdict {
     Reject(String),
 }
 
-/// What an evaluation decided, and the rewrites to log.
+/// A swap left undone because the host did not find its target (SPEC §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// Where the image is.
+    pub field: String,
+    /// The image, left as written.
+    pub image: String,
+    /// The target that was looked up.
+    pub target: String,
+    /// The rule line that chose the target.
+    pub line: usize,
+    /// What the host said.
+    pub lookup: Lookup,
+}
+
+/// What an evaluation decided, and what to log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
     /// The answer.
     pub verdict: Verdict,
     /// Every image this evaluation changed.
     pub rewrites: Vec<Rewrite>,
+    /// Swaps left undone because their target was not found (SPEC §5).
+    pub skipped: Vec<Skipped>,
+    /// Pull secrets this evaluation added to the pod spec (SPEC §5b).
+    pub added_pull_secrets: Vec<String>,
 }
 
 impl Evaluation {
-    fn answer(verdict: Verdict) -> Self {
-        Self { verdict, rewrites: Vec::new() }
+    /// An answer with nothing to log.
+    pub fn answer(verdict: Verdict) -> Self {
+        Self { verdict, rewrites: Vec::new(), skipped: Vec::new(), added_pull_secrets: Vec::new() }
     }
 }
 
@@ -144,8 +166,8 @@ impl fmt::Display for AdmissionError {
     }
 }
 
-/// Decides an admission request with checked settings (SPEC §4, §6).
-pub fn admit(settings: &Settings, request: AdmissionRequest) -> Evaluation {
+/// Decides an admission request with checked settings (SPEC §4, §5, §5b, §6).
+pub fn admit(settings: &Settings, request: AdmissionRequest, targets: &mut dyn TargetLookup) -> Evaluation {
     if !matches!(request.operation.as_str(), "CREATE" | "UPDATE") {
         return Evaluation::answer(Verdict::Accept);
     }
@@ -164,21 +186,36 @@ pub fn admit(settings: &Settings, request: AdmissionRequest) -> Evaluation {
         )));
     };
     let lists: &[ImageList] = if ephemeral_only { &[EPHEMERAL] } else { &[CONTAINERS, INIT, EPHEMERAL, VOLUMES] };
-    let (rewrites, errors) = match find_images(&object, spec_path, lists) {
-        Ok(sites) => decide_all(settings, sites),
-        Err(error) => (Vec::new(), vec![error]),
+    let sites = match find_images(&object, spec_path, lists) {
+        Ok(sites) => sites,
+        Err(error) => return Evaluation::answer(Verdict::Reject(error.to_string())),
     };
-    if !errors.is_empty() {
-        let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+    let decided = decide_all(settings, &sites, targets);
+    if !decided.errors.is_empty() {
+        let message = decided.errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
         return Evaluation::answer(Verdict::Reject(message));
     }
-    if rewrites.is_empty() {
-        return Evaluation::answer(Verdict::Accept);
+    // A Pod's imagePullSecrets cannot change after creation; the subresource keeps only its list.
+    let pod_update = request.kind.kind == "Pod" && request.operation == "UPDATE";
+    let secrets = if ephemeral_only || pod_update {
+        Vec::new()
+    } else {
+        needed_pull_secrets(settings, &sites, &decided.rewrites)
+    };
+    let record = settings.record_original_images && !ephemeral_only;
+    let result =
+        apply(&mut object, &decided.rewrites, record).and_then(|()| add_pull_secrets(&mut object, spec_path, &secrets));
+    let added_pull_secrets = match result {
+        Ok(added) => added,
+        Err(error) => return Evaluation::answer(Verdict::Reject(error.to_string())),
+    };
+    let changed = !decided.rewrites.is_empty() || !added_pull_secrets.is_empty();
+    Evaluation {
+        verdict: if changed { Verdict::Mutate(object) } else { Verdict::Accept },
+        rewrites: decided.rewrites,
+        skipped: decided.skipped,
+        added_pull_secrets,
     }
-    if let Err(error) = apply(&mut object, &rewrites, settings.record_original_images && !ephemeral_only) {
-        return Evaluation::answer(Verdict::Reject(error.to_string()));
-    }
-    Evaluation { verdict: Verdict::Mutate(object), rewrites }
 }
 
 /// One image found in the object.
@@ -291,28 +328,88 @@ fn find_images(object: &Value, spec_path: &[&str], lists: &[ImageList]) -> Resul
     Ok(sites)
 }
 
-/// Decides every site; collects the rewrites and every error.
-fn decide_all(settings: &Settings, sites: Vec<Site>) -> (Vec<Rewrite>, Vec<AdmissionError>) {
-    let (mut rewrites, mut errors) = (Vec::new(), Vec::new());
+/// The decisions for every image of an object.
+#[derive(Default)]
+struct Decided {
+    rewrites: Vec<Rewrite>,
+    skipped: Vec<Skipped>,
+    errors: Vec<AdmissionError>,
+}
+
+/// Decides every site; with `checkTargetExists`, a swap happens only when its target is found.
+fn decide_all(settings: &Settings, sites: &[Site], targets: &mut dyn TargetLookup) -> Decided {
+    let mut decided = Decided::default();
     for site in sites {
-        match decide(&settings.rules, settings.digest, &site.image) {
-            Ok(decision) => {
-                if let Some(to) = decision.swapped.filter(|to| *to != site.image) {
-                    rewrites.push(Rewrite {
-                        field: site.field,
-                        pointer: site.pointer,
-                        key: site.key,
-                        from: site.image,
-                        to,
-                        line: decision.line,
-                        kept_digest: decision.kept_digest,
-                    });
-                }
+        let decision = match decide(&settings.rules, settings.digest, &site.image) {
+            Ok(decision) => decision,
+            Err(error) => {
+                decided.errors.push(AdmissionError { place: Some(site.place.clone()), reason: error.to_string() });
+                continue;
             }
-            Err(error) => errors.push(AdmissionError { place: Some(site.place), reason: error.to_string() }),
+        };
+        let Some(to) = decision.swapped.filter(|to| *to != site.image) else {
+            continue;
+        };
+        if settings.check_target_exists {
+            let lookup = targets.lookup(&to);
+            if lookup != Lookup::Found {
+                let (field, image) = (site.field.clone(), site.image.clone());
+                decided.skipped.push(Skipped { field, image, target: to, line: decision.line, lookup });
+                continue;
+            }
+        }
+        decided.rewrites.push(Rewrite {
+            field: site.field.clone(),
+            pointer: site.pointer.clone(),
+            key: site.key.clone(),
+            from: site.image.clone(),
+            to,
+            line: decision.line,
+            kept_digest: decision.kept_digest,
+        });
+    }
+    decided
+}
+
+/// The pull secrets the pod spec needs after the swaps, in the order of first use (SPEC §5b).
+fn needed_pull_secrets<'s>(settings: &'s Settings, sites: &[Site], rewrites: &[Rewrite]) -> Vec<&'s str> {
+    let mut needed: Vec<&str> = Vec::new();
+    if settings.image_pull_secrets.is_empty() {
+        return needed;
+    }
+    for site in sites {
+        let image = rewrites.iter().find(|r| r.pointer == site.pointer).map_or(site.image.as_str(), |r| r.to.as_str());
+        let secret = Image::parse(image).ok().and_then(|image| settings.image_pull_secrets.get(image.registry()));
+        if let Some(secret) = secret.filter(|secret| !needed.contains(&secret.as_str())) {
+            needed.push(secret);
         }
     }
-    (rewrites, errors)
+    needed
+}
+
+/// Adds each secret missing from the pod spec's `imagePullSecrets`; returns those added.
+fn add_pull_secrets(object: &mut Value, spec_path: &[&str], secrets: &[&str]) -> Result<Vec<String>, AdmissionError> {
+    if secrets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let at = spec_path.iter().fold(Path::default(), |at, step| at.join(step));
+    let Some(spec) = object.pointer_mut(&at.pointer()).and_then(Value::as_object_mut) else {
+        return Ok(Vec::new());
+    };
+    let list = spec.entry("imagePullSecrets").or_insert(Value::Null);
+    if list.is_null() {
+        *list = Value::Array(Vec::new());
+    }
+    let entries =
+        list.as_array_mut().ok_or_else(|| AdmissionError::unreadable(at.join("imagePullSecrets").is_not("a list")))?;
+    let mut added = Vec::new();
+    for secret in secrets {
+        if !entries.iter().any(|entry| entry.get("name").and_then(Value::as_str) == Some(*secret)) {
+            entries.push(serde_json::json!({ "name": secret }));
+            added.push((*secret).to_owned());
+        }
+    }
+    Ok(added)
 }
 
 /// Writes the new images and, when asked, merges the originals into the annotation.
@@ -322,7 +419,7 @@ fn apply(object: &mut Value, rewrites: &[Rewrite], record: bool) -> Result<(), A
             *slot = Value::String(rewrite.to.clone());
         }
     }
-    if record { record_originals(object, rewrites) } else { Ok(()) }
+    if record && !rewrites.is_empty() { record_originals(object, rewrites) } else { Ok(()) }
 }
 
 /// Merges `key → original image` into the annotation of the object's own metadata.

@@ -11,6 +11,7 @@
 
 pub mod admission;
 pub mod glob;
+pub mod lookup;
 pub mod map;
 pub mod normalize;
 pub mod reference;
@@ -22,7 +23,8 @@ pub mod targets;
 use serde::Deserialize;
 use serde_json::Value;
 
-pub use admission::{Evaluation, Rewrite, Verdict};
+pub use admission::{Evaluation, Rewrite, Skipped, Verdict};
+pub use lookup::{AssumeFound, Lookup, TargetLookup};
 pub use settings::{Settings, SettingsErrors};
 
 /// The payload of waPC `validate`: the admission request and the policy's settings.
@@ -39,15 +41,16 @@ pub fn validate_settings(document: &[u8]) -> Result<Settings, SettingsErrors> {
 }
 
 /// Evaluates one `validate` payload: `{"request": AdmissionRequest, "settings": {...}}`.
-/// Every failure becomes a rejection with a message; nothing panics.
-pub fn evaluate(payload: &[u8]) -> Evaluation {
-    let reject = |message: String| Evaluation { verdict: Verdict::Reject(message), rewrites: Vec::new() };
+/// `targets` answers `checkTargetExists` lookups. Every failure becomes a rejection with a
+/// message; nothing panics.
+pub fn evaluate(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
+    let reject = |message: String| Evaluation::answer(Verdict::Reject(message));
     let envelope: ValidationRequest = match serde_json::from_slice(payload) {
         Ok(envelope) => envelope,
         Err(error) => return reject(format!("the admission request cannot be read: {error}")),
     };
     match Settings::from_value(&envelope.settings) {
-        Ok(settings) => admission::admit(&settings, envelope.request),
+        Ok(settings) => admission::admit(&settings, envelope.request, targets),
         Err(errors) => reject(format!("the policy settings are not valid: {errors}")),
     }
 }

@@ -1,5 +1,6 @@
 //! SPEC §2 "Settings": the settings document → [`Settings`], with every problem reported.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde_json::{Map, Value};
@@ -7,6 +8,7 @@ use serde_json::{Map, Value};
 use crate::map::MapError;
 use crate::rules::Rules;
 use crate::swap::DigestPolicy;
+use crate::targets::Prefix;
 
 /// The key of the swap map.
 pub const IMAGE_CHANGE: &str = "imageChange";
@@ -14,11 +16,15 @@ pub const IMAGE_CHANGE: &str = "imageChange";
 pub const RECORD_ORIGINAL_IMAGES: &str = "recordOriginalImages";
 /// The key of the digest policy.
 pub const DIGEST: &str = "digest";
-/// Keys of SPEC §5 and §5b, accepted only with their default value until they are implemented.
-pub const NOT_YET_SUPPORTED: [&str; 2] = ["imagePullSecrets", "checkTargetExists"];
+/// The key of the registry → pull secret map (SPEC §5b).
+pub const IMAGE_PULL_SECRETS: &str = "imagePullSecrets";
+/// The key of the missing-target fallback (SPEC §5).
+pub const CHECK_TARGET_EXISTS: &str = "checkTargetExists";
+/// Longest Kubernetes object name (a DNS-1123 subdomain).
+const MAX_NAME_LEN: usize = 253;
 /// The key a Palette pack wraps the settings in.
 const PALETTE_WRAPPER: &str = "imageSwap";
-const KNOWN_KEYS: [&str; 5] = [IMAGE_CHANGE, RECORD_ORIGINAL_IMAGES, DIGEST, "imagePullSecrets", "checkTargetExists"];
+const KNOWN_KEYS: [&str; 5] = [IMAGE_CHANGE, RECORD_ORIGINAL_IMAGES, DIGEST, IMAGE_PULL_SECRETS, CHECK_TARGET_EXISTS];
 
 /// The policy's settings, checked.
 #[derive(Debug, Clone)]
@@ -29,6 +35,10 @@ pub struct Settings {
     pub record_original_images: bool,
     /// What a swap does with a digest (default keep).
     pub digest: DigestPolicy,
+    /// Canonical registry → the pull secret that Pods with images on it need (SPEC §5b).
+    pub image_pull_secrets: BTreeMap<String, String>,
+    /// Ask the host whether a target exists before swapping to it (SPEC §5; default false).
+    pub check_target_exists: bool,
 }
 
 /// One problem with the settings document.
@@ -45,8 +55,12 @@ pub enum SettingsError {
     MissingMap,
     /// A key has a value of the wrong type: key and what it must be.
     WrongType(&'static str, &'static str),
-    /// A key of a later version, given a value other than its default.
-    NotYetSupported(&'static str),
+    /// An `imagePullSecrets` key that is not a registry: the key and why.
+    PullSecretRegistry(String, &'static str),
+    /// Two `imagePullSecrets` keys that name one registry.
+    PullSecretDuplicate(String, String),
+    /// A pull secret name that is not a valid Kubernetes name: the registry and the name.
+    SecretName(String, String),
     /// A bad line of the swap map.
     Map(MapError),
 }
@@ -65,7 +79,14 @@ impl fmt::Display for SettingsError {
             },
             Self::MissingMap => f.write_str("imageChange is required: the swap map, one `key::target` rule per line"),
             Self::WrongType(key, expected) => write!(f, "{key} must be {expected}"),
-            Self::NotYetSupported(key) => write!(f, "{key} is not yet supported by this version of the policy"),
+            Self::PullSecretRegistry(key, why) => write!(f, "imagePullSecrets key {key:?} is not a registry: {why}"),
+            Self::PullSecretDuplicate(first, second) => {
+                write!(f, "imagePullSecrets keys {first:?} and {second:?} name the same registry")
+            }
+            Self::SecretName(key, name) => write!(
+                f,
+                "imagePullSecrets {key:?}: {name:?} is not a valid secret name (lower-case letters, digits, `-` and `.`, starting and ending with a letter or digit, at most {MAX_NAME_LEN} characters)"
+            ),
             Self::Map(error) => write!(f, "imageChange {error}"),
         }
     }
@@ -132,12 +153,22 @@ impl Settings {
                 DigestPolicy::Keep
             }
         };
-        for key in NOT_YET_SUPPORTED {
-            let is_default = |v: &Value| v == &Value::Bool(false) || v.as_object().is_some_and(Map::is_empty);
-            if present(key).is_some_and(|v| !is_default(v)) {
-                errors.push(SettingsError::NotYetSupported(key));
+        let check_target_exists = match present(CHECK_TARGET_EXISTS) {
+            None => false,
+            Some(Value::Bool(check)) => *check,
+            Some(_) => {
+                errors.push(SettingsError::WrongType(CHECK_TARGET_EXISTS, "true or false"));
+                false
             }
-        }
+        };
+        let image_pull_secrets = match present(IMAGE_PULL_SECRETS) {
+            None => BTreeMap::new(),
+            Some(Value::Object(secrets)) => parse_pull_secrets(secrets, &mut errors),
+            Some(_) => {
+                errors.push(SettingsError::WrongType(IMAGE_PULL_SECRETS, "a map from registry to secret name"));
+                BTreeMap::new()
+            }
+        };
         let rules = match present(IMAGE_CHANGE).map(Value::as_str) {
             None => {
                 errors.push(SettingsError::MissingMap);
@@ -156,8 +187,53 @@ impl Settings {
             },
         };
         match rules {
-            Some(rules) if errors.is_empty() => Ok(Self { rules, record_original_images, digest }),
+            Some(rules) if errors.is_empty() => {
+                Ok(Self { rules, record_original_images, digest, image_pull_secrets, check_target_exists })
+            }
             _ => Err(SettingsErrors(errors)),
         }
     }
+}
+
+/// `imagePullSecrets`: registries in canonical form (two spellings of one registry are an error),
+/// secret names valid Kubernetes names.
+fn parse_pull_secrets(secrets: &Map<String, Value>, errors: &mut Vec<SettingsError>) -> BTreeMap<String, String> {
+    let mut parsed = BTreeMap::new();
+    let mut written: BTreeMap<String, &str> = BTreeMap::new();
+    for (key, name) in secrets {
+        let registry = match Prefix::parse(key) {
+            Ok(prefix) if prefix.path.is_empty() => prefix.registry,
+            Ok(_) => {
+                errors.push(SettingsError::PullSecretRegistry(key.clone(), "a registry has no path"));
+                continue;
+            }
+            Err(why) => {
+                errors.push(SettingsError::PullSecretRegistry(key.clone(), why));
+                continue;
+            }
+        };
+        let Some(name) = name.as_str().filter(|name| is_kubernetes_name(name)) else {
+            errors.push(SettingsError::SecretName(
+                key.clone(),
+                name.as_str().map_or_else(|| name.to_string(), str::to_owned),
+            ));
+            continue;
+        };
+        if let Some(first) = written.get(&registry) {
+            errors.push(SettingsError::PullSecretDuplicate((*first).to_owned(), key.clone()));
+            continue;
+        }
+        written.insert(registry.clone(), key);
+        parsed.insert(registry, name.to_owned());
+    }
+    parsed
+}
+
+/// A DNS-1123 subdomain, the form of Secret names.
+fn is_kubernetes_name(name: &str) -> bool {
+    let edge = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    name.len() <= MAX_NAME_LEN
+        && edge(name.bytes().next())
+        && edge(name.bytes().last())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
 }

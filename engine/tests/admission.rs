@@ -4,14 +4,20 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 mod common;
 
-use common::{AdmissionCase, E2eCase, Expect, e2e, expect_eq, expected_object, load, request_of, run_all};
+use common::{
+    AdmissionCase, E2eCase, Expect, FixtureLookup, LookupAnswer, e2e, expect_eq, expected_object, load, request_of,
+    run_all,
+};
 use imageswap_engine::{Verdict, evaluate};
 use serde_json::{Value, json};
 
-/// Evaluates `request` with `settings` and compares the verdict with what is expected.
-fn check(request: &Value, settings: &Value, expect: &Expect) -> Result<(), String> {
+/// Evaluates `request` with `settings` and a registry that knows `lookups`, and compares the
+/// verdict and the lookups made with what is expected.
+fn check(request: &Value, settings: &Value, expect: &Expect, lookups: &[LookupAnswer]) -> Result<(), String> {
     let payload = serde_json::to_vec(&json!({ "request": request, "settings": settings })).unwrap();
-    let verdict = evaluate(&payload).verdict;
+    let mut registry = FixtureLookup::new(lookups);
+    let verdict = evaluate(&payload, &mut registry).verdict;
+    registry.check_asked()?;
     match (expect, verdict) {
         (Expect::Accept, Verdict::Accept) => Ok(()),
         (Expect::Reject(message), Verdict::Reject(got)) => expect_eq("message", got, message.clone()),
@@ -28,7 +34,7 @@ fn admission_cases() {
     run_all(
         &load::<AdmissionCase>("admission.json"),
         |c| c.name.clone(),
-        |case| check(&case.request, &case.settings, &case.expect),
+        |case| check(&case.request, &case.settings, &case.expect, &case.lookups),
     );
 }
 
@@ -45,7 +51,7 @@ fn e2e_cases_natively() {
                 (true, _) if case.changes.is_empty() => Expect::Accept,
                 (true, _) => Expect::Changes(case.changes.clone()),
             };
-            check(&request_of(e2e(&case.request)), &e2e(&case.settings), &expect)
+            check(&request_of(e2e(&case.request)), &e2e(&case.settings), &expect, &case.lookups)
         },
     );
 }

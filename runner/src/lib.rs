@@ -33,6 +33,51 @@ impl HostCapabilities for NoCapabilities {
     }
 }
 
+/// A registry from a fixture: answers `oci/v1/manifest_digest` for the images it lists, as the
+/// policy-server would after asking the registry. Other capabilities are not available.
+#[derive(Debug, Clone, Default)]
+pub struct RegistryFixture {
+    answers: Vec<(String, Result<String, String>)>,
+}
+
+#[derive(Deserialize)]
+struct FixtureAnswer {
+    image: String,
+    #[serde(default)]
+    digest: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+impl RegistryFixture {
+    /// Reads `[{"image": …, "digest": "sha256:…"} | {"image": …, "error": "…"}, …]`.
+    pub fn from_json(answers: &Value) -> Result<Self, RunnerError> {
+        let answers: Vec<FixtureAnswer> = serde_json::from_value(answers.clone())?;
+        let answers = answers
+            .into_iter()
+            .map(|a| {
+                let answer = a.digest.ok_or_else(|| a.error.unwrap_or_else(|| "no digest and no error".to_owned()));
+                (a.image, answer)
+            })
+            .collect();
+        Ok(Self { answers })
+    }
+}
+
+impl HostCapabilities for RegistryFixture {
+    fn call(&self, namespace: &str, operation: &str, payload: &[u8]) -> Result<Vec<u8>, RunnerError> {
+        if (namespace, operation) != ("oci", "v1/manifest_digest") {
+            return NoCapabilities.call(namespace, operation, payload);
+        }
+        let image: String = serde_json::from_slice(payload)?;
+        match self.answers.iter().find(|(known, _)| *known == image).map(|(_, answer)| answer) {
+            Some(Ok(digest)) => Ok(serde_json::to_vec(&json!({ "digest": digest }))?),
+            Some(Err(error)) => Err(error.clone().into()),
+            None => Err(format!("{image} is not in the registry fixture").into()),
+        }
+    }
+}
+
 /// A compiled policy module, ready to be instantiated per evaluation.
 pub struct Policy {
     pre: WasmtimeEngineProviderPre,

@@ -8,7 +8,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use imageswap_runner::{NoCapabilities, Policy, RunnerError, admission_request, admission_response, apply_patch};
+use imageswap_runner::{
+    HostCapabilities, NoCapabilities, Policy, RegistryFixture, RunnerError, admission_request, admission_response,
+    apply_patch,
+};
 use serde_json::Value;
 
 const USAGE: &str =
@@ -22,13 +25,14 @@ struct Args {
     policy: PathBuf,
     settings: PathBuf,
     request: PathBuf,
+    registry: Option<PathBuf>,
     logs: bool,
     patched: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
-    let (mut policy, mut settings, mut request) = (PathBuf::from("policy.wasm"), None, None);
+    let (mut policy, mut settings, mut request, mut registry) = (PathBuf::from("policy.wasm"), None, None, None);
     let (mut logs, mut patched) = (false, false);
     while let Some(arg) = args.next() {
         let mut value = || args.next().map(PathBuf::from).ok_or(format!("{arg} needs a value"));
@@ -36,6 +40,7 @@ fn parse_args() -> Result<Args, String> {
             "--policy" => policy = value()?,
             "--settings" => settings = Some(value()?),
             "--request" => request = Some(value()?),
+            "--registry" => registry = Some(value()?),
             "--logs" => logs = true,
             "--patched" => patched = true,
             "-h" | "--help" => return Err(String::new()),
@@ -46,6 +51,7 @@ fn parse_args() -> Result<Args, String> {
         policy,
         settings: settings.ok_or("--settings is required")?,
         request: request.ok_or("--request is required")?,
+        registry,
         logs,
         patched,
     })
@@ -65,7 +71,11 @@ fn run(args: &Args) -> Result<ExitCode, RunnerError> {
         eprintln!("Provided settings are not valid: {}", checked.message.unwrap_or_default());
         return Ok(ExitCode::from(1));
     }
-    let instance = policy.instance(Arc::new(NoCapabilities))?;
+    let capabilities: Arc<dyn HostCapabilities> = match &args.registry {
+        Some(path) => Arc::new(RegistryFixture::from_json(&read_json(path)?)?),
+        None => Arc::new(NoCapabilities),
+    };
+    let instance = policy.instance(capabilities)?;
     let response = instance.validate(&request, &settings)?;
     if args.logs {
         for record in instance.logs() {

@@ -10,8 +10,10 @@ mod common;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use common::{AdmissionCase, E2eCase, Expect, SettingsCase, e2e as read, expected_object, load, run_all};
-use imageswap_runner::{NoCapabilities, Policy, admission_request, admission_response, apply_patch};
+use common::{AdmissionCase, E2eCase, Expect, LookupAnswer, SettingsCase, e2e as read, expected_object, load, run_all};
+use imageswap_runner::{
+    HostCapabilities, NoCapabilities, Policy, RegistryFixture, admission_request, admission_response, apply_patch,
+};
 use serde_json::Value;
 
 /// `$IMAGESWAP_POLICY`, else `policy.wasm` at the repository root (`make policy.wasm` builds it).
@@ -28,10 +30,17 @@ fn policy() -> &'static Policy {
     })
 }
 
+/// A host whose registry knows `lookups`.
+fn registry(lookups: &[LookupAnswer]) -> Result<Arc<dyn HostCapabilities>, String> {
+    let answers = serde_json::to_value(lookups).map_err(|e| e.to_string())?;
+    Ok(Arc::new(RegistryFixture::from_json(&answers).map_err(|e| e.to_string())?))
+}
+
 fn check(case: &E2eCase) -> Result<(), String> {
     let settings = read(&case.settings);
     let request = admission_request(read(&case.request));
-    let fresh = || policy().instance(Arc::new(NoCapabilities)).map_err(|e| e.to_string());
+    let host = registry(&case.lookups)?;
+    let fresh = || policy().instance(Arc::clone(&host)).map_err(|e| e.to_string());
     let checked = fresh()?.validate_settings(&settings).map_err(|e| e.to_string())?;
     if !checked.valid {
         return Err(format!("settings rejected: {:?}", checked.message));
@@ -81,7 +90,7 @@ fn inline_admission_cases_through_wasm() {
         &load::<AdmissionCase>("admission.json"),
         |c| c.name.clone(),
         |case| {
-            let instance = policy().instance(Arc::new(NoCapabilities)).map_err(|e| e.to_string())?;
+            let instance = policy().instance(registry(&case.lookups)?).map_err(|e| e.to_string())?;
             let answer = instance.validate(&case.request, &case.settings).map_err(|e| format!("guest error: {e}"))?;
             let response = admission_response(&case.request, &answer);
             let message = response.status.as_ref().and_then(|s| s.get("message")).and_then(Value::as_str);
@@ -94,7 +103,7 @@ fn inline_admission_cases_through_wasm() {
                     let expected = expected_object(&object, changes)?;
                     if patched == expected { Ok(()) } else { Err(format!("got {patched}, expected {expected}")) }
                 }
-                _ => Err(format!("unexpected answer {response:?}")),
+                _ => Err(format!("unexpected answer {response:?}; policy log: {:?}", instance.logs())),
             }
         },
     );

@@ -57,6 +57,54 @@ pub struct E2eCase {
     /// Empty: the policy must not mutate.
     #[serde(default)]
     pub changes: serde_json::Map<String, serde_json::Value>,
+    /// What the registry answers, in the order the policy must ask (`checkTargetExists`).
+    #[serde(default)]
+    pub lookups: Vec<LookupAnswer>,
+}
+
+/// One answer of the registry fixture: found (`digest`) or an error (`error`), for one image.
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug)]
+pub struct LookupAnswer {
+    /// The image the policy asks about (the new reference, as built).
+    pub image: String,
+    /// The manifest digest, when the registry has the image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// The host's error, when it has not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The engine's stand-in for the policy-server: answers from the fixture and records what the
+/// policy asked, so a test can check the questions as well as the answer.
+pub struct FixtureLookup {
+    answers: Vec<LookupAnswer>,
+    /// Every image looked up, in order.
+    pub asked: Vec<String>,
+}
+
+impl FixtureLookup {
+    /// A registry that knows `answers`.
+    pub fn new(answers: &[LookupAnswer]) -> Self {
+        Self { answers: answers.to_vec(), asked: Vec::new() }
+    }
+
+    /// `Err` unless the policy asked exactly about the fixture's images, in order.
+    pub fn check_asked(&self) -> Result<(), String> {
+        let expected: Vec<String> = self.answers.iter().map(|a| a.image.clone()).collect();
+        expect_eq("lookups", self.asked.clone(), expected)
+    }
+}
+
+impl imageswap_engine::TargetLookup for FixtureLookup {
+    fn lookup(&mut self, image: &str) -> imageswap_engine::Lookup {
+        self.asked.push(image.to_owned());
+        match self.answers.iter().find(|a| a.image == image) {
+            Some(LookupAnswer { digest: Some(_), .. }) => imageswap_engine::Lookup::Found,
+            Some(LookupAnswer { error: Some(error), .. }) => imageswap_engine::Lookup::from_host_error(error.clone()),
+            _ => imageswap_engine::Lookup::Failed(format!("{image} is not in the fixture")),
+        }
+    }
 }
 
 /// `object` with each `pointer → value` of `changes` set (the parent of each pointer must exist).
@@ -115,6 +163,9 @@ pub struct AdmissionCase {
     pub settings: serde_json::Value,
     /// The expected answer.
     pub expect: Expect,
+    /// What the registry answers, in the order the policy must ask (`checkTargetExists`).
+    #[serde(default)]
+    pub lookups: Vec<LookupAnswer>,
 }
 
 /// A settings case: the document (inline text in `tests/cases/settings.json`, a file under
