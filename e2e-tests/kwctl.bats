@@ -23,12 +23,23 @@ JQ_LIB='
 
 request_of() { jq 'if .kind == "AdmissionReview" then .request else . end' "$DIR/$1"; }
 
+# session_of CASE_JSON: a kwctl replay session answering the case's registry lookups, in order.
+session_of() {
+  jq -r '"---", (.lookups[] | "- type: Exchange", "  request: |", "    !OciManifestDigest", "    image: \(.image)",
+    "  response:", (if .digest then "    type: Success", "    payload: \(({digest}) | tojson | @json)"
+                    else "    type: Error", "    message: \(.error | @json)" end))' <<<"$1"
+}
+
 # check_case CASE_JSON: prints why the case fails, nothing when it passes.
 check_case() {
-  local case="$1" request settings out allowed message object patch got want
+  local case="$1" request settings out allowed message object patch got want replay=()
   request=$(jq -r .request <<<"$case")
   settings=$(jq -r .settings <<<"$case")
-  out=$("$KWCTL" run --request-path "$DIR/$request" --settings-path "$DIR/$settings" "$POLICY" 2>/dev/null) \
+  if [ "$(jq '.lookups // [] | length' <<<"$case")" -gt 0 ]; then
+    session_of "$case" >"$BATS_FILE_TMPDIR/session.yml"
+    replay=(--replay-host-capabilities-interactions "$BATS_FILE_TMPDIR/session.yml")
+  fi
+  out=$("$KWCTL" run "${replay[@]}" --request-path "$DIR/$request" --settings-path "$DIR/$settings" "$POLICY" 2>/dev/null) \
     || { echo "kwctl run failed"; return; }
   allowed=$(jq .allowed <<<"$out")
   [ "$allowed" = "$(jq .allowed <<<"$case")" ] || { echo "allowed is $allowed: $out"; return; }

@@ -27,7 +27,8 @@ impl TargetLookup for HostRegistry {
     fn lookup(&mut self, image: &str) -> Lookup {
         match get_manifest_digest(image) {
             Ok(_) => Lookup::Found,
-            Err(error) => Lookup::from_host_error(error.to_string()),
+            // The host's error may carry a backtrace; its first line says what happened.
+            Err(error) => Lookup::from_host_error(error.to_string().lines().next().unwrap_or_default().to_owned()),
         }
     }
 }
