@@ -1,0 +1,61 @@
+# Helpers shared by the bats suites: each host (kwctl, policy-server) produces an AdmissionResponse
+# for a case of cases.json, and check_response judges it the same way for all of them.
+
+# jq helpers: an RFC 6901 pointer as a jq path, and an RFC 6902 patch applied to an object.
+# (Kubewarden's patches come from json_patch::diff and hold add, remove and replace of object
+# members and list items in place; that is all `apply` needs.)
+JQ_LIB='
+  def path_of: split("/")[1:] | map(gsub("~1"; "/") | gsub("~0"; "~") | (tonumber? // .));
+  def apply($ops): reduce $ops[] as $op (.; if $op.op == "remove" then delpaths([$op.path | path_of])
+                                            else setpath($op.path | path_of; $op.value) end);
+  def change($changes): reduce ($changes | to_entries[]) as $c (.; setpath($c.key | path_of; $c.value));
+'
+
+# request_of FILE: the AdmissionRequest of an AdmissionReview file under e2e-tests/.
+request_of() { jq 'if .kind == "AdmissionReview" then .request else . end' "$DIR/$1"; }
+
+# session_of CASE_JSON: a kwctl replay session answering the case's registry lookups, in order.
+session_of() {
+  jq -r '"---", (.lookups[] | "- type: Exchange", "  request: |", "    !OciManifestDigest", "    image: \(.image)",
+    "  response:", (if .digest then "    type: Success", "    payload: \(({digest}) | tojson | @json)"
+                    else "    type: Error", "    message: \(.error | @json)" end))' <<<"$1"
+}
+
+# check_response CASE_JSON RESPONSE_JSON: prints why the AdmissionResponse does not match the
+# case (allowed, whole message, the patch applied to the object gives the expected object),
+# nothing when it does.
+check_response() {
+  local case="$1" out="$2" allowed message object patch got want
+  allowed=$(jq .allowed <<<"$out")
+  [ "$allowed" = "$(jq .allowed <<<"$case")" ] || { echo "allowed is $allowed: $out"; return; }
+  message=$(jq -r '.status.message // ""' <<<"$out")
+  [ "$message" = "$(jq -r '.message // ""' <<<"$case")" ] || { echo "message is \"$message\""; return; }
+  object=$(request_of "$(jq -r .request <<<"$case")" | jq '.object')
+  patch=$(jq -r '.patch // ""' <<<"$out")
+  if [ "$(jq '.changes // {} | length' <<<"$case")" -eq 0 ]; then
+    [ -z "$patch" ] || echo "mutated, but no change was expected: $(base64 -d <<<"$patch")"
+    return
+  fi
+  [ -n "$patch" ] || { echo "not mutated"; return; }
+  got=$(jq -S -n "$JQ_LIB"' $obj | apply($ops)' --argjson obj "$object" --argjson ops "$(base64 -d <<<"$patch")")
+  want=$(jq -S -n "$JQ_LIB"' $obj | change($changes)' --argjson obj "$object" --argjson changes "$(jq .changes <<<"$case")")
+  [ "$got" = "$want" ] || echo "patched object differs: got $(jq -c . <<<"$got") expected $(jq -c . <<<"$want")"
+}
+
+# for_each_case FILE FUNCTION: calls FUNCTION with each case of FILE; prints each failure (the
+# function's output) with the case's name and a summary; fails when a case failed or none ran.
+# A function that prints "SKIP: reason" skips its case.
+for_each_case() {
+  local file="$1" fn="$2" failures=0 count=0 skipped=0 case why
+  while IFS= read -r case; do
+    count=$((count + 1))
+    why=$("$fn" "$case")
+    case "$why" in
+      "") ;;
+      SKIP:*) skipped=$((skipped + 1)); echo "skipped $(jq -r .name <<<"$case"): ${why#SKIP: }" ;;
+      *) failures=$((failures + 1)); echo "FAIL $(jq -r .name <<<"$case"): $why" ;;
+    esac
+  done < <(jq -c '.[]' "$DIR/$file")
+  echo "$count cases, $failures failed, $skipped skipped"
+  [ "$count" -gt 0 ] && [ "$failures" -eq 0 ]
+}

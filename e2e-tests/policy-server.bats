@@ -1,0 +1,79 @@
+#!/usr/bin/env bats
+# The case tables of e2e-tests/ through a real Kubewarden policy-server, the way a cluster runs the
+# policy: the annotated module is served on 127.0.0.1 with one policy per settings file, and each
+# case's AdmissionReview is POSTed to /validate/<policy>. $POLICY_SERVER is the binary (the
+# Makefile resolves it from $POLICY_SERVER, PATH or ../shared/tools/policy-server).
+
+# policy_name SETTINGS_FILE: the policy id serving those settings.
+policy_name() { basename "$1" .json | tr -c 'a-z0-9\n' '-'; }
+
+# start_server POLICIES_YML PORT: starts a policy-server in the background; prints its pid.
+start_server() {
+  HOME="$BATS_FILE_TMPDIR/home" "$POLICY_SERVER" --policies "$1" --addr 127.0.0.1 --port "$2" \
+    --readiness-probe-port "$(($2 + 1))" --ignore-kubernetes-connection-failure --log-no-color \
+    --policies-download-dir "$BATS_FILE_TMPDIR/download" --sigstore-cache-dir "$BATS_FILE_TMPDIR/sigstore" \
+    >"$BATS_FILE_TMPDIR/server.log" 2>&1 &
+  echo $!
+}
+
+setup_file() {
+  [ -n "${POLICY_SERVER:-}" ] || skip "no policy-server"
+  export DIR="$BATS_TEST_DIRNAME"
+  export POLICY="${POLICY:-$BATS_TEST_DIRNAME/../annotated-policy.wasm}"
+  mkdir -p "$BATS_FILE_TMPDIR/home" "$BATS_FILE_TMPDIR/download" "$BATS_FILE_TMPDIR/sigstore"
+  local settings
+  for settings in $(jq -r '[.[].settings] | unique[]' "$DIR/cases.json"); do
+    printf '%s:\n  module: file://%s\n  allowedToMutate: true\n  settings: %s\n' \
+      "$(policy_name "$settings")" "$POLICY" "$(jq -c . "$DIR/$settings")"
+  done >"$BATS_FILE_TMPDIR/policies.yml"
+  export PORT=$((20000 + RANDOM % 20000))
+  export SERVER_PID=$(start_server "$BATS_FILE_TMPDIR/policies.yml" "$PORT")
+  local i
+  for i in $(seq 1 120); do
+    curl -sf "http://127.0.0.1:$((PORT + 1))/readiness" >/dev/null && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.5
+  done
+  cat "$BATS_FILE_TMPDIR/server.log" >&3
+  return 1
+}
+
+teardown_file() {
+  [ -z "${SERVER_PID:-}" ] || kill "$SERVER_PID" 2>/dev/null || true
+}
+
+setup() { load lib; }
+
+# server_case CASE_JSON: POSTs the case's AdmissionReview and checks the response.
+server_case() {
+  local case="$1" out
+  if [ "$(jq '.lookups // [] | length' <<<"$case")" -gt 0 ]; then
+    echo "SKIP: needs registry answers (the runner and kwctl replay them; this server would ask a real registry)"
+    return
+  fi
+  out=$(curl -sf -X POST -H 'Content-Type: application/json' --data-binary "@$DIR/$(jq -r .request <<<"$case")" \
+    "http://127.0.0.1:$PORT/validate/$(policy_name "$(jq -r .settings <<<"$case")")") || { echo "POST failed"; return; }
+  check_response "$case" "$(jq '.response' <<<"$out")"
+}
+
+# server_settings_case CASE_JSON: a policy-server given invalid settings exits with the whole
+# message (valid ones are served by the server of the other test).
+server_settings_case() {
+  local case="$1" yml="$BATS_TEST_TMPDIR/one.yml" pid status=0
+  [ "$(jq .valid <<<"$case")" = false ] || return 0
+  printf 'bad:\n  module: file://%s\n  allowedToMutate: true\n  settings: %s\n' "$POLICY" \
+    "$(jq -c . "$DIR/$(jq -r .settings <<<"$case")")" >"$yml"
+  pid=$(start_server "$yml" $((PORT + 2)))
+  timeout 60 tail --pid="$pid" -f /dev/null || { kill "$pid"; echo "still running after 60 s"; return; }
+  wait "$pid" 2>/dev/null || status=$?
+  grep -qF "Policy settings are invalid: $(jq -r .message <<<"$case")" "$BATS_FILE_TMPDIR/server.log" \
+    || echo "no such message in: $(tail -c 600 "$BATS_FILE_TMPDIR/server.log")"
+}
+
+@test "every admission case of cases.json through the policy-server" {
+  for_each_case cases.json server_case
+}
+
+@test "a policy-server given invalid settings stops with the whole message" {
+  for_each_case settings-cases.json server_settings_case
+}
