@@ -5,8 +5,8 @@
 //! `[!abc]` one character of (or not of) a set; a `[` that is never closed is a literal `[`. The
 //! whole text must match, case-sensitively.
 //!
-//! [`Glob::wildcard`] is the `noswap_wildcards` syntax: only `*` and `?` are special, and
-//! [`Glob::occurs_in`] looks for the pattern anywhere in the text.
+//! [`Glob::wildcard`] is the `noswap_wildcards` syntax: only `*` and `?` are special, and the
+//! pattern matches anywhere in the text.
 
 /// One element of a compiled glob.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,33 +51,25 @@ impl Glob {
         Self { tokens }
     }
 
-    /// Compiles `pattern` with only `*` and `?` special.
+    /// Compiles `pattern` with only `*` and `?` special, to match anywhere in a text (as if it
+    /// began and ended with `*`).
     pub fn wildcard(pattern: &str) -> Self {
-        let tokens = pattern
-            .chars()
-            .map(|c| match c {
-                '*' => Token::Star,
-                '?' => Token::Any,
-                other => Token::Literal(other),
-            })
-            .collect();
-        Self { tokens }
+        let inner = pattern.chars().map(|c| match c {
+            '*' => Token::Star,
+            '?' => Token::Any,
+            other => Token::Literal(other),
+        });
+        Self { tokens: std::iter::once(Token::Star).chain(inner).chain(std::iter::once(Token::Star)).collect() }
     }
 
-    /// Whether the whole of `text` matches.
+    /// Whether `text` matches (the whole text for [`Glob::fnmatch`], any part for
+    /// [`Glob::wildcard`]).
     pub fn matches(&self, text: &str) -> bool {
-        let text: Vec<char> = text.chars().collect();
-        matches_tokens(&self.tokens, &text)
-    }
-
-    /// Whether the pattern matches some part of `text` (as if it began and ended with `*`).
-    pub fn occurs_in(&self, text: &str) -> bool {
-        let text: Vec<char> = text.chars().collect();
-        let mut tokens = Vec::with_capacity(self.tokens.len() + 2);
-        tokens.push(Token::Star);
-        tokens.extend(self.tokens.iter().cloned());
-        tokens.push(Token::Star);
-        matches_tokens(&tokens, &text)
+        if text.is_ascii() {
+            matches_tokens(&self.tokens, text.as_bytes())
+        } else {
+            matches_tokens(&self.tokens, &text.chars().collect::<Vec<char>>())
+        }
     }
 }
 
@@ -131,7 +123,7 @@ fn matches_one(token: &Token, c: char) -> bool {
 }
 
 /// Matching with backtracking to the last `*` only, which is complete for globs: O(pattern × text).
-fn matches_tokens(tokens: &[Token], text: &[char]) -> bool {
+fn matches_tokens<C: Copy + Into<char>>(tokens: &[Token], text: &[C]) -> bool {
     let (mut t, mut s) = (0, 0);
     let mut resume: Option<(usize, usize)> = None;
     while s < text.len() {
@@ -140,7 +132,7 @@ fn matches_tokens(tokens: &[Token], text: &[char]) -> bool {
                 resume = Some((t, s));
                 t += 1;
             }
-            (Some(token), Some(&c)) if matches_one(token, c) => {
+            (Some(token), Some(&c)) if matches_one(token, c.into()) => {
                 t += 1;
                 s += 1;
             }

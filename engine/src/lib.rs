@@ -11,6 +11,7 @@
 
 pub mod admission;
 pub mod glob;
+pub mod hash;
 pub mod lookup;
 pub mod map;
 pub mod normalize;

@@ -187,7 +187,8 @@ fn find_separator(content: &str) -> Option<usize> {
     None
 }
 
-/// Whether `text` holds whitespace or another control character.
+/// Whether `text` holds ASCII whitespace or another control character. (Other Unicode whitespace
+/// cannot pass the reference grammar either, which is ASCII.)
 pub fn has_whitespace(text: &str) -> bool {
-    text.chars().any(|c| c.is_whitespace() || c.is_control())
+    text.bytes().any(|b| b <= b' ' || b == 0x7f)
 }

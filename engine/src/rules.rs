@@ -3,9 +3,8 @@
 //! Every check of "Checked when settings are validated" happens here, and every bad line is
 //! reported.
 
-use std::collections::HashMap;
-
 use crate::glob::Glob;
+use crate::hash::FnvHashMap;
 use crate::map::{MapError, MapErrorKind, MapLine, has_whitespace, split_lines};
 use crate::normalize::{ExactId, Image, host_without_port};
 use crate::targets::{Prefix, RegistryTarget, Shape, TargetIndex};
@@ -55,13 +54,15 @@ pub struct Rules {
     /// The `noswap_wildcards` patterns and their line.
     pub noswap: Option<(usize, Vec<Glob>)>,
     /// Registry/path keys by canonical `registry[/path]`.
-    pub prefixes: HashMap<String, PrefixRule>,
+    pub prefixes: FnvHashMap<String, PrefixRule>,
     /// `[EXACT]` keys by image identity.
-    pub exact: HashMap<ExactId, Ruled<String>>,
+    pub exact: FnvHashMap<ExactId, Ruled<String>>,
     /// `[REPLACE]` rules in file order.
     pub replace: Vec<ReplaceRule>,
     /// Every non-empty target, for step 1.
     pub targets: TargetIndex,
+    /// The line of each `[REPLACE]` glob, to find duplicates.
+    replace_lines: FnvHashMap<String, usize>,
 }
 
 /// A key that step 1 could make dead, kept until every target is known.
@@ -84,7 +85,6 @@ impl Rules {
     pub fn parse(map: &str) -> Result<Self, Vec<MapError>> {
         let (lines, mut errors) = split_lines(map);
         let mut rules = Self::default();
-        let mut seen: HashMap<String, usize> = HashMap::new();
         let mut keyed: Vec<(&MapLine<'_>, KeyToCheck)> = Vec::new();
         for line in &lines {
             let parsed = match parse_line(line) {
@@ -94,14 +94,10 @@ impl Rules {
                     continue;
                 }
             };
-            let identity = identity_key(&parsed);
-            if let Some(first) = seen.get(&identity) {
-                errors.push(line.error(MapErrorKind::Duplicate(*first)));
-                continue;
-            }
-            seen.insert(identity, line.number);
-            if let Some(key) = rules.insert(line.number, parsed) {
-                keyed.push((line, key));
+            match rules.insert(line.number, parsed) {
+                Ok(Some(key)) => keyed.push((line, key)),
+                Ok(None) => {}
+                Err(first) => errors.push(line.error(MapErrorKind::Duplicate(first))),
             }
         }
         for (line, key) in keyed {
@@ -113,38 +109,57 @@ impl Rules {
         if errors.is_empty() { Ok(rules) } else { Err(errors) }
     }
 
-    /// Adds a parsed rule; returns its key when it has a target, for the dead-rule check.
-    fn insert(&mut self, line: usize, parsed: Parsed) -> Option<KeyToCheck> {
+    /// Adds a parsed rule; returns its key when it has a target (for the dead-rule check), or
+    /// the line of the same key given before (keys compare in canonical form).
+    fn insert(&mut self, line: usize, parsed: Parsed) -> Result<Option<KeyToCheck>, usize> {
         match parsed {
             Parsed::Default(target) => {
+                if let Some(first) = &self.default {
+                    return Err(first.line);
+                }
                 self.add_target(target.as_ref(), line);
                 self.default = Some(Ruled { line, target });
-                None
+                Ok(None)
             }
             Parsed::Noswap(globs) => {
+                if let Some((first, _)) = &self.noswap {
+                    return Err(*first);
+                }
                 self.noswap = Some((line, globs));
-                None
+                Ok(None)
             }
             Parsed::Prefix(prefix, target) => {
+                let key = prefix.canonical();
+                if let Some(first) = self.prefixes.get(&key) {
+                    return Err(first.rule.line);
+                }
                 self.add_target(target.as_ref(), line);
                 let depth = if prefix.path.is_empty() { 0 } else { prefix.path.split('/').count() };
-                let key = prefix.canonical();
                 let check = target.is_some().then(|| KeyToCheck::Name(key.clone()));
                 self.prefixes.insert(key, PrefixRule { rule: Ruled { line, target }, depth });
-                check
+                Ok(check)
             }
             Parsed::Exact(image, target) => {
-                let target = target.map(|(written, id)| {
-                    self.targets.add_image(id, line);
+                let id = image.exact_id();
+                if let Some(first) = self.exact.get(&id) {
+                    return Err(first.line);
+                }
+                let target = target.map(|(written, target_id)| {
+                    self.targets.add_image(target_id, line);
                     written
                 });
-                self.exact.insert(image.exact_id(), Ruled { line, target: target.clone() });
-                target.map(|_| KeyToCheck::Image(image))
+                let check = target.is_some().then_some(KeyToCheck::Image(image));
+                self.exact.insert(id, Ruled { line, target });
+                Ok(check)
             }
             Parsed::Replace(pattern, target) => {
+                if let Some(first) = self.replace_lines.get(&pattern) {
+                    return Err(*first);
+                }
                 self.add_target(target.as_ref(), line);
                 self.replace.push(ReplaceRule { glob: Glob::fnmatch(&pattern), rule: Ruled { line, target } });
-                None
+                self.replace_lines.insert(pattern, line);
+                Ok(None)
             }
         }
     }
@@ -159,9 +174,7 @@ impl Rules {
     /// `/`, is under a target; an `[EXACT]` key when its image is.
     fn covering_key(&self, key: &KeyToCheck) -> Option<usize> {
         match key {
-            KeyToCheck::Name(name) => {
-                self.targets.covering(name).or_else(|| self.targets.covering(&format!("{name}/")))
-            }
+            KeyToCheck::Name(name) => self.targets.covering_dir(name),
             KeyToCheck::Image(image) => self.targets.covering_image(image),
         }
     }
@@ -169,29 +182,23 @@ impl Rules {
     /// The registry/path rule for an image: the longest matching key, where a key without a port
     /// also covers its host on any port and, at the same length, the key with the port wins.
     pub fn prefix_rule(&self, image: &Image) -> Option<&PrefixRule> {
-        let registry = image.registry();
-        let host = host_without_port(registry);
-        let components: Vec<&str> = image.path().split('/').collect();
-        (0..=components.len()).rev().find_map(|depth| {
-            let path = components.get(..depth).unwrap_or_default().join("/");
-            let with_path = |registry: &str| {
-                if depth == 0 { registry.to_owned() } else { format!("{registry}/{path}") }
-            };
-            self.prefixes
-                .get(&with_path(registry))
-                .or_else(|| host.and_then(|host| self.prefixes.get(&with_path(host))))
+        if self.prefixes.is_empty() {
+            return None;
+        }
+        let name = image.canonical_name();
+        let registry = image.registry().len();
+        let host = host_without_port(image.registry());
+        // Where each candidate key ends: after the registry, then after each path component.
+        let path_ends =
+            name.get(registry + 1..).unwrap_or_default().match_indices('/').map(|(at, _)| registry + 1 + at);
+        let ends: Vec<usize> = std::iter::once(registry).chain(path_ends).chain(std::iter::once(name.len())).collect();
+        ends.iter().rev().find_map(|end| {
+            let with_port = name.get(..*end).and_then(|key| self.prefixes.get(key));
+            with_port.or_else(|| {
+                let host = host?;
+                self.prefixes.get(&format!("{host}{}", name.get(registry..*end).unwrap_or_default()))
+            })
         })
-    }
-}
-
-/// The text duplicate keys are compared by.
-fn identity_key(parsed: &Parsed) -> String {
-    match parsed {
-        Parsed::Default(_) => DEFAULT_KEY.to_owned(),
-        Parsed::Noswap(_) => NOSWAP_KEY.to_owned(),
-        Parsed::Prefix(prefix, _) => format!("prefix {}", prefix.canonical()),
-        Parsed::Exact(image, _) => format!("exact {:?}", image.exact_id()),
-        Parsed::Replace(pattern, _) => format!("replace {pattern}"),
     }
 }
 
@@ -263,12 +270,14 @@ fn parse_exact(operand: &str, value: &str) -> Result<Parsed, MapErrorKind> {
     Ok(Parsed::Exact(image, target))
 }
 
-/// A registry target; `None` when empty or when it is its own `key`.
+/// A registry target; `None` when empty or when it is its own `key` (compared as keys are).
 fn registry_target(value: &str, key: Option<&Prefix>) -> Result<Option<RegistryTarget>, MapErrorKind> {
-    if value.is_empty() || key.is_some_and(|key| Prefix::parse(value).is_ok_and(|t| t == *key)) {
+    if value.is_empty() {
         return Ok(None);
     }
-    RegistryTarget::parse(value).map(Some).map_err(MapErrorKind::InvalidTarget)
+    let target = RegistryTarget::parse(value).map_err(MapErrorKind::InvalidTarget)?;
+    let is_own_key = key.is_some_and(|key| target.shape == Shape::Plain && target.canonical == key.canonical());
+    Ok((!is_own_key).then_some(target))
 }
 
 /// Rejects other spellings of the special keys and keywords.

@@ -102,8 +102,11 @@ pub fn decide(rules: &Rules, digest: DigestPolicy, written: &str) -> Result<Deci
     if let Some(rule) = rules.exact.get(&image.exact_id()) {
         return Ok(Decision { step: Step::Exact, line: rule.line, swapped: rule.target.clone(), kept_digest: false });
     }
-    let forms = image.forms();
-    if let Some(replace) = rules.replace.iter().find(|r| forms.iter().any(|form| r.glob.matches(form))) {
+    // Every spelling of the image, made only when a glob or a noswap pattern needs them.
+    let mut forms: Option<Vec<String>> = None;
+    let mut matched =
+        |glob: &crate::glob::Glob| forms.get_or_insert_with(|| image.forms()).iter().any(|f| glob.matches(f));
+    if let Some(replace) = rules.replace.iter().find(|r| matched(&r.glob)) {
         return rebuild(&image, written, digest, Step::Replace, &replace.rule, |target| {
             let last = image.path().rsplit('/').next().unwrap_or_default();
             join(target, last)
@@ -115,7 +118,7 @@ pub fn decide(rules: &Rules, digest: DigestPolicy, written: &str) -> Result<Deci
         });
     }
     if let Some((line, globs)) = &rules.noswap
-        && globs.iter().any(|glob| forms.iter().any(|form| glob.occurs_in(form)))
+        && globs.iter().any(&mut matched)
     {
         return Ok(Decision::keep(Step::Noswap, *line));
     }

@@ -2,8 +2,7 @@
 //! alone, which makes the policy idempotent. The same test finds dead rules when settings are
 //! validated.
 
-use std::collections::HashMap;
-
+use crate::hash::FnvHashMap;
 use crate::normalize::{ExactId, Image, canonical_registry};
 use crate::reference::{LOCALHOST, is_domain, is_path};
 
@@ -97,10 +96,10 @@ impl RegistryTarget {
 /// Every non-empty target of a map, indexed for step 1. Each entry holds the target's line.
 #[derive(Debug, Default, Clone)]
 pub struct TargetIndex {
-    plain: HashMap<String, usize>,
-    slash: HashMap<String, usize>,
-    dash: HashMap<String, Vec<(String, usize)>>,
-    images: HashMap<ExactId, usize>,
+    plain: FnvHashMap<String, usize>,
+    slash: FnvHashMap<String, usize>,
+    dash: FnvHashMap<String, Vec<(String, usize)>>,
+    images: FnvHashMap<ExactId, usize>,
 }
 
 impl TargetIndex {
@@ -143,6 +142,12 @@ impl TargetIndex {
         let next = rest.split('/').next().unwrap_or_default();
         let dash = self.dash.get(prefix).into_iter().flatten().filter(|(stem, _)| next.starts_with(stem.as_str()));
         hit.into_iter().chain(self.slash.get(prefix).copied()).chain(dash.map(|(_, line)| *line)).min()
+    }
+
+    /// The line of a target that `name` or `name/` lies under: what a registry/path key covers.
+    pub fn covering_dir(&self, name: &str) -> Option<usize> {
+        let below = self.slash.get(name).copied();
+        self.covering(name).into_iter().chain(below).min()
     }
 
     /// The line of a target that `image` lies under: by name, or as the same image as an

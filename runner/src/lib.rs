@@ -186,6 +186,11 @@ impl Instance {
         Ok(serde_json::from_slice(&self.host.call("validate", &payload)?)?)
     }
 
+    /// Calls `validate` with a payload already serialized (for benchmarks); returns the raw answer.
+    pub fn validate_raw(&self, payload: &[u8]) -> Result<Vec<u8>, RunnerError> {
+        Ok(self.host.call("validate", payload)?)
+    }
+
     /// The log records the policy sent so far.
     pub fn logs(&self) -> Vec<Value> {
         self.logs.lock().unwrap_or_else(PoisonError::into_inner).clone()

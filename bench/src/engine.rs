@@ -1,0 +1,67 @@
+//! Native engine figures: one decision per image, and settings parsing, for maps of every size.
+
+use std::hint::black_box;
+
+use imageswap_engine::Settings;
+use imageswap_engine::rules::Rules;
+use imageswap_engine::swap::{DigestPolicy, decide};
+
+use crate::timing::{median_ns, show};
+use crate::workload;
+
+/// Map sizes measured.
+pub const SIZES: [usize; 4] = [10, 100, 1_000, 10_000];
+
+/// Prints the decision table and the settings-parse table.
+pub fn run(samples: usize) {
+    println!("### Decision per image (native; the map already parsed)\n");
+    println!("| image | {} |", SIZES.map(|n| format!("{n} rules")).join(" | "));
+    println!("|---|{}", "---:|".repeat(SIZES.len()));
+    let maps: Vec<Rules> = SIZES.iter().map(|n| Rules::parse(&workload::map(*n)).unwrap_or_default()).collect();
+    let rows = workload::images(SIZES[0]).len();
+    let mut worst = [0.0f64; SIZES.len()];
+    for row in 0..rows {
+        let mut cells = Vec::new();
+        let mut label = "";
+        for (column, (size, rules)) in SIZES.iter().zip(&maps).enumerate() {
+            let images = workload::images(*size);
+            let Some((kind, image)) = images.get(row) else { continue };
+            label = kind;
+            let ns = median_ns(samples, || {
+                let _ = black_box(decide(rules, DigestPolicy::Keep, black_box(image)));
+            });
+            if let Some(w) = worst.get_mut(column) {
+                *w = w.max(ns);
+            }
+            cells.push(show(ns));
+        }
+        println!("| {label} | {} |", cells.join(" | "));
+    }
+    let ratio = worst.last().unwrap_or(&0.0) / worst.first().unwrap_or(&1.0);
+    println!("\nSlowest image at 10 000 rules ÷ slowest at 10 rules: **{ratio:.2}×** (target ≤ 1.5×)\n");
+
+    println!("### Settings parse (native: JSON document → checked, indexed settings)\n");
+    println!("| map | document | time | throughput |");
+    println!("|---:|---:|---:|---:|");
+    for size in SIZES {
+        let document = serde_json::to_vec(&workload::settings(&workload::map(size))).unwrap_or_default();
+        let ns = median_ns(samples, || {
+            let _ = black_box(Settings::from_json(black_box(&document)));
+        });
+        let mb_per_s = document.len() as f64 / ns * 1e3;
+        println!("| {size} rules | {} B | {} | {mb_per_s:.0} MB/s |", document.len(), show(ns));
+    }
+    println!();
+}
+
+/// One upstream-comparable unit of work: parse the map, then decide one image (upstream re-reads
+/// and re-parses its map for every container). Prints nanoseconds per image.
+pub fn per_image(map: &str, images: &[String], samples: usize) {
+    let ns = median_ns(samples, || {
+        for image in images {
+            let rules = Rules::parse(black_box(map)).unwrap_or_default();
+            let _ = black_box(decide(&rules, DigestPolicy::Keep, black_box(image)));
+        }
+    });
+    println!("{}", ns / images.len().max(1) as f64);
+}

@@ -1,0 +1,56 @@
+//! `imageswap-bench`: the figures of BENCHMARKS.md. `make bench` runs every part.
+//!
+//! ```text
+//! imageswap-bench engine [SAMPLES]                          native decision and settings parse
+//! imageswap-bench wasm POLICY NOOP MUTATOR [SAMPLES ROUNDS] whole evaluations beside the floors
+//! imageswap-bench per-image MAP_FILE IMAGES_FILE            ns per image, parse included (upstream comparison)
+//! imageswap-bench map RULES                                 prints a generated map
+//! ```
+
+mod engine;
+mod timing;
+mod wasm;
+mod workload;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+fn number(arg: Option<&String>, default: usize) -> usize {
+    arg.and_then(|a| a.parse().ok()).unwrap_or(default)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| args.get(i);
+    match arg(0).map(String::as_str) {
+        Some("engine") => engine::run(number(arg(1), 15)),
+        Some("wasm") => {
+            let (Some(policy), Some(noop), Some(mutator)) = (arg(1), arg(2), arg(3)) else {
+                eprintln!("usage: imageswap-bench wasm POLICY NOOP MUTATOR [SAMPLES ROUNDS]");
+                return ExitCode::from(2);
+            };
+            match wasm::Modules::load(Path::new(policy), Path::new(noop), Path::new(mutator)) {
+                Ok(modules) => wasm::run(&modules, number(arg(4), 5), number(arg(5), 3)),
+                Err(error) => {
+                    eprintln!("imageswap-bench: {error}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        Some("per-image") => {
+            let read = |i: usize| arg(i).and_then(|p| std::fs::read_to_string(p).ok());
+            let (Some(map), Some(images)) = (read(1), read(2)) else {
+                eprintln!("usage: imageswap-bench per-image MAP_FILE IMAGES_FILE");
+                return ExitCode::from(2);
+            };
+            let images: Vec<String> = images.lines().map(str::to_owned).collect();
+            engine::per_image(&map, &images, 15);
+        }
+        Some("map") => println!("{}", workload::map(number(arg(1), 10))),
+        _ => {
+            eprintln!("usage: imageswap-bench engine | wasm POLICY NOOP MUTATOR | per-image MAP IMAGES | map RULES");
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,95 @@
+//! Whole evaluations in wasmtime, through the repository's runner, side by side with two floors
+//! built with the same SDK and profile: a no-op policy and a trivial mutator. Every row is measured
+//! in one interleaved run (policy, no-op, mutator, policy, …), warm (one instance, as `kwctl
+//! bench`) and fresh (a new instance per request, as the policy-server may do).
+
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::Arc;
+
+use imageswap_runner::{Instance, NoCapabilities, Policy, RunnerError};
+use serde_json::{Value, json};
+
+use crate::timing::{median_ns, show};
+use crate::workload;
+
+/// The three modules compared.
+pub struct Modules {
+    policy: Policy,
+    noop: Policy,
+    mutator: Policy,
+}
+
+impl Modules {
+    /// Loads imageswap and the two floors.
+    pub fn load(policy: &Path, noop: &Path, mutator: &Path) -> Result<Self, RunnerError> {
+        Ok(Self { policy: Policy::load(policy)?, noop: Policy::load(noop)?, mutator: Policy::load(mutator)? })
+    }
+}
+
+fn instance(policy: &Policy) -> Option<Instance> {
+    policy.instance(Arc::new(NoCapabilities)).ok()
+}
+
+/// Per-call time of `validate` for `payload`: warm (one instance) or fresh (instantiate first).
+fn per_call(policy: &Policy, payload: &[u8], fresh: bool, samples: usize) -> f64 {
+    let warm = instance(policy);
+    median_ns(samples, || {
+        if fresh {
+            if let Some(instance) = instance(policy) {
+                let _ = black_box(instance.validate_raw(payload));
+            }
+        } else if let Some(instance) = &warm {
+            let _ = black_box(instance.validate_raw(payload));
+        }
+    })
+}
+
+/// One row: imageswap and both floors, interleaved over `rounds` rounds; the median of the rounds.
+fn row(modules: &Modules, payload: &[u8], fresh: bool, samples: usize, rounds: usize) -> [f64; 3] {
+    let mut runs: [Vec<f64>; 3] = Default::default();
+    for _ in 0..rounds {
+        for (i, policy) in [&modules.policy, &modules.noop, &modules.mutator].into_iter().enumerate() {
+            if let Some(run) = runs.get_mut(i) {
+                run.push(per_call(policy, payload, fresh, samples));
+            }
+        }
+    }
+    runs.map(|mut run| {
+        run.sort_by(f64::total_cmp);
+        run.get(run.len() / 2).copied().unwrap_or(f64::NAN)
+    })
+}
+
+/// Prints the evaluation table.
+pub fn run(modules: &Modules, samples: usize, rounds: usize) {
+    let seed = workload::map(10);
+    let requests: Vec<(String, Value, String)> = vec![
+        ("Pod, swapped".to_owned(), workload::pod_swapped(), seed.clone()),
+        ("Pod, left alone".to_owned(), workload::pod_left_alone(), seed.clone()),
+        ("Deployment, 10 containers".to_owned(), workload::deployment_10(), seed),
+        ("Pod, swapped, 1 000-rule map".to_owned(), workload::pod_swapped(), workload::map(1_000)),
+        ("Pod, swapped, 10 000-rule map".to_owned(), workload::pod_swapped(), workload::map(10_000)),
+    ];
+    println!("### Whole evaluation in wasmtime (median per call)\n");
+    println!("| request | mode | imageswap | no-op floor | trivial mutator | ÷ no-op | ÷ mutator |");
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    for (label, request, map) in &requests {
+        let payload =
+            serde_json::to_vec(&json!({ "request": request, "settings": workload::settings(map) })).unwrap_or_default();
+        for fresh in [false, true] {
+            let [ours, noop, mutator] = row(modules, &payload, fresh, samples, rounds);
+            println!(
+                "| {label} ({} KB settings) | {} | {} | {} | {} | {:.2}× | {:.2}× |",
+                map.len() / 1024,
+                if fresh { "fresh" } else { "warm" },
+                show(ours),
+                show(noop),
+                show(mutator),
+                ours / noop,
+                ours / mutator
+            );
+        }
+    }
+    println!();
+}

@@ -1,0 +1,31 @@
+//! FNV-1a for the rule index. Keys are short registry names and paths written by operators, so a
+//! fast non-cryptographic hash fits (as globset's literal sets use); SipHash's protection against
+//! chosen keys buys nothing when the operator writes both the map and the keys.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a, 64 bits.
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+/// A `HashMap` hashed with [`Fnv`].
+pub type FnvHashMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
