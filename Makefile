@@ -22,7 +22,7 @@ export POLICY_SERVER
 RUN_SETTINGS ?= e2e-tests/settings/seed-2-global-swap.json
 RUN_REQUEST ?= e2e-tests/requests/pod-create.json
 
-.PHONY: push run run-kwctl test unit-tests wasm-tests e2e-tests e2e-server fmt lint check-engine-deps check-module \
+.PHONY: bench push run run-kwctl test unit-tests wasm-tests e2e-tests e2e-server fmt lint check-engine-deps check-module \
 	wasm-target runner clean
 
 # SPEC §7 wants a small module; this budget is issue #4's target.
@@ -126,6 +126,25 @@ e2e-server: policy.wasm | $(BATS)
 		$(MAKE) --no-print-directory annotated-policy.wasm 2>&1 | grep -v -e '^ *[0-9]*: ' -e 'at \./csu' || true; \
 		test -f annotated-policy.wasm && POLICY=$(CURDIR)/annotated-policy.wasm $(BATS) --show-output-of-passing-tests e2e-tests/policy-server.bats; \
 	fi
+
+## Benchmark floors: the cheapest policies of their kind, same SDK and profile (see BENCHMARKS.md).
+FLOORS := build/floors/noop.wasm build/floors/prefix.wasm
+$(FLOORS): $(wildcard floors/*/src/*.rs floors/*/Cargo.toml) Cargo.lock | wasm-target
+	cargo build --locked --release --target $(WASM_TARGET) -p imageswap-floor-noop -p imageswap-floor-prefix
+	mkdir -p build/floors
+	cp target/$(WASM_TARGET)/release/imageswap_floor_noop.wasm build/floors/noop.wasm
+	cp target/$(WASM_TARGET)/release/imageswap_floor_prefix.wasm build/floors/prefix.wasm
+
+## bench: every figure of BENCHMARKS.md, written to build/bench/*.md (skips, loudly, what needs
+## kwctl or a fetched copy of the upstream webhook).
+bench: policy.wasm $(FLOORS)
+	cargo build --locked --profile host -p imageswap-bench
+	mkdir -p build/bench
+	target/host/imageswap-bench engine | tee build/bench/engine.md
+	target/host/imageswap-bench wasm policy.wasm $(FLOORS) | tee build/bench/wasm.md
+	bench/upstream.sh | tee build/bench/upstream.md
+	bench/size.sh | tee build/bench/size.md
+	bench/kwctl.sh | tee build/bench/kwctl.md
 
 clean:
 	cargo clean

@@ -93,3 +93,12 @@ pub fn run(modules: &Modules, samples: usize, rounds: usize) {
     }
     println!();
 }
+
+/// Warm and fresh per-call time of one module for a swapped Pod (for the opt-level table).
+pub fn eval(path: &Path, samples: usize) -> Result<(f64, f64), RunnerError> {
+    let policy = Policy::load(path)?;
+    let payload = serde_json::to_vec(
+        &json!({ "request": workload::pod_swapped(), "settings": workload::settings(&workload::map(10)) }),
+    )?;
+    Ok((per_call(&policy, &payload, false, samples), per_call(&policy, &payload, true, samples)))
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Module size and speed per release profile tried, then what the chosen module is made of.
+set -euo pipefail
+BENCH=${BENCH:-target/host/imageswap-bench}
+echo "| opt-level | policy.wasm | warm Pod swapped | fresh Pod swapped |"
+echo "|---|---:|---:|---:|"
+for level in s z 2 3; do
+  dir=build/size/opt-$level
+  cargo build -q --locked --release --target wasm32-wasip1 -p imageswap --target-dir "$dir" \
+    --config "profile.release.opt-level=$( [[ $level =~ ^[0-9]$ ]] && echo "$level" || echo "\"$level\"" )"
+  wasm=$dir/wasm32-wasip1/release/imageswap.wasm
+  chosen=$([ "$level" = s ] && echo " (chosen)" || true)
+  echo "| \`$level\`$chosen (LTO, 1 codegen unit, strip, panic=abort) | $(stat -c %s "$wasm") B | $("$BENCH" eval "$wasm") |"
+done
+echo
+if command -v twiggy >/dev/null || cargo install -q --locked twiggy@0.8.0 2>/dev/null; then
+  # strip removes the names twiggy reports, so analyse a build that keeps them.
+  dir=build/size/names
+  cargo build -q --locked --release --target wasm32-wasip1 -p imageswap --target-dir "$dir" --config 'profile.release.strip=false'
+  echo "Biggest contributors (twiggy top, unstripped build of the chosen profile):"
+  echo
+  echo '```text'
+  twiggy top -n 15 "$dir/wasm32-wasip1/release/imageswap.wasm"
+  echo '```'
+else
+  echo "SKIPPED size breakdown: twiggy could not be installed from crates.io"
+fi
