@@ -22,7 +22,7 @@ export POLICY_SERVER
 RUN_SETTINGS ?= e2e-tests/settings/seed-2-global-swap.json
 RUN_REQUEST ?= e2e-tests/requests/pod-create.json
 
-.PHONY: bench push run run-kwctl test unit-tests wasm-tests e2e-tests e2e-server fmt lint check-engine-deps check-module \
+.PHONY: bench fuzz fuzz-smoke push run run-kwctl test unit-tests wasm-tests e2e-tests e2e-server fmt lint check-engine-deps check-module \
 	wasm-target runner clean
 
 # SPEC §7 wants a small module; this budget is issue #4's target.
@@ -72,7 +72,7 @@ run-kwctl: policy.wasm
 		| jq '.patch |= (if . then (@base64d | fromjson) else . end)'
 
 ## test: everything CI checks.
-test: fmt lint unit-tests policy.wasm check-module wasm-tests e2e-tests e2e-server
+test: fmt lint unit-tests policy.wasm check-module wasm-tests e2e-tests e2e-server fuzz-smoke
 
 fmt:
 	cargo fmt --all -- --check
@@ -126,6 +126,25 @@ e2e-server: policy.wasm | $(BATS)
 		$(MAKE) --no-print-directory annotated-policy.wasm 2>&1 | grep -v -e '^ *[0-9]*: ' -e 'at \./csu' || true; \
 		test -f annotated-policy.wasm && POLICY=$(CURDIR)/annotated-policy.wasm $(BATS) --show-output-of-passing-tests e2e-tests/policy-server.bats; \
 	fi
+
+## fuzz: each fuzz target for FUZZ_SECONDS (cargo fuzz, nightly), seeded from the test data;
+## fuzz-smoke is the short run `make test` does. Crashes land in fuzz/artifacts/.
+FUZZ_TARGETS := map reference evaluate
+FUZZ_SECONDS ?= 600
+fuzz:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+	python3 fuzz/seed.py build/fuzz/corpus
+	@for target in $(FUZZ_TARGETS); do \
+		echo "== fuzz $$target for $(FUZZ_SECONDS) s"; \
+		cargo +nightly fuzz run --fuzz-dir fuzz $$target build/fuzz/corpus/$$target -- \
+			-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -rss_limit_mb=4096 2>&1 \
+			| grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done|==[0-9]+==|SUMMARY|.*panicked)' \
+			|| exit 1; \
+	done
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 
 ## Benchmark floors: the cheapest policies of their kind, same SDK and profile (see BENCHMARKS.md).
 FLOORS := build/floors/noop.wasm build/floors/prefix.wasm

@@ -6,20 +6,22 @@
 //! `registry-1.docker.io/nginx` and `nginx` are one image.
 
 use crate::reference::{
-    DEFAULT_TAG, DOCKER_HUB, OFFICIAL_PREFIX, RefError, Reference, familiar_name, split_port, with_suffix,
+    DEFAULT_TAG, DOCKER_HUB, LOCALHOST, OFFICIAL_PREFIX, RefError, Reference, familiar_name, split_port, with_suffix,
 };
 
 /// Registry names that mean Docker Hub when written without a port (compared in lower case).
 pub const DOCKER_HUB_ALIASES: [&str; 4] =
     [DOCKER_HUB, "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"];
 
-/// The canonical spelling of a registry: lower case (IPv6 literals as written), Docker Hub
-/// aliases without a port folded into `docker.io`.
+/// The canonical spelling of a registry: lower case, Docker Hub aliases without a port folded into
+/// `docker.io`. Kept as written: IPv6 literals, and a registry that is one only through its
+/// upper-case letters (`Foo/bar` names the registry `Foo`; `foo/bar` would name Docker Hub's
+/// `foo/bar`, so lower case would change the image; found by fuzzing).
 pub fn canonical_registry(registry: &str) -> String {
-    if registry.starts_with('[') {
+    let lower = registry.to_ascii_lowercase();
+    if registry.starts_with('[') || !(lower.contains(['.', ':']) || lower == LOCALHOST) {
         return registry.to_owned();
     }
-    let lower = registry.to_ascii_lowercase();
     if DOCKER_HUB_ALIASES.contains(&lower.as_str()) { DOCKER_HUB.to_owned() } else { lower }
 }
 

@@ -1,0 +1,36 @@
+//! Any text as a swap map: parsing never panics, and an accepted map decides images without
+//! panicking, each swap's result parses and is left alone the second time (idempotence).
+#![no_main]
+
+use imageswap_engine::rules::Rules;
+use imageswap_engine::swap::{DigestPolicy, decide};
+use libfuzzer_sys::fuzz_target;
+
+const IMAGES: [&str; 8] = [
+    "nginx",
+    "nginx:1.25@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    "quay.io/org/app:1",
+    "quay.io:8443/org/app",
+    "localhost:5000/x",
+    "[fd00::1]:5000/app:1",
+    "Docker.io/bitnami/redis:7",
+    "ghcr.io/example/tool",
+];
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let Ok(rules) = Rules::parse(&text) else { return };
+    let mut images: Vec<&str> = IMAGES.to_vec();
+    images.extend(text.lines().filter_map(|l| l.split("::").next()).take(8));
+    for image in images {
+        for policy in [DigestPolicy::Keep, DigestPolicy::Drop] {
+            if let Ok(decision) = decide(&rules, policy, image) {
+                if let Some(new) = decision.swapped {
+                    assert!(imageswap_engine::normalize::Image::parse(&new).is_ok(), "{new:?} from {image:?} does not parse");
+                    let again = decide(&rules, policy, &new).map(|d| d.swapped);
+                    assert!(matches!(again, Ok(None)), "{image:?} → {new:?} → {again:?}: not idempotent");
+                }
+            }
+        }
+    }
+});

@@ -1,0 +1,19 @@
+//! Any text as an image reference: parsing never panics, an accepted reference prints as text that
+//! parses back to the same reference, and its canonical form parses back to the same image.
+//! (Familiar forms are matched as text only: like distribution/reference's FamiliarString, the
+//! familiar form of `docker.io/foo.bar/baz` reads `foo.bar` as a registry.)
+#![no_main]
+
+use imageswap_engine::normalize::Image;
+use imageswap_engine::reference::Reference;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let Ok(reference) = Reference::parse(&text) else { return };
+    let again = Reference::parse(&reference.to_string());
+    assert_eq!(again.as_ref(), Ok(&reference), "round trip of {text:?}");
+    let image = Image::from(reference);
+    let canonical = Image::parse(&image.canonical());
+    assert_eq!(canonical.as_ref(), Ok(&image), "canonical form of {text:?}");
+});

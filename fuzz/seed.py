@@ -1,0 +1,40 @@
+"""Seeds the fuzz corpora from the repository's test data (written under build/fuzz/corpus)."""
+import hashlib
+import json
+import os
+import sys
+
+root = os.path.join(os.path.dirname(__file__), "..")
+out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "build", "fuzz", "corpus")
+
+
+def load(*path):
+    with open(os.path.join(root, *path), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def put(target, data):
+    if isinstance(data, str):
+        data = data.encode()
+    os.makedirs(os.path.join(out, target), exist_ok=True)
+    with open(os.path.join(out, target, hashlib.sha1(data).hexdigest()), "wb") as f:
+        f.write(data)
+
+
+for case in load("tests", "cases", "map.json"):
+    if case.get("map") is not None:
+        put("map", case["map"])
+for case in load("tests", "cases", "swap.json"):
+    put("map", case["map"])
+    put("reference", case["image"])
+for vector in load("tests", "cases", "reference-vectors.json"):
+    put("reference", vector["input"])
+for case in load("tests", "cases", "canonical.json"):
+    put("reference", case["input"])
+for case in load("tests", "cases", "settings.json"):
+    put("evaluate", case["settings"])
+for case in load("tests", "cases", "admission.json"):
+    put("evaluate", json.dumps({"request": case["request"], "settings": case["settings"]}))
+    if isinstance(case["request"].get("object"), dict):
+        put("evaluate", case["settings"]["imageChange"].encode() + b"\0" + json.dumps(case["request"]["object"]).encode())
+print("seeded", {t: len(os.listdir(os.path.join(out, t))) for t in sorted(os.listdir(out))})
