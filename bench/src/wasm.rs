@@ -37,10 +37,10 @@ fn per_call(policy: &Policy, payload: &[u8], fresh: bool, samples: usize) -> f64
     median_ns(samples, || {
         if fresh {
             if let Some(instance) = instance(policy) {
-                let _ = black_box(instance.validate_raw(payload));
+                let _ = black_box(instance.call("validate", payload));
             }
         } else if let Some(instance) = &warm {
-            let _ = black_box(instance.validate_raw(payload));
+            let _ = black_box(instance.call("validate", payload));
         }
     })
 }

@@ -99,8 +99,8 @@ impl fmt::Display for MapError {
                 "this rule can never apply: its key lies under the target of line {target_line}, and images under a target are left alone as already swapped"
             ),
             MapErrorKind::LineTooLong => write!(f, "line longer than {MAX_LINE_BYTES} bytes"),
-            MapErrorKind::MapTooBig => write!(f, "imageChange is larger than {MAX_MAP_BYTES} bytes"),
-            MapErrorKind::TooManyRules => write!(f, "imageChange has more than {MAX_RULES} rules"),
+            MapErrorKind::MapTooBig => write!(f, "the map is larger than {MAX_MAP_BYTES} bytes"),
+            MapErrorKind::TooManyRules => write!(f, "the map has more than {MAX_RULES} rules"),
         }
     }
 }

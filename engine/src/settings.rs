@@ -87,6 +87,7 @@ impl fmt::Display for SettingsError {
                 f,
                 "imagePullSecrets {key:?}: {name:?} is not a valid secret name (lower-case letters, digits, `-` and `.`, starting and ending with a letter or digit, at most {MAX_NAME_LEN} characters)"
             ),
+            Self::Map(error) if error.line == 0 => write!(f, "imageChange: {error}"),
             Self::Map(error) => write!(f, "imageChange {error}"),
         }
     }

@@ -12,7 +12,7 @@ fn settings_cases() {
         &load::<SettingsCase>("settings.json"),
         |c| c.name.clone(),
         |case| {
-            let result = validate_settings(case.settings.as_bytes());
+            let result = validate_settings(&case.document());
             expect_eq("valid", result.is_ok(), case.valid)?;
             match (result, &case.message) {
                 (Err(errors), Some(message)) => expect_eq("message", errors.to_string(), message.clone()),

@@ -186,9 +186,9 @@ impl Instance {
         Ok(serde_json::from_slice(&self.host.call("validate", &payload)?)?)
     }
 
-    /// Calls `validate` with a payload already serialized (for benchmarks); returns the raw answer.
-    pub fn validate_raw(&self, payload: &[u8]) -> Result<Vec<u8>, RunnerError> {
-        Ok(self.host.call("validate", payload)?)
+    /// Calls a waPC function with raw bytes (bad input, benchmarks); returns the raw answer.
+    pub fn call(&self, function: &str, payload: &[u8]) -> Result<Vec<u8>, RunnerError> {
+        Ok(self.host.call(function, payload)?)
     }
 
     /// The log records the policy sent so far.

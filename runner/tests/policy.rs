@@ -10,7 +10,10 @@ mod common;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use common::{AdmissionCase, E2eCase, Expect, LookupAnswer, SettingsCase, e2e as read, expected_object, load, run_all};
+use common::{
+    AdmissionCase, E2eCase, Expect, LookupAnswer, PayloadCase, SettingsCase, e2e as read, expected_object, load,
+    run_all,
+};
 use imageswap_runner::{
     HostCapabilities, NoCapabilities, Policy, RegistryFixture, admission_request, admission_response, apply_patch,
 };
@@ -181,4 +184,39 @@ fn module_holds_no_regex_code() {
             String::from_utf8_lossy(needle)
         );
     }
+}
+
+#[test]
+fn bad_payloads_through_wasm() {
+    run_all(
+        &load::<PayloadCase>("payloads.json"),
+        |c| c.name.clone(),
+        |case| {
+            let instance = policy().instance(Arc::new(NoCapabilities)).map_err(|e| e.to_string())?;
+            let answer = instance.call("validate", &case.bytes()).map_err(|e| format!("guest error or trap: {e}"))?;
+            let answer: Value = serde_json::from_slice(&answer).map_err(|e| e.to_string())?;
+            let swapped = instance.logs().iter().filter(|r| r["message"] == "image swapped").count();
+            case.expect.check(answer["accepted"] == Value::Bool(true), answer["message"].as_str(), swapped)
+        },
+    );
+}
+
+#[test]
+fn bad_settings_documents_through_wasm() {
+    run_all(
+        &load::<SettingsCase>("settings.json"),
+        |c| c.name.clone(),
+        |case| {
+            let instance = policy().instance(Arc::new(NoCapabilities)).map_err(|e| e.to_string())?;
+            let answer = instance
+                .call("validate_settings", &case.document())
+                .map_err(|e| format!("guest error or trap: {e}"))?;
+            let answer: imageswap_runner::SettingsValidation =
+                serde_json::from_slice(&answer).map_err(|e| e.to_string())?;
+            if answer.valid != case.valid || (case.message.is_some() && answer.message != case.message) {
+                return Err(format!("got {answer:?}, expected valid={} message={:?}", case.valid, case.message));
+            }
+            Ok(())
+        },
+    );
 }

@@ -1,0 +1,25 @@
+//! Bad and extreme `validate` payloads (`tests/cases/payloads.json`): truncated JSON, non-UTF-8,
+//! wrong types at every image field, deep nesting, huge objects. Each gets its message; nothing
+//! panics.
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
+mod common;
+
+use common::{PayloadCase, load, run_all};
+use imageswap_engine::{AssumeFound, Verdict, evaluate};
+
+#[test]
+fn payload_cases() {
+    run_all(
+        &load::<PayloadCase>("payloads.json"),
+        |c| c.name.clone(),
+        |case| {
+            let evaluation = evaluate(&case.bytes(), &mut AssumeFound);
+            let (accepted, message) = match &evaluation.verdict {
+                Verdict::Reject(message) => (false, Some(message.as_str())),
+                Verdict::Accept | Verdict::Mutate(_) => (true, None),
+            };
+            case.expect.check(accepted, message, evaluation.rewrites.len())
+        },
+    );
+}
