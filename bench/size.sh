@@ -14,9 +14,9 @@ for level in s z 2 3; do
 done
 echo
 if command -v twiggy >/dev/null || cargo install -q --locked twiggy@0.8.0 2>/dev/null; then
-  # strip removes the names twiggy reports, so analyse a build that keeps them.
+  # strip removes the names twiggy reports, so analyse a build that keeps them (debug info dropped).
   dir=build/size/names
-  cargo build -q --locked --release --target wasm32-wasip1 -p imageswap --target-dir "$dir" --config 'profile.release.strip=false'
+  cargo build -q --locked --release --target wasm32-wasip1 -p imageswap --target-dir "$dir" --config 'profile.release.strip="debuginfo"'
   echo "Biggest contributors (twiggy top, unstripped build of the chosen profile):"
   echo
   echo '```text'

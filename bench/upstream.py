@@ -3,9 +3,10 @@
 Usage: upstream.py UPSTREAM_DIR MAP_FILE IMAGES_FILE OURS_NS_PER_IMAGE
 
 UPSTREAM_DIR holds imageswap.py exported from a fetched copy of phenixblue/imageswap-webhook (it
-is imported from there, never copied into this repository). swap_image re-reads and re-parses the
-map file for every container, as upstream does in production, so the comparable unit of our work
-is "parse the map, decide one image" (imageswap-bench per-image). Upstream's INFO logging is
+is imported from there, never copied into this repository). The unit of work is one Pod's images
+(IMAGES_FILE), each side doing what it does in production: upstream's swap_image re-reads and
+re-parses the map file for every container; imageswap parses the map once per request and decides
+each image (imageswap-bench per-image). Both report time per image. Upstream's INFO logging is
 turned off (IMAGESWAP_LOG_LEVEL=ERROR) so that log output is not what is measured.
 """
 import os

@@ -21,7 +21,7 @@ fi
 printf 'nginx:1.25\nquay.io/org1/app:2\nr3.example.com/team/app:1\ndocker.io/team/app2:1.0\nghcr.io/glob3/tool:1\nbitnami/app-dev:1\n' >"$work/images.txt"
 echo "upstream commit $(git --git-dir="$UPSTREAM_REPO" rev-parse --short HEAD), $("$work/venv/bin/python" --version)"
 echo
-echo "| map | upstream swap_image | imageswap (parse + decide) | ratio |"
+echo "| map | upstream swap_image, per image | imageswap, per image (one parse per Pod) | ratio |"
 echo "|---:|---:|---:|---:|"
 for rules in 10 100 1000; do
   "$BENCH" map "$rules" >"$work/map-$rules.conf"

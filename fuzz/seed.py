@@ -32,7 +32,11 @@ for vector in load("tests", "cases", "reference-vectors.json"):
 for case in load("tests", "cases", "canonical.json"):
     put("reference", case["input"])
 for case in load("tests", "cases", "settings.json"):
-    put("evaluate", case["settings"])
+    if "settings" in case:
+        put("evaluate", case["settings"])
+for case in load("tests", "cases", "payloads.json"):
+    if "payload" in case and len(case["payload"]) < 4096:
+        put("evaluate", case["payload"])
 for case in load("tests", "cases", "admission.json"):
     put("evaluate", json.dumps({"request": case["request"], "settings": case["settings"]}))
     if isinstance(case["request"].get("object"), dict):
