@@ -220,3 +220,14 @@ fn bad_settings_documents_through_wasm() {
         },
     );
 }
+
+#[test]
+fn digest_only_pin_is_kept_with_a_warning() {
+    let instance = policy().instance(Arc::new(NoCapabilities)).expect("instance");
+    let request = admission_request(read("requests/pod-digests.json"));
+    instance.validate(&request, &read("settings/digest-drop.json")).expect("validate");
+    let warnings: Vec<Value> = instance.logs().into_iter().filter(|r| r["level"] == "warning").collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0]["message"], "digest kept: the image is pinned only by its digest");
+    assert_eq!(warnings[0]["field"], "spec.containers[1].image");
+}
