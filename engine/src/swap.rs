@@ -57,7 +57,8 @@ pub struct Decision {
 pub enum SwapError {
     /// The image does not parse: it could never be pulled.
     Unparseable(RefError),
-    /// The rebuilt reference is not a valid reference on the target's registry.
+    /// The rebuilt reference is not a valid reference under the rule's target (so step 1 would not
+    /// leave it alone next time, and the policy would not be idempotent).
     BadResult {
         /// The image as written.
         image: String,
@@ -76,7 +77,7 @@ impl fmt::Display for SwapError {
             Self::Unparseable(error) => error.fmt(f),
             Self::BadResult { image, result, line, hint } => write!(
                 f,
-                "the rule on line {line} turns {image:?} into {result:?}, which is not an image on the target's registry; {hint}"
+                "the rule on line {line} turns {image:?} into {result:?}, which is not an image under the rule's target; {hint}"
             ),
         }
     }
@@ -107,13 +108,13 @@ pub fn decide(rules: &Rules, digest: DigestPolicy, written: &str) -> Result<Deci
     let mut matched =
         |glob: &crate::glob::Glob| forms.get_or_insert_with(|| image.forms()).iter().any(|f| glob.matches(f));
     if let Some(replace) = rules.replace.iter().find(|r| matched(&r.glob)) {
-        return rebuild(&image, written, digest, Step::Replace, &replace.rule, |target| {
+        return rebuild(rules, &image, written, digest, Step::Replace, &replace.rule, |target| {
             let last = image.path().rsplit('/').next().unwrap_or_default();
             join(target, last)
         });
     }
     if let Some(prefix) = rules.prefix_rule(&image) {
-        return rebuild(&image, written, digest, Step::Prefix, &prefix.rule, |target| {
+        return rebuild(rules, &image, written, digest, Step::Prefix, &prefix.rule, |target| {
             registry_join(target, &image, prefix.depth)
         });
     }
@@ -124,7 +125,7 @@ pub fn decide(rules: &Rules, digest: DigestPolicy, written: &str) -> Result<Deci
     }
     match &rules.default {
         Some(default) => {
-            rebuild(&image, written, digest, Step::Default, default, |target| registry_join(target, &image, 0))
+            rebuild(rules, &image, written, digest, Step::Default, default, |target| registry_join(target, &image, 0))
         }
         None => Ok(Decision::keep(Step::NoRule, 0)),
     }
@@ -153,6 +154,7 @@ fn registry_join(target: &RegistryTarget, image: &Image, depth: usize) -> String
 
 /// Builds the new reference for a rule with a target, adds tag and digest, and checks the result.
 fn rebuild(
+    rules: &Rules,
     image: &Image,
     written: &str,
     policy: DigestPolicy,
@@ -166,8 +168,12 @@ fn rebuild(
     let drop_digest = policy == DigestPolicy::Drop && image.tag().is_some();
     let digest = if drop_digest { None } else { image.digest() };
     let result = with_suffix(name(target), image.tag(), digest);
-    let lands_on_target =
-        Image::parse(&result).is_ok_and(|new| new.registry() == target.registry && !new.path().is_empty());
+    // On the target's registry, and under a target in the sense of step 1, so that the next
+    // evaluation leaves it alone (`docker.io/x` as a target names Docker Hub's `library/x`: a
+    // result that lands there is not under `docker.io/x`; found by fuzzing).
+    let lands_on_target = Image::parse(&result).is_ok_and(|new| {
+        new.registry() == target.registry && !new.path().is_empty() && rules.targets.covering_image(&new).is_some()
+    });
     if !lands_on_target {
         return Err(SwapError::BadResult {
             image: written.to_owned(),
