@@ -22,7 +22,7 @@ export POLICY_SERVER
 RUN_SETTINGS ?= e2e-tests/settings/seed-2-global-swap.json
 RUN_REQUEST ?= e2e-tests/requests/pod-create.json
 
-.PHONY: bench fuzz fuzz-smoke push run run-kwctl test unit-tests wasm-tests e2e-tests e2e-server fmt lint check-engine-deps check-module \
+.PHONY: bench load fuzz fuzz-smoke push run run-kwctl test unit-tests wasm-tests e2e-tests e2e-server fmt lint check-engine-deps check-module \
 	wasm-target runner clean
 
 # SPEC §7 wants a small module; this budget is issue #4's target.
@@ -164,6 +164,18 @@ bench: policy.wasm $(FLOORS)
 	bench/upstream.sh | tee build/bench/upstream.md
 	bench/size.sh | tee build/bench/size.md
 	bench/kwctl.sh | tee build/bench/kwctl.md
+
+## load: a real policy-server on 127.0.0.1 under a bounded load, beside the trivial mutator
+## (needs policy-server and kwctl to annotate; LOAD_SECONDS per policy, LOAD_CLIENTS threads).
+LOAD_SECONDS ?= 20
+LOAD_CLIENTS ?= 8
+build/floors/prefix-annotated.wasm: build/floors/prefix.wasm floors/metadata.yml
+	$(KWCTL) annotate -m floors/metadata.yml -o $@ build/floors/prefix.wasm
+load: annotated-policy.wasm build/floors/prefix-annotated.wasm
+	@test -n "$(POLICY_SERVER)" || { echo "SKIPPED load: no policy-server"; exit 0; }
+	mkdir -p build/bench
+	python3 bench/load.py $(POLICY_SERVER) annotated-policy.wasm build/floors/prefix-annotated.wasm \
+		$(LOAD_SECONDS) $(LOAD_CLIENTS) | tee build/bench/load.md
 
 clean:
 	cargo clean
