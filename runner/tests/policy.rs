@@ -186,15 +186,21 @@ fn module_holds_no_regex_code() {
     }
 }
 
+/// Calls `function` with raw bytes in a fresh instance; the answer as JSON, and the instance (for
+/// its log). A guest error or a trap is an `Err`.
+fn call_fresh(function: &str, payload: &[u8]) -> Result<(Value, imageswap_runner::Instance), String> {
+    let instance = policy().instance(Arc::new(NoCapabilities)).map_err(|e| e.to_string())?;
+    let answer = instance.call(function, payload).map_err(|e| format!("guest error or trap: {e}"))?;
+    Ok((serde_json::from_slice(&answer).map_err(|e| e.to_string())?, instance))
+}
+
 #[test]
 fn bad_payloads_through_wasm() {
     run_all(
         &load::<PayloadCase>("payloads.json"),
         |c| c.name.clone(),
         |case| {
-            let instance = policy().instance(Arc::new(NoCapabilities)).map_err(|e| e.to_string())?;
-            let answer = instance.call("validate", &case.bytes()).map_err(|e| format!("guest error or trap: {e}"))?;
-            let answer: Value = serde_json::from_slice(&answer).map_err(|e| e.to_string())?;
+            let (answer, instance) = call_fresh("validate", &case.bytes())?;
             let swapped = instance.logs().iter().filter(|r| r["message"] == "image swapped").count();
             case.expect.check(answer["accepted"] == Value::Bool(true), answer["message"].as_str(), swapped)
         },
@@ -207,12 +213,9 @@ fn bad_settings_documents_through_wasm() {
         &load::<SettingsCase>("settings.json"),
         |c| c.name.clone(),
         |case| {
-            let instance = policy().instance(Arc::new(NoCapabilities)).map_err(|e| e.to_string())?;
-            let answer = instance
-                .call("validate_settings", &case.document())
-                .map_err(|e| format!("guest error or trap: {e}"))?;
             let answer: imageswap_runner::SettingsValidation =
-                serde_json::from_slice(&answer).map_err(|e| e.to_string())?;
+                serde_json::from_value(call_fresh("validate_settings", &case.document())?.0)
+                    .map_err(|e| e.to_string())?;
             if answer.valid != case.valid || (case.message.is_some() && answer.message != case.message) {
                 return Err(format!("got {answer:?}, expected valid={} message={:?}", case.valid, case.message));
             }
