@@ -88,7 +88,7 @@ check-engine-deps:
 	@echo "imageswap-engine depends on no SDK, waPC or wasmtime crate"
 
 unit-tests:
-	cargo test --locked -p imageswap-engine
+	cargo test --locked -p imageswap-engine -p imageswap-cli
 
 ## SPEC §7: no code from the regex crates in the module, and a small module.
 check-module: policy.wasm

@@ -1,0 +1,160 @@
+//! `imageswap explain`: what a swap map does to images, before it reaches a cluster. The answers
+//! come from the engine the policy runs, so they are the policy's answers.
+//!
+//! Exit status: 0 when every image was decided, 1 when an image cannot be decided (it does not
+//! parse, or its rule builds a bad reference), 2 for bad settings and usage errors.
+
+use std::process::ExitCode;
+
+use imageswap_engine::Settings;
+use imageswap_engine::swap::{Decision, Step, decide};
+use serde_json::{Value, json};
+
+const HELP: &str =
+    "usage: imageswap explain --settings SETTINGS.yml [--output text|json] (IMAGE... | --object OBJECT.yml)
+
+Prints, for each image, the new reference (or that it is left as written), the rule line that
+decided it and why (the step of the decision). SETTINGS is the policy's settings (YAML or JSON,
+with imageChange); OBJECT is a Pod or workload (YAML or JSON) whose images are explained.
+
+The map language, one rule per line (# starts a comment):
+  default::TARGET                 images no other rule decides
+  REGISTRY[/PATH]::TARGET         images under that prefix (the longest key wins)
+  [EXACT]IMAGE::IMAGE             that one image, in any spelling
+  [REPLACE]GLOB::TARGET           images matching the fnmatch glob (first line wins)
+  noswap_wildcards::P1,P2         images containing a pattern are not swapped by default
+An empty TARGET leaves the images alone. Images already under a target are left alone.";
+
+/// Why a step decided, in SPEC §3's words.
+fn reason(step: Step) -> &'static str {
+    match step {
+        Step::Empty => "empty image (left for other tools to fill in)",
+        Step::AlreadySwapped => "already under the target of this line",
+        Step::Exact => "[EXACT] key",
+        Step::Replace => "[REPLACE] glob",
+        Step::Prefix => "registry/path key (longest match)",
+        Step::Noswap => "noswap_wildcards pattern",
+        Step::Default => "default",
+        Step::NoRule => "no rule applies",
+    }
+}
+
+/// Why the command stopped: a usage error (help follows) or a problem with its input.
+enum Failure {
+    Usage(String),
+    Input(String),
+}
+
+fn read_document(path: &str) -> Result<Value, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| Failure::Input(format!("cannot read {path}: {e}")))?;
+    serde_yaml::from_str(&text).map_err(|e| Failure::Input(format!("{path} is not YAML or JSON: {e}")))
+}
+
+/// The settings in a file: a settings document, or the `spec.settings` of a (Cluster)AdmissionPolicy.
+fn settings_of(document: Value) -> Value {
+    match document.get("kind").and_then(Value::as_str) {
+        Some("ClusterAdmissionPolicy" | "AdmissionPolicy") => {
+            document.pointer("/spec/settings").cloned().unwrap_or_default()
+        }
+        _ => document,
+    }
+}
+
+/// The object in a file: a Pod or workload, or the `request.object` of an AdmissionReview.
+fn object_of(document: Value) -> Value {
+    match document.get("kind").and_then(Value::as_str) {
+        Some("AdmissionReview") => document.pointer("/request/object").cloned().unwrap_or_default(),
+        _ => document,
+    }
+}
+
+/// Every image string of a Pod or workload, wherever a pod spec holds one.
+fn images_of(object: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    for spec in ["/spec", "/spec/template/spec", "/spec/jobTemplate/spec/template/spec", "/template/spec"] {
+        for list in ["containers", "initContainers", "ephemeralContainers"] {
+            let entries = object.pointer(&format!("{spec}/{list}")).and_then(Value::as_array);
+            found.extend(entries.into_iter().flatten().filter_map(|c| c.get("image")?.as_str()).map(str::to_owned));
+        }
+        let volumes = object.pointer(&format!("{spec}/volumes")).and_then(Value::as_array);
+        found.extend(
+            volumes.into_iter().flatten().filter_map(|v| v.pointer("/image/reference")?.as_str()).map(str::to_owned),
+        );
+    }
+    found
+}
+
+fn explain_one(settings: &Settings, image: &str) -> (Value, String, bool) {
+    match decide(&settings.rules, settings.digest, image) {
+        Ok(Decision { step, line, swapped, kept_digest }) => {
+            let rule = if line == 0 { String::new() } else { format!(", line {line}") };
+            let text = match &swapped {
+                Some(new) if new != image => format!("{image} -> {new}   ({}{rule})", reason(step)),
+                _ => format!("{image} left as written   ({}{rule})", reason(step)),
+            };
+            let data = json!({ "image": image, "new": swapped.filter(|n| n != image), "line": line,
+                               "step": format!("{step:?}"), "reason": reason(step), "kept_digest": kept_digest });
+            (data, text, true)
+        }
+        Err(error) => (json!({ "image": image, "error": error.to_string() }), format!("{image}: {error}"), false),
+    }
+}
+
+fn explain(args: &[String]) -> Result<ExitCode, Failure> {
+    let usage = |problem: String| Failure::Usage(problem);
+    let (mut settings, mut object, mut json_output, mut images) = (None, None, false, Vec::new());
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--settings" => settings = args.next().cloned(),
+            "--object" => object = args.next().cloned(),
+            "--output" => json_output = args.next().map(String::as_str) == Some("json"),
+            "-h" | "--help" => return Err(usage(String::new())),
+            other if other.starts_with("--") => return Err(usage(format!("unknown option {other}"))),
+            image => images.push(image.to_owned()),
+        }
+    }
+    let path = settings.ok_or_else(|| usage("--settings is required".to_owned()))?;
+    let settings = Settings::from_value(&settings_of(read_document(&path)?))
+        .map_err(|errors| Failure::Input(format!("the settings in {path} are not valid:\n{errors}")))?;
+    if let Some(path) = object {
+        images.extend(images_of(&object_of(read_document(&path)?)));
+    }
+    if images.is_empty() {
+        return Err(usage("no images: give IMAGE arguments or --object".to_owned()));
+    }
+    let results: Vec<(Value, String, bool)> = images.iter().map(|image| explain_one(&settings, image)).collect();
+    if json_output {
+        let data: Vec<&Value> = results.iter().map(|(data, _, _)| data).collect();
+        let text = serde_json::to_string_pretty(&data).map_err(|e| Failure::Input(e.to_string()))?;
+        println!("{text}");
+    } else {
+        for (_, text, _) in &results {
+            println!("{text}");
+        }
+    }
+    Ok(if results.iter().all(|(_, _, ok)| *ok) { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = match args.first().map(String::as_str) {
+        Some("explain") => explain(args.get(1..).unwrap_or_default()),
+        Some("-h" | "--help") | None => Err(Failure::Usage(String::new())),
+        Some(other) => Err(Failure::Usage(format!("unknown command {other}"))),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(Failure::Usage(problem)) => {
+            if !problem.is_empty() {
+                eprintln!("imageswap: {problem}");
+            }
+            eprintln!("{HELP}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Input(problem)) => {
+            eprintln!("imageswap: {problem}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! `imageswap explain` gives the policy's answers for the e2e fixtures, with exit codes scripts can
+//! rely on.
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn explain(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_imageswap"))
+        .arg("explain")
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("run imageswap");
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    (output.status.code().unwrap_or(-1), text(output.stdout), text(output.stderr))
+}
+
+#[test]
+fn a_cluster_admission_policy_and_an_admission_review_give_the_policys_answers() {
+    let (code, out, err) = explain(&[
+        "--settings",
+        "examples/seed-2-global-swap.yml",
+        "--object",
+        "e2e-tests/requests/pod-create.json",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let answers: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let new: Vec<Option<&str>> = answers.iter().map(|a| a["new"].as_str()).collect();
+    assert_eq!(
+        new,
+        [
+            Some("harbor.internal.example.com/library/nginx:1.25"),
+            None,
+            Some("harbor.internal.example.com/library/busybox"),
+            Some("harbor.internal.example.com/org/data:1"),
+        ]
+    );
+    assert_eq!(answers[1]["reason"], "registry/path key (longest match)");
+    assert_eq!(answers[1]["line"], 2);
+}
+
+#[test]
+fn text_output_names_the_rule_line_and_the_reason() {
+    let (code, out, _) =
+        explain(&["--settings", "e2e-tests/settings/seed-3-exact.json", "example.private.io/demo:v1.0.0"]);
+    assert_eq!(code, 0);
+    assert_eq!(out, "example.private.io/demo:v1.0.0 -> gcr.io/google-samples/hello-app:1.0   ([EXACT] key, line 2)\n");
+}
+
+#[test]
+fn an_image_that_cannot_be_decided_exits_1() {
+    let (code, out, _) = explain(&["--settings", "e2e-tests/settings/seed-2-global-swap.json", "nginx:-bad", "nginx"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("\"nginx:-bad\" is not a valid image reference: invalid reference format"), "{out}");
+    assert!(out.contains("nginx -> harbor.internal.example.com/library/nginx"), "{out}");
+}
+
+#[test]
+fn bad_settings_exit_2_with_every_bad_line() {
+    let (code, _, err) = explain(&["--settings", "e2e-tests/settings/bad-map.json", "nginx"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("imageChange line 2 \"bitnami::harbor.internal.example.com/bitnami\""), "{err}");
+    assert!(err.contains("imageChange line 3 \"quay.io\""), "{err}");
+    assert!(!err.contains("usage:"), "settings errors are not usage errors: {err}");
+}
+
+#[test]
+fn usage_errors_exit_2_with_help() {
+    let (code, _, err) = explain(&["--settings"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("usage: imageswap explain"), "{err}");
+}
