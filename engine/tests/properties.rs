@@ -1,5 +1,5 @@
-//! Properties over generated maps, images and objects (a seeded generator, so a failure names a
-//! reproducible case): every swap result parses and is left alone by a second evaluation (so no
+//! Properties over generated maps, images and objects (proptest, which shrinks a failure to a
+//! small map and image): every swap result parses and is left alone by a second evaluation (so no
 //! accepted map holds a chain), tags and digests survive except as `digest: drop` says, an image is
 //! decided alike in its canonical and familiar spelling, and evaluating an object changes nothing
 //! but its images, the annotation and the pull secrets.
@@ -10,27 +10,9 @@ use imageswap_engine::normalize::Image;
 use imageswap_engine::rules::Rules;
 use imageswap_engine::swap::{DigestPolicy, Step, decide};
 use imageswap_engine::{AssumeFound, Verdict, evaluate};
+use proptest::prelude::*;
+use proptest::sample::select;
 use serde_json::{Value, json};
-
-/// xorshift64*: small, seeded, good enough to pick pieces.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
 
 const REGISTRIES: [&str; 10] = [
     "quay.io",
@@ -60,106 +42,121 @@ const NAMES: [&str; 8] =
 const TAGS: [&str; 5] = ["", ":1", ":latest", ":v1.2-rc", ":1.25"];
 const DIGEST: &str = "@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
-fn map(rng: &mut Rng) -> String {
-    let mut lines = Vec::new();
-    if rng.chance(70) {
-        lines.push(format!("default::{}", rng.pick(&TARGETS)));
-    }
-    for _ in 0..rng.next() % 6 {
-        let registry = rng.pick(&REGISTRIES);
-        lines.push(match rng.next() % 5 {
-            0 | 1 => format!("{registry}::{}", rng.pick(&TARGETS)),
-            2 => format!("{registry}/{}::{}", rng.pick(&PATHS), rng.pick(&TARGETS)),
-            3 => format!("[EXACT]{}::{}", image(rng), image(rng)),
-            _ => format!("[REPLACE]{}::{}", rng.pick(&GLOBS), rng.pick(&TARGETS).trim_end_matches('-')),
-        });
-    }
-    if rng.chance(30) {
-        lines.push("noswap_wildcards::*-dev*,quay.io/keep".to_owned());
-    }
-    lines.join("\n")
+fn target() -> impl Strategy<Value = &'static str> {
+    select(TARGETS.to_vec())
 }
 
-fn image(rng: &mut Rng) -> String {
-    let name = rng.pick(&NAMES);
-    let prefix = if rng.chance(60) { format!("{}/", rng.pick(&REGISTRIES)) } else { String::new() };
-    let digest = if rng.chance(20) { DIGEST } else { "" };
-    format!("{prefix}{name}{}{digest}", rng.pick(&TAGS))
+fn image() -> BoxedStrategy<String> {
+    let registry = prop::option::weighted(0.6, select(REGISTRIES.to_vec()));
+    (registry, select(NAMES.to_vec()), select(TAGS.to_vec()), prop::bool::weighted(0.2))
+        .prop_map(|(registry, name, tag, digest)| {
+            let prefix = registry.map(|r| format!("{r}/")).unwrap_or_default();
+            format!("{prefix}{name}{tag}{}", if digest { DIGEST } else { "" })
+        })
+        .boxed()
 }
 
-/// Runs `check` on `count` generated maps that the parser accepts, each with a few images.
-fn for_generated(seed: u64, count: usize, check: impl Fn(&str, &Rules, &str) -> Result<(), String>) {
-    let mut rng = Rng(seed);
-    let (mut accepted, mut failures) = (0, Vec::new());
-    while accepted < count {
-        let text = map(&mut rng);
-        let Ok(rules) = Rules::parse(&text) else { continue };
-        accepted += 1;
-        for _ in 0..6 {
-            let written = image(&mut rng);
-            if Image::parse(&written).is_err() {
-                continue;
-            }
-            if let Err(why) = check(&text, &rules, &written) {
-                failures.push(format!("map {text:?}, image {written:?}: {why}"));
+fn rule() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (select(REGISTRIES.to_vec()), target()).prop_map(|(r, t)| format!("{r}::{t}")),
+        (select(REGISTRIES.to_vec()), select(PATHS.to_vec()), target()).prop_map(|(r, p, t)| format!("{r}/{p}::{t}")),
+        (image(), image()).prop_map(|(key, target)| format!("[EXACT]{key}::{target}")),
+        (select(GLOBS.to_vec()), target()).prop_map(|(g, t)| format!("[REPLACE]{g}::{}", t.trim_end_matches('-'))),
+    ]
+}
+
+/// A map: maybe a default, up to six rules of every kind, maybe a noswap line.
+fn map() -> impl Strategy<Value = String> {
+    (prop::option::weighted(0.7, target()), prop::collection::vec(rule(), 0..6), prop::bool::weighted(0.3)).prop_map(
+        |(default, rules, noswap)| {
+            let default = default.map(|t| format!("default::{t}"));
+            let noswap = noswap.then(|| "noswap_wildcards::*-dev*,quay.io/keep".to_owned());
+            default.into_iter().chain(rules).chain(noswap).collect::<Vec<_>>().join("\n")
+        },
+    )
+}
+
+/// Images that parse (the generator can spell some that do not, which other tests cover).
+fn images() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec(image(), 1..6)
+        .prop_map(|images| images.into_iter().filter(|i| Image::parse(i).is_ok()).collect())
+}
+
+fn config() -> ProptestConfig {
+    ProptestConfig { cases: 3000, failure_persistence: None, ..ProptestConfig::default() }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn swaps_parse_are_idempotent_and_keep_tag_and_digest(text in map(), images in images()) {
+        let Ok(rules) = Rules::parse(&text) else { return Ok(()) };
+        for written in &images {
+            let original = Image::parse(written).unwrap();
+            for policy in [DigestPolicy::Keep, DigestPolicy::Drop] {
+                let Ok(decision) = decide(&rules, policy, written) else { continue };
+                let Some(new) = decision.swapped else { continue };
+                let swapped = Image::parse(&new);
+                prop_assert!(swapped.is_ok(), "{new:?} does not parse");
+                let swapped = swapped.unwrap();
+                let again = decide(&rules, policy, &new).map(|d| d.swapped);
+                prop_assert_eq!(again, Ok(None), "{} is swapped again (a chain)", new);
+                if decision.step == Step::Exact {
+                    continue; // [EXACT] targets are used verbatim
+                }
+                prop_assert_eq!(swapped.tag(), original.tag(), "tag changed: {}", new);
+                let expected_digest = match policy {
+                    DigestPolicy::Drop if original.tag().is_some() => None,
+                    _ => original.digest(),
+                };
+                prop_assert_eq!(swapped.digest(), expected_digest, "digest under {:?}: {}", policy, new);
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} failures, first: {}",
-        failures.len(),
-        failures.iter().take(5).cloned().collect::<Vec<_>>().join("\n")
-    );
-}
 
-#[test]
-fn swaps_parse_are_idempotent_and_keep_tag_and_digest() {
-    for_generated(0x5eed_0001, 4000, |_, rules, written| {
-        let original = Image::parse(written).unwrap();
-        for policy in [DigestPolicy::Keep, DigestPolicy::Drop] {
-            let Ok(decision) = decide(rules, policy, written) else { continue };
-            let Some(new) = decision.swapped else { continue };
-            let swapped = Image::parse(&new).map_err(|e| format!("{new:?} does not parse: {e}"))?;
-            let again = decide(rules, policy, &new).map_err(|e| e.to_string())?;
-            if again.swapped.is_some() {
-                return Err(format!("{new:?} is swapped again to {:?} (a chain)", again.swapped));
-            }
-            if decision.step == Step::Exact {
-                continue; // [EXACT] targets are used verbatim
-            }
-            if swapped.tag() != original.tag() {
-                return Err(format!("tag changed: {new:?}"));
-            }
-            let expected_digest = match policy {
-                DigestPolicy::Drop if original.tag().is_some() => None,
-                _ => original.digest(),
-            };
-            if swapped.digest() != expected_digest {
-                return Err(format!("digest changed under {policy:?}: {new:?}"));
-            }
-        }
-        Ok(())
-    });
-}
-
-#[test]
-fn canonical_and_familiar_spellings_are_decided_alike() {
-    for_generated(0x5eed_0002, 3000, |_, rules, written| {
-        let image = Image::parse(written).unwrap();
+    #[test]
+    fn canonical_and_familiar_spellings_are_decided_alike(text in map(), images in images()) {
+        let Ok(rules) = Rules::parse(&text) else { return Ok(()) };
         let decide_id = |spelling: &str| {
-            decide(rules, DigestPolicy::Keep, spelling).map(|d| {
+            decide(&rules, DigestPolicy::Keep, spelling).map(|d| {
                 let result = d.swapped.map(|s| Image::parse(&s).map(|i| i.exact_id()).map_err(|e| e.to_string()));
                 (d.step, d.line, result)
             })
         };
-        let (canonical, familiar) = (decide_id(&image.canonical()), decide_id(&image.familiar()));
-        let familiar_reads_alike = Image::parse(&image.familiar()).is_ok_and(|f| f == image);
-        if familiar_reads_alike && canonical != familiar {
-            return Err(format!("{} → {canonical:?} but {} → {familiar:?}", image.canonical(), image.familiar()));
+        for written in &images {
+            let image = Image::parse(written).unwrap();
+            // Familiar forms of Docker Hub paths with a dot read as a registry (as in
+            // distribution/reference); only spellings that read back alike must decide alike.
+            if Image::parse(&image.familiar()).is_ok_and(|f| f == image) {
+                prop_assert_eq!(decide_id(&image.canonical()), decide_id(&image.familiar()));
+            }
         }
-        Ok(())
-    });
+    }
+
+    #[test]
+    fn objects_keep_every_field_the_policy_does_not_own(text in map(), images in images()) {
+        if Rules::parse(&text).is_err() {
+            return Ok(());
+        }
+        let object = pod(&images);
+        let settings = json!({ "imageChange": text, "imagePullSecrets": { "mirror.example.com": "pull" } });
+        let payload = json!({ "request": { "uid": "u", "operation": "CREATE", "kind": { "kind": "Pod" }, "object": object }, "settings": settings });
+        let Verdict::Mutate(mut mutated) = evaluate(payload.to_string().as_bytes(), &mut AssumeFound).verdict else {
+            return Ok(());
+        };
+        // Put back what SPEC lets the policy change; the rest must be exactly as sent.
+        for (i, image) in images.iter().enumerate() {
+            mutated["spec"]["containers"][i]["image"] = json!(image);
+        }
+        if let Some(metadata) = mutated["metadata"].as_object_mut() {
+            metadata.remove("annotations");
+        }
+        if let Some(spec) = mutated["spec"].as_object_mut() {
+            spec.remove("imagePullSecrets");
+        }
+        prop_assert_eq!(mutated, object);
+    }
 }
 
 /// A Pod with the generated images and fields the policy does not own, some of them `null`.
@@ -173,35 +170,4 @@ fn pod(images: &[String]) -> Value {
         "metadata": { "name": "p", "labels": { "app": "p" }, "creationTimestamp": null, "managedFields": [{ "manager": "kubectl" }] },
         "spec": { "containers": containers, "initContainers": null, "nodeSelector": { "disk": "ssd" }, "unknownSpecField": 7 },
         "status": { "phase": "Pending" } })
-}
-
-#[test]
-fn objects_keep_every_field_the_policy_does_not_own() {
-    let mut rng = Rng(0x5eed_0003);
-    let mut checked = 0;
-    while checked < 1500 {
-        let text = map(&mut rng);
-        if Rules::parse(&text).is_err() {
-            continue;
-        }
-        let images: Vec<String> = (0..3).map(|_| image(&mut rng)).filter(|i| Image::parse(i).is_ok()).collect();
-        let object = pod(&images);
-        let settings = json!({ "imageChange": text, "imagePullSecrets": { "mirror.example.com": "pull" } });
-        let payload = json!({ "request": { "uid": "u", "operation": "CREATE", "kind": { "kind": "Pod" }, "object": object }, "settings": settings });
-        let Verdict::Mutate(mut mutated) = evaluate(payload.to_string().as_bytes(), &mut AssumeFound).verdict else {
-            continue;
-        };
-        checked += 1;
-        // Put back what SPEC lets the policy change; the rest must be exactly as sent.
-        for (i, image) in images.iter().enumerate() {
-            mutated["spec"]["containers"][i]["image"] = json!(image);
-        }
-        if let Some(annotations) = mutated["metadata"].as_object_mut() {
-            annotations.remove("annotations");
-        }
-        if let Some(spec) = mutated["spec"].as_object_mut() {
-            spec.remove("imagePullSecrets");
-        }
-        assert_eq!(mutated, object, "map {text:?}, images {images:?}");
-    }
 }
