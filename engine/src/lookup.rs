@@ -29,8 +29,8 @@ pub trait TargetLookup {
     fn lookup(&mut self, image: &str) -> Lookup;
 }
 
-/// For hosts without registry access: every target is taken to exist. Used when
-/// `checkTargetExists` is off, where no lookup is made at all.
+/// For hosts without registry access (tests, tools, fuzzing): every target is taken to exist.
+/// (With `checkTargetExists` off the policy asks no host at all.)
 pub struct AssumeFound;
 
 impl TargetLookup for AssumeFound {
