@@ -4,6 +4,8 @@
 //! Exit status: 0 when every image was decided, 1 when an image cannot be decided (it does not
 //! parse, or its rule builds a bad reference), 2 for bad settings and usage errors.
 
+mod migrate;
+
 use std::process::ExitCode;
 
 use imageswap_engine::Settings;
@@ -16,6 +18,11 @@ const HELP: &str =
 Prints, for each image, the new reference (or that it is left as written), the rule line that
 decided it and why (the step of the decision). SETTINGS is the policy's settings (YAML or JSON,
 with imageChange); OBJECT is a Pod or workload (YAML or JSON) whose images are explained.
+
+migrate reads a Palette pack's imageSwap: block, the upstream webhook's ConfigMap (data.maps) or a
+map file, prints a ClusterAdmissionPolicy for this policy, and notes on stderr every line whose
+meaning differs from the upstream webhook; it exits 1, printing no policy, when the map has lines
+this policy refuses.
 
 The map language, one rule per line (# starts a comment):
   default::TARGET                 images no other rule decides
@@ -136,10 +143,41 @@ fn explain(args: &[String]) -> Result<ExitCode, Failure> {
     Ok(if results.iter().all(|(_, _, ok)| *ok) { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
+fn migrate_command(args: &[String]) -> Result<ExitCode, Failure> {
+    let (mut file, mut name, mut module) = (None, "imageswap".to_owned(), None);
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--name" => name = args.next().cloned().unwrap_or(name),
+            "--module" => module = args.next().cloned(),
+            "-h" | "--help" => return Err(Failure::Usage(String::new())),
+            other if other.starts_with("--") => return Err(Failure::Usage(format!("unknown option {other}"))),
+            path => file = Some(path.to_owned()),
+        }
+    }
+    let path = file.ok_or_else(|| Failure::Usage("migrate needs a FILE".to_owned()))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| Failure::Input(format!("cannot read {path}: {e}")))?;
+    let source = migrate::read_source(&text);
+    eprintln!("imageswap: {path}: {}", source.kind);
+    let map = source.settings.get("imageChange").and_then(Value::as_str).unwrap_or_default().to_owned();
+    for (line, note) in migrate::differences(&map) {
+        let at = if line == 0 { "map".to_owned() } else { format!("line {line}") };
+        eprintln!("note: {at}: {note}");
+    }
+    if let Err(errors) = Settings::from_value(&source.settings) {
+        eprintln!("the policy refuses these settings; fix them and run migrate again:\n{errors}");
+        return Ok(ExitCode::from(1));
+    }
+    let module = module.unwrap_or_else(|| "registry://ghcr.io/imageswap/policies/imageswap:v0.1.0".to_owned());
+    print!("{}", migrate::policy_yaml(&name, &module, &source.settings).map_err(Failure::Input)?);
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match args.first().map(String::as_str) {
         Some("explain") => explain(args.get(1..).unwrap_or_default()),
+        Some("migrate") => migrate_command(args.get(1..).unwrap_or_default()),
         Some("-h" | "--help") | None => Err(Failure::Usage(String::new())),
         Some(other) => Err(Failure::Usage(format!("unknown command {other}"))),
     };

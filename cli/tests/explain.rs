@@ -75,3 +75,48 @@ fn usage_errors_exit_2_with_help() {
     assert_eq!(code, 2);
     assert!(err.contains("usage: imageswap explain"), "{err}");
 }
+
+fn migrate(input: &str) -> (i32, String, String) {
+    let dir = std::env::temp_dir().join(format!("imageswap-migrate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("input-{}.yaml", input.len()));
+    std::fs::write(&path, input).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_imageswap")).arg("migrate").arg(&path).output().unwrap();
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    (output.status.code().unwrap_or(-1), text(output.stdout), text(output.stderr))
+}
+
+#[test]
+fn migrate_turns_a_palette_block_into_a_policy_with_notes() {
+    let (code, out, err) =
+        migrate("imageSwap:\n  imageChange: |-\n    default::\n    localhost:5000::harbor.example.com/local\n");
+    assert_eq!(code, 0, "{err}");
+    let policy: Value = serde_yaml::from_str(&out).unwrap();
+    assert_eq!(policy["kind"], "ClusterAdmissionPolicy");
+    assert_eq!(policy["spec"]["settings"]["imageChange"], "default::\nlocalhost:5000::harbor.example.com/local");
+    assert!(imageswap_engine::Settings::from_value(&policy["spec"]["settings"]).is_ok());
+    assert!(err.contains("Palette imageSwap block"), "{err}");
+    assert!(err.contains("note: line 2: `localhost:5000` is now a registry"), "{err}");
+}
+
+#[test]
+fn migrate_reads_the_upstream_configmap_and_notes_a_map_without_default() {
+    let (code, out, err) = migrate(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: imageswap-maps\ndata:\n  maps: |\n    docker.io::harbor.example.com\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("imageChange: |\n      docker.io::harbor.example.com"), "{out}");
+    assert!(err.contains("note: map: the map has no `default` line"), "{err}");
+    assert!(err.contains("note: line 1: one-word Docker Hub images now keep `library/`"), "{err}");
+}
+
+#[test]
+fn migrate_refuses_a_map_the_policy_refuses() {
+    let (code, out, err) = migrate("default::harbor.example.com\nbitnami::harbor.example.com/bitnami\n");
+    assert_eq!(code, 1);
+    assert!(out.is_empty(), "no policy is printed: {out}");
+    assert!(
+        err.contains("imageChange line 2 \"bitnami::harbor.example.com/bitnami\": key must start with a registry"),
+        "{err}"
+    );
+}

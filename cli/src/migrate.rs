@@ -1,0 +1,119 @@
+//! `imageswap migrate`: a Palette pack's `imageSwap:` block, the upstream webhook's ConfigMap
+//! (`data.maps`) or a map file → a ClusterAdmissionPolicy for this policy, with a note for every
+//! line whose meaning differs from the upstream webhook (README, "Differences from the upstream
+//! webhook") and every line the policy refuses.
+
+use serde_json::{Value, json};
+
+/// Where the map came from, and the settings found beside it.
+pub struct Source {
+    /// What the input was, for the notes.
+    pub kind: &'static str,
+    /// The settings (at least `imageChange`).
+    pub settings: Value,
+}
+
+/// Reads the input: a YAML document with `imageSwap:` (Palette), a ConfigMap with `data.maps`
+/// (upstream), or plain map text.
+pub fn read_source(text: &str) -> Source {
+    if let Ok(document) = serde_yaml::from_str::<Value>(text) {
+        if let Some(block) = document.get("imageSwap").filter(|b| b.is_object()) {
+            return Source { kind: "Palette imageSwap block", settings: block.clone() };
+        }
+        if document.get("kind").and_then(Value::as_str) == Some("ConfigMap") {
+            let maps = document.pointer("/data/maps").and_then(Value::as_str).unwrap_or_default();
+            return Source { kind: "upstream ConfigMap imageswap-maps", settings: json!({ "imageChange": maps }) };
+        }
+    }
+    Source { kind: "map file", settings: json!({ "imageChange": text }) }
+}
+
+/// Notes on lines whose meaning differs from upstream, as `(line, note)`.
+pub fn differences(map: &str) -> Vec<(usize, String)> {
+    let mut notes = Vec::new();
+    let mut has_default = false;
+    for (index, raw) in map.lines().enumerate() {
+        let line = index + 1;
+        if raw.matches('#').count() >= 2 && !raw.trim_start().starts_with('#') {
+            notes.push((line, "the comment now starts at the first `#` (upstream cut at the last one, so text between them was part of the rule)".to_owned()));
+        }
+        let content = raw.split('#').next().unwrap_or_default().trim();
+        let Some((key, value)) = content.split_once("::").or_else(|| content.split_once(':')) else { continue };
+        let (key, value) = (key.trim(), value.trim());
+        has_default |= key == "default";
+        if !content.contains("::") {
+            notes.push((line, "deprecated single-colon form; write `key::target`".to_owned()));
+        }
+        if key.starts_with("[EXACT]") && value.is_empty() {
+            notes.push((
+                line,
+                "an empty [EXACT] target now leaves the image alone (upstream blanked the image)".to_owned(),
+            ));
+        }
+        if key.starts_with("[REPLACE]") && value.is_empty() {
+            notes.push((
+                line,
+                "an empty [REPLACE] target now leaves the image alone (upstream kept only its last path component)"
+                    .to_owned(),
+            ));
+        }
+        if key == "noswap_wildcards" && value.split(',').any(|entry| entry.trim().is_empty()) {
+            notes.push((
+                line,
+                "empty noswap entries are now ignored (upstream's empty entry disabled every default swap)".to_owned(),
+            ));
+        }
+        if key.starts_with('[') || key == "default" || key == "noswap_wildcards" {
+            continue;
+        }
+        let registry = key.split('/').next().unwrap_or_default();
+        if !registry.contains('.') {
+            notes.push((
+                line,
+                format!("`{registry}` is now a registry (upstream needed a dot and never matched this key)"),
+            ));
+        }
+        if ["index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"]
+            .contains(&registry.to_ascii_lowercase().as_str())
+            || (registry != "docker.io" && registry.eq_ignore_ascii_case("docker.io"))
+        {
+            notes.push((line, format!("`{registry}` now means Docker Hub and covers every spelling of its images (upstream matched this spelling only)")));
+        }
+        if key.contains('/') && !key.ends_with("/library") {
+            notes.push((line, "path keys now apply to images under that path (upstream ignored them)".to_owned()));
+        }
+        if registry == "docker.io" && !key.contains('/') && !value.is_empty() {
+            notes.push((line, "one-word Docker Hub images now keep `library/` in the new reference (upstream dropped it for `nginx` but kept it for `docker.io/library/nginx`)".to_owned()));
+        }
+    }
+    if !has_default && map.lines().any(|l| l.contains(':') && !l.trim_start().starts_with('#')) {
+        notes.push((
+            0,
+            "the map has no `default` line: registry keys now apply anyway (upstream swapped nothing without one)"
+                .to_owned(),
+        ));
+    }
+    notes
+}
+
+/// The ClusterAdmissionPolicy for `settings`, as YAML.
+pub fn policy_yaml(name: &str, module: &str, settings: &Value) -> Result<String, String> {
+    let rule = |groups: &[&str], resources: &[&str]| json!({ "apiGroups": groups, "apiVersions": ["v1"], "resources": resources, "operations": ["CREATE", "UPDATE"] });
+    let policy = json!({
+        "apiVersion": "policies.kubewarden.io/v1",
+        "kind": "ClusterAdmissionPolicy",
+        "metadata": { "name": name },
+        "spec": {
+            "module": module,
+            "mutating": true,
+            "backgroundAudit": false,
+            "rules": [
+                rule(&[""], &["pods", "pods/ephemeralcontainers", "replicationcontrollers", "podtemplates"]),
+                rule(&["apps"], &["deployments", "replicasets", "statefulsets", "daemonsets"]),
+                rule(&["batch"], &["jobs", "cronjobs"]),
+            ],
+            "settings": settings,
+        }
+    });
+    serde_yaml::to_string(&policy).map_err(|e| e.to_string())
+}
