@@ -6,8 +6,9 @@
 //! `registry-1.docker.io/nginx` and `nginx` are one image.
 
 use crate::reference::{
-    DEFAULT_TAG, DOCKER_HUB, LOCALHOST, OFFICIAL_PREFIX, RefError, Reference, familiar_name, split_port, with_suffix,
+    DEFAULT_TAG, DOCKER_HUB, OFFICIAL_PREFIX, RefError, Reference, familiar_name, split_port, with_suffix,
 };
+use crate::targets::names_registry_strictly;
 
 /// Registry names that mean Docker Hub when written without a port (compared in lower case).
 pub const DOCKER_HUB_ALIASES: [&str; 4] =
@@ -19,7 +20,7 @@ pub const DOCKER_HUB_ALIASES: [&str; 4] =
 /// `foo/bar`, so lower case would change the image; found by fuzzing).
 pub fn canonical_registry(registry: &str) -> String {
     let lower = registry.to_ascii_lowercase();
-    if registry.starts_with('[') || !(lower.contains(['.', ':']) || lower == LOCALHOST) {
+    if registry.starts_with('[') || !names_registry_strictly(&lower) {
         return registry.to_owned();
     }
     if DOCKER_HUB_ALIASES.contains(&lower.as_str()) { DOCKER_HUB.to_owned() } else { lower }

@@ -7,7 +7,7 @@ use crate::glob::Glob;
 use crate::hash::FnvHashMap;
 use crate::map::{MapError, MapErrorKind, MapLine, has_whitespace, split_lines};
 use crate::normalize::{ExactId, Image, host_without_port};
-use crate::targets::{Prefix, RegistryTarget, Shape, TargetIndex};
+use crate::targets::{Prefix, RegistryTarget, Shape, TargetIndex, names_registry_strictly};
 
 /// The key of the default rule.
 pub const DEFAULT_KEY: &str = "default";
@@ -233,7 +233,7 @@ fn parse_line(line: &MapLine<'_>) -> Result<Parsed, MapErrorKind> {
     check_spelling(key)?;
     let prefix = Prefix::parse(key).map_err(|why| {
         let first = key.split('/').next().unwrap_or_default();
-        if first.contains(['.', ':']) || first == crate::reference::LOCALHOST {
+        if names_registry_strictly(first) {
             MapErrorKind::InvalidKey(why)
         } else {
             MapErrorKind::KeyNotRegistry(key.to_owned())

@@ -63,7 +63,7 @@ impl Prefix {
 
 /// SPEC's registry test for keys and targets: the first component contains `.` or `:` or is
 /// `localhost` (an upper-case first component, a registry to the grammar, is not enough here).
-fn names_registry_strictly(first: &str) -> bool {
+pub fn names_registry_strictly(first: &str) -> bool {
     first.contains(['.', ':']) || first == LOCALHOST
 }
 
