@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Upstream comparison: our "parse the map, decide one image" against the upstream webhook's
+# Upstream comparison: our "read the map for a Pod, decide its images" against the upstream webhook's
 # swap_image, on the same maps and images, in one run. Needs a fetched copy of
 # phenixblue/imageswap-webhook (UPSTREAM_REPO, a git directory); installs upstream's pinned
 # dependencies (from its Pipfile.lock) into build/upstream/venv from PyPI.
@@ -21,7 +21,7 @@ fi
 printf 'nginx:1.25\nquay.io/org1/app:2\nr3.example.com/team/app:1\ndocker.io/team/app2:1.0\nghcr.io/glob3/tool:1\nbitnami/app-dev:1\n' >"$work/images.txt"
 echo "upstream commit $(git --git-dir="$UPSTREAM_REPO" rev-parse --short HEAD), $("$work/venv/bin/python" --version)"
 echo
-echo "| map | upstream swap_image, per image | imageswap, per image (one parse per Pod) | ratio |"
+echo "| map | upstream swap_image, per image | imageswap, per image (one map read per Pod, request path) | ratio |"
 echo "|---:|---:|---:|---:|"
 for rules in 10 100 1000; do
   "$BENCH" map "$rules" >"$work/map-$rules.conf"

@@ -64,12 +64,15 @@ fn pod_spec(images: &[&str]) -> Value {
     json!({ "containers": containers, "dnsPolicy": "ClusterFirst", "restartPolicy": "Always" })
 }
 
+/// The images of [`pod_swapped`].
+pub const POD_SWAPPED_IMAGES: [&str; 2] = ["nginx:1.25", "quay.io/org1/app:2"];
+
 /// A Pod whose two containers the map swaps.
 pub fn pod_swapped() -> Value {
     request(
         "Pod",
         json!({ "apiVersion": "v1", "kind": "Pod", "metadata": { "name": "p", "labels": { "app": "p" } },
-        "spec": pod_spec(&["nginx:1.25", "quay.io/org1/app:2"]) }),
+        "spec": pod_spec(&POD_SWAPPED_IMAGES) }),
     )
 }
 

@@ -168,53 +168,99 @@ impl fmt::Display for AdmissionError {
 
 /// Decides an admission request with checked settings (SPEC §4, §5, §5b, §6).
 pub fn admit(settings: &Settings, request: AdmissionRequest, targets: &mut dyn TargetLookup) -> Evaluation {
-    if !matches!(request.operation.as_str(), "CREATE" | "UPDATE") {
-        return Evaluation::answer(Verdict::Accept);
+    match Admission::read(request) {
+        Read::Answer(answer) => answer,
+        Read::Decide(admission) => admission.decide(settings, targets),
     }
-    let Some(spec_path) = pod_spec_path(&request.kind.kind) else {
-        return Evaluation::answer(Verdict::Accept);
-    };
-    let ephemeral_only = match request.sub_resource.as_deref().unwrap_or_default() {
-        "" => false,
-        EPHEMERAL_SUBRESOURCE if request.kind.kind == "Pod" => true,
-        _ => return Evaluation::answer(Verdict::Accept),
-    };
-    let Some(mut object) = request.object else {
-        return Evaluation::answer(Verdict::Reject(format!(
-            "the {} {} request has no object to read",
-            request.kind.kind, request.operation
-        )));
-    };
-    let lists: &[ImageList] = if ephemeral_only { &[EPHEMERAL] } else { &[CONTAINERS, INIT, EPHEMERAL, VOLUMES] };
-    let sites = match find_images(&object, spec_path, lists) {
-        Ok(sites) => sites,
-        Err(error) => return Evaluation::answer(Verdict::Reject(error.to_string())),
-    };
-    let decided = decide_all(settings, &sites, targets);
-    if !decided.errors.is_empty() {
-        let message = decided.errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-        return Evaluation::answer(Verdict::Reject(message));
+}
+
+/// What reading a request gives: its answer already, or the images to decide.
+pub enum Read {
+    /// The request needs no decision (another operation or kind), or cannot be read.
+    Answer(Evaluation),
+    /// The request's object and the images in it.
+    Decide(Admission),
+}
+
+/// A request whose object holds images to decide.
+pub struct Admission {
+    object: Value,
+    kind: String,
+    spec_path: &'static [&'static str],
+    /// A Pod's `ephemeralcontainers` subresource: only those images, no annotation, no secrets.
+    ephemeral_only: bool,
+    /// A Pod UPDATE: its `imagePullSecrets` cannot change.
+    pod_update: bool,
+    sites: Vec<Site>,
+}
+
+impl Admission {
+    /// Reads the request: the operation, kind and subresource, and every image of the object.
+    pub fn read(request: AdmissionRequest) -> Read {
+        let accept = || Read::Answer(Evaluation::answer(Verdict::Accept));
+        let reject = |message: String| Read::Answer(Evaluation::answer(Verdict::Reject(message)));
+        if !matches!(request.operation.as_str(), "CREATE" | "UPDATE") {
+            return accept();
+        }
+        let kind = request.kind.kind;
+        let Some(spec_path) = pod_spec_path(&kind) else {
+            return accept();
+        };
+        let ephemeral_only = match request.sub_resource.as_deref().unwrap_or_default() {
+            "" => false,
+            EPHEMERAL_SUBRESOURCE if kind == "Pod" => true,
+            _ => return accept(),
+        };
+        let Some(object) = request.object else {
+            return reject(format!("the {kind} {} request has no object to read", request.operation));
+        };
+        let lists: &[ImageList] = if ephemeral_only { &[EPHEMERAL] } else { &[CONTAINERS, INIT, EPHEMERAL, VOLUMES] };
+        match find_images(&object, spec_path, lists) {
+            Ok(sites) => {
+                let pod_update = kind == "Pod" && request.operation == "UPDATE";
+                Read::Decide(Self { object, kind, spec_path, ephemeral_only, pod_update, sites })
+            }
+            Err(error) => reject(error.to_string()),
+        }
     }
-    // A Pod's imagePullSecrets cannot change after creation; the subresource keeps only its list.
-    let pod_update = request.kind.kind == "Pod" && request.operation == "UPDATE";
-    let secrets = if ephemeral_only || pod_update {
-        Vec::new()
-    } else {
-        needed_pull_secrets(settings, &sites, &decided.rewrites)
-    };
-    let record = settings.record_original_images && !ephemeral_only;
-    let result =
-        apply(&mut object, &decided.rewrites, record).and_then(|()| add_pull_secrets(&mut object, spec_path, &secrets));
-    let added_pull_secrets = match result {
-        Ok(added) => added,
-        Err(error) => return Evaluation::answer(Verdict::Reject(error.to_string())),
-    };
-    let changed = !decided.rewrites.is_empty() || !added_pull_secrets.is_empty();
-    Evaluation {
-        verdict: if changed { Verdict::Mutate(object) } else { Verdict::Accept },
-        rewrites: decided.rewrites,
-        skipped: decided.skipped,
-        added_pull_secrets,
+
+    /// The images of the object, as written.
+    pub fn images(&self) -> impl Iterator<Item = &str> {
+        self.sites.iter().map(|site| site.image.as_str())
+    }
+
+    /// The object's kind.
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// Decides every image and builds the answer.
+    pub fn decide(self, settings: &Settings, targets: &mut dyn TargetLookup) -> Evaluation {
+        let Self { mut object, spec_path, ephemeral_only, pod_update, sites, .. } = self;
+        let decided = decide_all(settings, &sites, targets);
+        if !decided.errors.is_empty() {
+            let message = decided.errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+            return Evaluation::answer(Verdict::Reject(message));
+        }
+        let secrets = if ephemeral_only || pod_update {
+            Vec::new()
+        } else {
+            needed_pull_secrets(settings, &sites, &decided.rewrites)
+        };
+        let record = settings.record_original_images && !ephemeral_only;
+        let result = apply(&mut object, &decided.rewrites, record)
+            .and_then(|()| add_pull_secrets(&mut object, spec_path, &secrets));
+        let added_pull_secrets = match result {
+            Ok(added) => added,
+            Err(error) => return Evaluation::answer(Verdict::Reject(error.to_string())),
+        };
+        let changed = !decided.rewrites.is_empty() || !added_pull_secrets.is_empty();
+        Evaluation {
+            verdict: if changed { Verdict::Mutate(object) } else { Verdict::Accept },
+            rewrites: decided.rewrites,
+            skipped: decided.skipped,
+            added_pull_secrets,
+        }
     }
 }
 

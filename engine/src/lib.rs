@@ -16,6 +16,7 @@ pub mod lookup;
 pub mod map;
 pub mod normalize;
 pub mod reference;
+pub mod relevance;
 pub mod rules;
 pub mod settings;
 pub mod swap;
@@ -44,14 +45,24 @@ pub fn validate_settings(document: &[u8]) -> Result<Settings, SettingsErrors> {
 /// Evaluates one `validate` payload: `{"request": AdmissionRequest, "settings": {...}}`.
 /// `targets` answers `checkTargetExists` lookups. Every failure becomes a rejection with a
 /// message; nothing panics.
+///
+/// The map is read for the request's own images only ([`relevance`]): the policy-server checks
+/// the whole map with `validate_settings` when it loads the policy, so a request does not pay
+/// for the lines that cannot decide its images. The rest of the settings are checked every time.
 pub fn evaluate(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
     let reject = |message: String| Evaluation::answer(Verdict::Reject(message));
     let envelope: ValidationRequest = match serde_json::from_slice(payload) {
         Ok(envelope) => envelope,
         Err(error) => return reject(format!("the admission request cannot be read: {error}")),
     };
-    match Settings::from_value(&envelope.settings) {
-        Ok(settings) => admission::admit(&settings, envelope.request, targets),
-        Err(errors) => reject(format!("the policy settings are not valid: {errors}")),
+    let read = admission::Admission::read(envelope.request);
+    let wanted = match &read {
+        admission::Read::Decide(admission) => relevance::Relevance::new(admission.images()),
+        admission::Read::Answer(_) => relevance::Relevance::default(),
+    };
+    match (Settings::for_images(&envelope.settings, &wanted), read) {
+        (Err(errors), _) => reject(format!("the policy settings are not valid: {errors}")),
+        (Ok(_), admission::Read::Answer(answer)) => answer,
+        (Ok(settings), admission::Read::Decide(admission)) => admission.decide(&settings, targets),
     }
 }

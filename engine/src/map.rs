@@ -127,64 +127,162 @@ impl MapLine<'_> {
     }
 }
 
-/// Splits map text into rule lines. Comments and blank lines are dropped; every bad line is
-/// reported, and a map over the size or rule limit is one error.
-pub fn split_lines(map: &str) -> (Vec<MapLine<'_>>, Vec<MapError>) {
-    let whole = |kind| MapError { line: 0, text: String::new(), kind };
-    if map.len() > MAX_MAP_BYTES {
-        return (Vec::new(), vec![whole(MapErrorKind::MapTooBig)]);
-    }
-    let (mut lines, mut errors) = (Vec::new(), Vec::new());
-    for (index, raw) in map.split('\n').enumerate() {
-        let text = raw.strip_suffix('\r').unwrap_or(raw);
-        let number = index + 1;
-        if text.len() > MAX_LINE_BYTES {
-            errors.push(MapError { line: number, text: text.to_owned(), kind: MapErrorKind::LineTooLong });
-            continue;
-        }
-        let content = text.split_once('#').map_or(text, |(before, _)| before).trim_matches([' ', '\t']);
-        if content.is_empty() {
-            continue;
-        }
-        if lines.len() + errors.len() >= MAX_RULES {
-            return (Vec::new(), vec![whole(MapErrorKind::TooManyRules)]);
-        }
-        match split_key_value(content) {
-            Some((key, value)) => lines.push(MapLine { number, text, key, value }),
-            None => errors.push(MapError { line: number, text: text.to_owned(), kind: MapErrorKind::NoSeparator }),
-        }
-    }
-    (lines, errors)
+/// The rule lines of a map, lexed one at a time in a single pass over the text: each item is a
+/// rule line or the error of a bad line. A map over [`MAX_MAP_BYTES`], or with more than
+/// [`MAX_RULES`] rule lines, yields one error for the whole map (line 0) and ends.
+pub struct Lines<'a> {
+    /// The text not lexed yet; `None` when done.
+    rest: Option<&'a str>,
+    /// Number of the line before `rest`.
+    number: usize,
+    /// Items yielded so far (rule lines and errors), for the rule limit.
+    yielded: usize,
 }
 
-/// Key and value, split at the first `::` outside square brackets, or at the only `:` of the
-/// deprecated single-colon form; both trimmed.
-fn split_key_value(content: &str) -> Option<(&str, &str)> {
-    let (key, value) = match find_separator(content) {
+impl<'a> Lines<'a> {
+    /// Lexes `map`.
+    pub fn new(map: &'a str) -> Self {
+        Self { rest: Some(map), number: 0, yielded: 0 }
+    }
+
+    fn whole(&mut self, kind: MapErrorKind) -> Option<Result<MapLine<'a>, MapError>> {
+        self.rest = None;
+        Some(Err(MapError { line: 0, text: String::new(), kind }))
+    }
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = Result<MapLine<'a>, MapError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.number == 0 && self.rest.is_some_and(|map| map.len() > MAX_MAP_BYTES) {
+            return self.whole(MapErrorKind::MapTooBig);
+        }
+        loop {
+            let scan = scan_line(self.rest?);
+            self.rest = scan.next;
+            self.number += 1;
+            let number = self.number;
+            if scan.text.len() > MAX_LINE_BYTES {
+                self.yielded += 1;
+                return Some(Err(MapError {
+                    line: number,
+                    text: scan.text.to_owned(),
+                    kind: MapErrorKind::LineTooLong,
+                }));
+            }
+            let Some((content_end, separator)) = scan.content else { continue };
+            if self.yielded >= MAX_RULES {
+                return self.whole(MapErrorKind::TooManyRules);
+            }
+            self.yielded += 1;
+            return Some(match key_value(scan.text, content_end, separator) {
+                Some((key, value)) => Ok(MapLine { number, text: scan.text, key, value }),
+                None => Err(MapError { line: number, text: scan.text.to_owned(), kind: MapErrorKind::NoSeparator }),
+            });
+        }
+    }
+}
+
+/// One line found by [`scan_line`].
+struct Scanned<'a> {
+    /// The line without its line ending.
+    text: &'a str,
+    /// `None` for a blank or comment-only line; otherwise the content's end in `text` (where the
+    /// comment starts) and the first `::` before it.
+    content: Option<(usize, Option<usize>)>,
+    /// The text after the line ending; `None` after the last line.
+    next: Option<&'a str>,
+}
+
+/// Finds, in one pass, the end of the first line of `rest`, where its comment starts and the first
+/// `::` that is not inside a closed `[...]` (an IPv6 registry or a keyword).
+fn scan_line(rest: &str) -> Scanned<'_> {
+    let bytes = rest.as_bytes();
+    let (mut i, mut separator, mut content_end) = (0, None, None);
+    // Up to the separator, brackets and colons matter; after it, only the comment and line end.
+    let line_end = loop {
+        i = if separator.is_none() {
+            find_any(bytes, i, [b'\n', b'#', b'[', b':'])
+        } else {
+            find_any(bytes, i, [b'\n', b'#'])
+        };
+        match bytes.get(i) {
+            None => break None,
+            Some(b'\n') => break Some(i),
+            Some(b'#') => {
+                content_end = Some(i);
+                break Some(find_any(bytes, i, [b'\n'])).filter(|end| *end < bytes.len());
+            }
+            Some(b'[') => {
+                // Skip to the closing bracket, unless the comment or the line ends first.
+                let close = find_any(bytes, i + 1, [b']', b'#', b'\n']);
+                if bytes.get(close) == Some(&b']') {
+                    i = close;
+                }
+            }
+            Some(_) if bytes.get(i + 1) == Some(&b':') => {
+                separator = Some(i);
+                i += 1;
+            }
+            Some(_) => {}
+        }
+        i += 1;
+    };
+    let end = line_end.unwrap_or(bytes.len());
+    let next = line_end.and_then(|at| rest.get(at + 1..));
+    let raw = rest.get(..end).unwrap_or_default();
+    let text = raw.strip_suffix('\r').unwrap_or(raw);
+    let content_end = content_end.unwrap_or(text.len()).min(text.len());
+    let blank = text.get(..content_end).is_none_or(|content| trim_blanks(content).is_empty());
+    let content = (!blank).then_some((content_end, separator.filter(|at| *at < content_end)));
+    Scanned { text, content, next }
+}
+
+/// The index of the first byte at or after `from` that is one of `set`, or `bytes.len()`. Eight
+/// bytes at a time: this loop is most of the cost of reading a large map on the request path.
+fn find_any<const N: usize>(bytes: &[u8], from: usize, set: [u8; N]) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        // The high bit of each byte equal to one of `set` (exact for the lowest such byte, which
+        // is the only one used: the borrow can only mark bytes above a true match).
+        let found = set.iter().fold(0, |found, byte| {
+            let diff = word ^ (ONES * u64::from(*byte));
+            found | (diff.wrapping_sub(ONES) & !diff & HIGHS)
+        });
+        if found != 0 {
+            return at + (found.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let tail = bytes.get(at..).unwrap_or_default();
+    at + tail.iter().position(|b| set.contains(b)).unwrap_or(tail.len())
+}
+
+/// `text` without leading and trailing spaces and tabs.
+pub fn trim_blanks(text: &str) -> &str {
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let bytes = text.as_bytes();
+    let start = bytes.iter().position(|b| !blank(b)).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|b| !blank(b)).map_or(start, |at| at + 1);
+    text.get(start..end).unwrap_or_default()
+}
+
+/// Key and value of a rule line, both trimmed: split at the `::` the scanner found, or at the
+/// only `:` of the deprecated single-colon form. `None` without a separator.
+fn key_value(text: &str, content_end: usize, separator: Option<usize>) -> Option<(&str, &str)> {
+    let content = text.get(..content_end)?;
+    let (key, value) = match separator {
         Some(at) => (content.get(..at)?, content.get(at + 2..)?),
         None if content.matches(':').count() == 1 => content.split_once(':')?,
         None => return None,
     };
-    Some((key.trim_matches([' ', '\t']), value.trim_matches([' ', '\t'])))
-}
-
-/// Byte index of the first `::` that is not inside a closed `[...]`.
-fn find_separator(content: &str) -> Option<usize> {
-    let bytes = content.as_bytes();
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'[' => {
-                if let Some(close) = bytes.get(i..).and_then(|rest| rest.iter().position(|c| *c == b']')) {
-                    i += close;
-                }
-            }
-            b':' if bytes.get(i + 1) == Some(&b':') => return Some(i),
-            _ => {}
-        }
-        i += 1;
-    }
-    None
+    Some((trim_blanks(key), trim_blanks(value)))
 }
 
 /// Whether `text` holds ASCII whitespace or another control character. (Other Unicode whitespace

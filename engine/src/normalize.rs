@@ -64,6 +64,15 @@ pub enum ExactId {
     Tag(String, String),
 }
 
+impl ExactId {
+    /// The canonical name (`registry/path`).
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Digest(name, _) | Self::Tag(name, _) => name,
+        }
+    }
+}
+
 impl Image {
     /// Parses `input` with the grammar and folds it into canonical form.
     pub fn parse(input: &str) -> Result<Self, RefError> {

@@ -5,8 +5,9 @@
 
 use crate::glob::Glob;
 use crate::hash::FnvHashMap;
-use crate::map::{MapError, MapErrorKind, MapLine, has_whitespace, split_lines};
+use crate::map::{Lines, MapError, MapErrorKind, MapLine, has_whitespace, trim_blanks};
 use crate::normalize::{ExactId, Image, host_without_port};
+use crate::relevance::Relevance;
 use crate::targets::{Prefix, RegistryTarget, Shape, TargetIndex, names_registry_strictly};
 
 /// The key of the default rule.
@@ -81,13 +82,36 @@ enum Parsed {
 }
 
 impl Rules {
-    /// Parses and checks a whole map, reporting every bad line.
+    /// Parses and checks a whole map, reporting every bad line: what `validate_settings` does.
     pub fn parse(map: &str) -> Result<Self, Vec<MapError>> {
-        let (lines, mut errors) = split_lines(map);
+        Self::build(map, None)
+    }
+
+    /// The request path: indexes only the lines that can decide the images `wanted` holds (see
+    /// [`crate::relevance`]). The lines it reads are parsed as [`Rules::parse`] parses them, and
+    /// give the same decision for those images; the lines it skips are not checked, and neither
+    /// are dead rules, because `validate_settings` checked the whole map before any request.
+    pub fn parse_for(map: &str, wanted: &Relevance) -> Result<Self, Vec<MapError>> {
+        Self::build(map, Some(wanted))
+    }
+
+    fn build(map: &str, only: Option<&Relevance>) -> Result<Self, Vec<MapError>> {
         let mut rules = Self::default();
-        let mut keyed: Vec<(&MapLine<'_>, KeyToCheck)> = Vec::new();
-        for line in &lines {
-            let parsed = match parse_line(line) {
+        let mut errors = Vec::new();
+        let mut keyed: Vec<(MapLine<'_>, KeyToCheck)> = Vec::new();
+        for item in Lines::new(map) {
+            let line = match item {
+                Ok(line) => line,
+                Err(whole) if whole.line == 0 => return Err(vec![whole]),
+                Err(error) => {
+                    errors.push(error);
+                    continue;
+                }
+            };
+            if only.is_some_and(|wanted| !wanted.wants(line.key, line.value)) {
+                continue;
+            }
+            let parsed = match parse_line(&line) {
                 Ok(parsed) => parsed,
                 Err(kind) => {
                     errors.push(line.error(kind));
@@ -95,8 +119,8 @@ impl Rules {
                 }
             };
             match rules.insert(line.number, parsed) {
-                Ok(Some(key)) => keyed.push((line, key)),
-                Ok(None) => {}
+                Ok(Some(key)) if only.is_none() => keyed.push((line, key)),
+                Ok(_) => {}
                 Err(first) => errors.push(line.error(MapErrorKind::Duplicate(first))),
             }
         }
@@ -245,7 +269,7 @@ fn parse_line(line: &MapLine<'_>) -> Result<Parsed, MapErrorKind> {
 
 /// `noswap_wildcards::a,b`: entries trimmed, empty ones ignored.
 fn parse_noswap(value: &str) -> Result<Parsed, MapErrorKind> {
-    let entries = value.split(',').map(|e| e.trim_matches([' ', '\t'])).filter(|e| !e.is_empty());
+    let entries = value.split(',').map(trim_blanks).filter(|e| !e.is_empty());
     let mut globs = Vec::new();
     for entry in entries {
         if has_whitespace(entry) {
@@ -285,7 +309,9 @@ fn check_spelling(key: &str) -> Result<(), MapErrorKind> {
     if key.eq_ignore_ascii_case(DEFAULT_KEY) {
         return Err(MapErrorKind::Misspelled(DEFAULT_KEY));
     }
-    if key.eq_ignore_ascii_case(NOSWAP_KEY) || key.replace('-', "_").eq_ignore_ascii_case(NOSWAP_KEY) {
+    let noswap_spelling = key.len() == NOSWAP_KEY.len()
+        && key.bytes().zip(NOSWAP_KEY.bytes()).all(|(k, n)| k.eq_ignore_ascii_case(&n) || (k == b'-' && n == b'_'));
+    if noswap_spelling {
         return Err(MapErrorKind::Misspelled(NOSWAP_KEY));
     }
     let keyword = key

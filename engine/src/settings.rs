@@ -6,6 +6,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use crate::map::MapError;
+use crate::relevance::Relevance;
 use crate::rules::Rules;
 use crate::swap::DigestPolicy;
 use crate::targets::Prefix;
@@ -124,8 +125,22 @@ impl Settings {
         Self::from_value(&value)
     }
 
-    /// Reads settings from a parsed document. `null` counts as an empty object.
+    /// Reads settings from a parsed document, checking the whole map. `null` counts as an empty
+    /// object.
     pub fn from_value(document: &Value) -> Result<Self, SettingsErrors> {
+        Self::read(document, Rules::parse)
+    }
+
+    /// The request path: reads settings with only the map lines that can decide `images` (see
+    /// [`Rules::parse_for`]).
+    pub fn for_images(document: &Value, images: &Relevance) -> Result<Self, SettingsErrors> {
+        Self::read(document, |map| Rules::parse_for(map, images))
+    }
+
+    fn read(
+        document: &Value,
+        parse_map: impl FnOnce(&str) -> Result<Rules, Vec<MapError>>,
+    ) -> Result<Self, SettingsErrors> {
         let empty = Map::new();
         let object = match document {
             Value::Object(object) => object,
@@ -179,7 +194,7 @@ impl Settings {
                 errors.push(SettingsError::WrongType(IMAGE_CHANGE, "a string (the swap map)"));
                 None
             }
-            Some(Some(map)) => match Rules::parse(map) {
+            Some(Some(map)) => match parse_map(map) {
                 Ok(rules) => Some(rules),
                 Err(map_errors) => {
                     errors.extend(map_errors.into_iter().map(SettingsError::Map));

@@ -97,10 +97,11 @@ pub fn decide(rules: &Rules, digest: DigestPolicy, written: &str) -> Result<Deci
         return Ok(Decision::keep(Step::Empty, 0));
     }
     let image = Image::parse(written).map_err(SwapError::Unparseable)?;
-    if let Some(line) = rules.targets.covering_image(&image) {
+    let id = image.exact_id();
+    if let Some(line) = rules.targets.covering_id(&id) {
         return Ok(Decision::keep(Step::AlreadySwapped, line));
     }
-    if let Some(rule) = rules.exact.get(&image.exact_id()) {
+    if let Some(rule) = rules.exact.get(&id) {
         return Ok(Decision { step: Step::Exact, line: rule.line, swapped: rule.target.clone(), kept_digest: false });
     }
     // Every spelling of the image, made only when a glob or a noswap pattern needs them.

@@ -153,7 +153,11 @@ impl TargetIndex {
     /// The line of a target that `image` lies under: by name, or as the same image as an
     /// `[EXACT]` target.
     pub fn covering_image(&self, image: &Image) -> Option<usize> {
-        let by_name = self.covering(&image.canonical_name());
-        by_name.into_iter().chain(self.images.get(&image.exact_id()).copied()).min()
+        self.covering_id(&image.exact_id())
+    }
+
+    /// [`TargetIndex::covering_image`] for an image's identity, which holds its canonical name.
+    pub fn covering_id(&self, id: &ExactId) -> Option<usize> {
+        self.covering(id.name()).into_iter().chain(self.images.get(id).copied()).min()
     }
 }

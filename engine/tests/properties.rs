@@ -1,12 +1,14 @@
 //! Properties over generated maps, images and objects (proptest, which shrinks a failure to a
 //! small map and image): every swap result parses and is left alone by a second evaluation (so no
 //! accepted map holds a chain), tags and digests survive except as `digest: drop` says, an image is
-//! decided alike in its canonical and familiar spelling, and evaluating an object changes nothing
+//! decided alike in its canonical and familiar spelling, the request path (only the lines that can
+//! matter to a request's images) decides as the whole map does, and evaluating an object changes nothing
 //! but its images, the annotation and the pull secrets.
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
 use imageswap_engine::normalize::Image;
+use imageswap_engine::relevance::Relevance;
 use imageswap_engine::rules::Rules;
 use imageswap_engine::swap::{DigestPolicy, Step, decide};
 use imageswap_engine::{AssumeFound, Verdict, evaluate};
@@ -14,10 +16,12 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Value, json};
 
-const REGISTRIES: [&str; 10] = [
+const REGISTRIES: [&str; 12] = [
     "quay.io",
     "docker.io",
     "index.docker.io",
+    "Registry-1.Docker.io",
+    "gcr.io",
     "localhost:5000",
     "[fd00::1]:5000",
     "r1.example.com",
@@ -111,6 +115,19 @@ proptest! {
                     _ => original.digest(),
                 };
                 prop_assert_eq!(swapped.digest(), expected_digest, "digest under {:?}: {}", policy, new);
+            }
+        }
+    }
+
+    #[test]
+    fn the_request_path_decides_as_the_whole_map(text in map(), images in images()) {
+        let Ok(whole) = Rules::parse(&text) else { return Ok(()) };
+        let narrow = Rules::parse_for(&text, &Relevance::new(images.iter().map(String::as_str)));
+        prop_assert!(narrow.is_ok(), "the request path rejects a map the whole parse accepts: {:?}", narrow.err());
+        let narrow = narrow.unwrap();
+        for written in &images {
+            for policy in [DigestPolicy::Keep, DigestPolicy::Drop] {
+                prop_assert_eq!(decide(&narrow, policy, written), decide(&whole, policy, written), "{}", written);
             }
         }
     }

@@ -1,11 +1,13 @@
-//! The decision of SPEC §3 on every case of `swap.json`, plus two properties on each: the new
-//! reference parses, and deciding it again changes nothing (idempotence).
+//! The decision of SPEC §3 on every case of `swap.json`, plus three properties on each: the request
+//! path decides alike, the new reference parses, and deciding it again changes nothing
+//! (idempotence).
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
 mod common;
 
 use common::{expect_eq, load, run_all};
 use imageswap_engine::normalize::Image;
+use imageswap_engine::relevance::Relevance;
 use imageswap_engine::rules::Rules;
 use imageswap_engine::swap::{DigestPolicy, decide};
 use serde::Deserialize;
@@ -37,6 +39,10 @@ fn check(case: &SwapCase) -> Result<(), String> {
     let rules = Rules::parse(&case.map).map_err(|e| format!("map rejected: {e:?}"))?;
     let policy = if case.digest.as_deref() == Some("drop") { DigestPolicy::Drop } else { DigestPolicy::Keep };
     let decided = decide(&rules, policy, &case.image);
+    // The request path reads only the lines that can decide this image, and must agree.
+    let narrow = Rules::parse_for(&case.map, &Relevance::new([case.image.as_str()]))
+        .map_err(|e| format!("request path rejects the map: {e:?}"))?;
+    expect_eq("request-path decision", decide(&narrow, policy, &case.image), decided.clone())?;
     if let Some(error) = &case.error {
         let message = decided.err().ok_or("decided, but an error was expected")?.to_string();
         return if message.contains(error.as_str()) {
