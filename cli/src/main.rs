@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use imageswap_engine::Settings;
 use imageswap_engine::swap::{Decision, Step, decide};
+use imageswap_engine::walk;
 use serde_json::{Value, json};
 
 const HELP: &str =
@@ -75,20 +76,14 @@ fn object_of(document: Value) -> Value {
     }
 }
 
-/// Every image string of a Pod or workload, wherever a pod spec holds one.
-fn images_of(object: &Value) -> Vec<String> {
-    let mut found = Vec::new();
-    for spec in ["/spec", "/spec/template/spec", "/spec/jobTemplate/spec/template/spec", "/template/spec"] {
-        for list in ["containers", "initContainers", "ephemeralContainers"] {
-            let entries = object.pointer(&format!("{spec}/{list}")).and_then(Value::as_array);
-            found.extend(entries.into_iter().flatten().filter_map(|c| c.get("image")?.as_str()).map(str::to_owned));
-        }
-        let volumes = object.pointer(&format!("{spec}/volumes")).and_then(Value::as_array);
-        found.extend(
-            volumes.into_iter().flatten().filter_map(|v| v.pointer("/image/reference")?.as_str()).map(str::to_owned),
-        );
+/// Every image of a Pod or workload, found where the policy finds them.
+fn images_of(object: &Value, path: &str) -> Result<Vec<String>, Failure> {
+    let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
+    if walk::pod_spec_path(kind).is_none() {
+        return Err(Failure::Input(format!("{path}: the policy reads no images from an object of kind {kind:?}")));
     }
-    found
+    let found = walk::images(kind, object, &walk::ALL_LISTS).map_err(|e| Failure::Input(format!("{path}: {e}")))?;
+    Ok(found.into_iter().map(|found| found.image).collect())
 }
 
 fn explain_one(settings: &Settings, image: &str) -> (Value, String, bool) {
@@ -125,7 +120,7 @@ fn explain(args: &[String]) -> Result<ExitCode, Failure> {
     let settings = Settings::from_value(&settings_of(read_document(&path)?))
         .map_err(|errors| Failure::Input(format!("the settings in {path} are not valid:\n{errors}")))?;
     if let Some(path) = object {
-        images.extend(images_of(&object_of(read_document(&path)?)));
+        images.extend(images_of(&object_of(read_document(&path)?), &path)?);
     }
     if images.is_empty() {
         return Err(usage("no images: give IMAGE arguments or --object".to_owned()));

@@ -1,9 +1,9 @@
-//! SPEC §4 "Objects and fields" and §6 "Reporting what changed": find every image of an admission
-//! request's object, decide each, and edit only those fields (plus the annotation) of the JSON
-//! object, so nothing the policy does not own is dropped, reordered or added.
+//! SPEC §4 "Objects and fields", §5b and §6 "Reporting what changed": read an admission request,
+//! decide every image [`crate::walk`] finds in its object, and edit only those fields (plus the
+//! annotation and the pull secrets) of the JSON object, so nothing the policy does not own is
+//! dropped, reordered or added.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -12,6 +12,7 @@ use crate::lookup::{Lookup, TargetLookup};
 use crate::normalize::Image;
 use crate::settings::Settings;
 use crate::swap::decide;
+use crate::walk::{self, ALL_LISTS, EPHEMERAL, FoundImage, ObjectError, is_not, pod_spec_path};
 
 /// The annotation that records the images this policy replaced.
 pub const ORIGINAL_IMAGES_ANNOTATION: &str = "imageswap.kubewarden.io/original-images";
@@ -43,39 +44,6 @@ pub struct GroupVersionKind {
     #[serde(default)]
     pub kind: String,
 }
-
-/// Where the pod spec of each handled kind lives.
-fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
-    Some(match kind {
-        "Pod" => &["spec"],
-        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "ReplicationController" | "Job" => {
-            &["spec", "template", "spec"]
-        }
-        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
-        "PodTemplate" => &["template", "spec"],
-        _ => return None,
-    })
-}
-
-/// An image-bearing list of a pod spec.
-struct ImageList {
-    /// Field name in the pod spec.
-    field: &'static str,
-    /// How messages name one entry.
-    label: &'static str,
-    /// Prefix of its annotation key.
-    prefix: &'static str,
-    /// Path from the entry to its image.
-    image: &'static [&'static str],
-}
-
-const CONTAINERS: ImageList = ImageList { field: "containers", label: "container", prefix: "", image: &["image"] };
-const INIT: ImageList =
-    ImageList { field: "initContainers", label: "init container", prefix: "init:", image: &["image"] };
-const EPHEMERAL: ImageList =
-    ImageList { field: "ephemeralContainers", label: "ephemeral container", prefix: "ephemeral:", image: &["image"] };
-const VOLUMES: ImageList =
-    ImageList { field: "volumes", label: "image volume", prefix: "volume:", image: &["image", "reference"] };
 
 /// One image changed by this evaluation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,30 +110,6 @@ impl Evaluation {
     }
 }
 
-/// A problem that makes the object unreadable or an image undecidable.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AdmissionError {
-    /// The container or volume, when the problem is in one: `container "web" (spec.containers[0])`.
-    pub place: Option<String>,
-    /// What is wrong: `spec.containers is not a list`.
-    pub reason: String,
-}
-
-impl AdmissionError {
-    fn unreadable(reason: String) -> Self {
-        Self { place: None, reason }
-    }
-}
-
-impl fmt::Display for AdmissionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.place {
-            Some(place) => write!(f, "{place}: {}", self.reason),
-            None => write!(f, "the object cannot be read: {}", self.reason),
-        }
-    }
-}
-
 /// Decides an admission request with checked settings (SPEC §4, §5, §5b, §6).
 pub fn admit(settings: &Settings, request: AdmissionRequest, targets: &mut dyn TargetLookup) -> Evaluation {
     match Admission::read(request) {
@@ -191,7 +135,7 @@ pub struct Admission {
     ephemeral_only: bool,
     /// A Pod UPDATE: its `imagePullSecrets` cannot change.
     pod_update: bool,
-    sites: Vec<Site>,
+    sites: Vec<FoundImage>,
 }
 
 impl Admission {
@@ -214,8 +158,8 @@ impl Admission {
         let Some(object) = request.object else {
             return reject(format!("the {kind} {} request has no object to read", request.operation));
         };
-        let lists: &[ImageList] = if ephemeral_only { &[EPHEMERAL] } else { &[CONTAINERS, INIT, EPHEMERAL, VOLUMES] };
-        match find_images(&object, spec_path, lists) {
+        let lists: &'static [walk::ImageList] = if ephemeral_only { &[EPHEMERAL] } else { &ALL_LISTS };
+        match walk::images(&kind, &object, lists) {
             Ok(sites) => {
                 let pod_update = kind == "Pod" && request.operation == "UPDATE";
                 Read::Decide(Self { object, kind, spec_path, ephemeral_only, pod_update, sites })
@@ -264,132 +208,22 @@ impl Admission {
     }
 }
 
-/// One image found in the object.
-struct Site {
-    /// JSON pointer to the image string.
-    pointer: String,
-    /// Dotted field path, for messages.
-    field: String,
-    /// How messages name it: `container "web"`.
-    place: String,
-    /// Annotation key.
-    key: String,
-    image: String,
-}
-
-/// A place in the object: field names and list indices.
-#[derive(Clone, Default)]
-struct Path(Vec<String>);
-
-impl Path {
-    fn join(&self, segment: impl ToString) -> Self {
-        let mut next = self.clone();
-        next.0.push(segment.to_string());
-        next
-    }
-
-    /// RFC 6901 pointer (the segments are field names and numbers; none needs escaping).
-    fn pointer(&self) -> String {
-        self.0.iter().map(|s| format!("/{s}")).collect()
-    }
-
-    /// `spec.containers[0].image`, for messages.
-    fn dotted(&self) -> String {
-        let mut out = String::new();
-        for segment in &self.0 {
-            if segment.bytes().all(|b| b.is_ascii_digit()) {
-                out.push_str(&format!("[{segment}]"));
-            } else {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(segment);
-            }
-        }
-        out
-    }
-
-    /// "`<path>` is not `<what>`", or "it is not `<what>`" at the root.
-    fn is_not(&self, what: &str) -> String {
-        if self.0.is_empty() { format!("it is not {what}") } else { format!("{} is not {what}", self.dotted()) }
-    }
-}
-
-/// Follows `steps` from `value` at `at`: `None` when a step is absent or `null`; an error when a
-/// value on the way is not an object.
-fn follow<'v>(mut value: &'v Value, steps: &[&str], mut at: Path) -> Result<Option<(&'v Value, Path)>, AdmissionError> {
-    for step in steps {
-        let object = value.as_object().ok_or_else(|| AdmissionError::unreadable(at.is_not("an object")))?;
-        match object.get(*step).filter(|v| !v.is_null()) {
-            Some(next) => value = next,
-            None => return Ok(None),
-        }
-        at = at.join(step);
-    }
-    Ok(Some((value, at)))
-}
-
-/// Finds every image under the pod spec. `null` or missing means empty; a wrong type is an error.
-fn find_images(object: &Value, spec_path: &[&str], lists: &[ImageList]) -> Result<Vec<Site>, AdmissionError> {
-    let Some((spec, spec_at)) = follow(object, spec_path, Path::default())? else {
-        return Ok(Vec::new());
-    };
-    let mut sites = Vec::new();
-    for list in lists {
-        let Some((entries, list_at)) = follow(spec, &[list.field], spec_at.clone())? else {
-            continue;
-        };
-        let entries = entries.as_array().ok_or_else(|| AdmissionError::unreadable(list_at.is_not("a list")))?;
-        for (index, entry) in entries.iter().enumerate() {
-            let entry_at = list_at.join(index);
-            if !entry.is_object() {
-                return Err(AdmissionError::unreadable(entry_at.is_not("an object")));
-            }
-            let name = entry.get("name").and_then(Value::as_str);
-            let place = match name {
-                Some(name) => format!("{} {name:?} ({})", list.label, entry_at.dotted()),
-                None => format!("{} {}", list.label, entry_at.dotted()),
-            };
-            let found =
-                follow(entry, list.image, entry_at).map_err(|e| AdmissionError { place: Some(place.clone()), ..e })?;
-            let Some((value, image_at)) = found else {
-                continue;
-            };
-            let image = value
-                .as_str()
-                .ok_or_else(|| AdmissionError { place: Some(place.clone()), reason: image_at.is_not("a string") })?;
-            sites.push(Site {
-                pointer: image_at.pointer(),
-                field: image_at.dotted(),
-                key: format!(
-                    "{}{}",
-                    list.prefix,
-                    name.map_or_else(|| format!("{}[{index}]", list.field), str::to_owned)
-                ),
-                place,
-                image: image.to_owned(),
-            });
-        }
-    }
-    Ok(sites)
-}
-
 /// The decisions for every image of an object.
 #[derive(Default)]
 struct Decided {
     rewrites: Vec<Rewrite>,
     skipped: Vec<Skipped>,
-    errors: Vec<AdmissionError>,
+    errors: Vec<ObjectError>,
 }
 
 /// Decides every site; with `checkTargetExists`, a swap happens only when its target is found.
-fn decide_all(settings: &Settings, sites: &[Site], targets: &mut dyn TargetLookup) -> Decided {
+fn decide_all(settings: &Settings, sites: &[FoundImage], targets: &mut dyn TargetLookup) -> Decided {
     let mut decided = Decided::default();
     for site in sites {
         let decision = match decide(&settings.rules, settings.digest, &site.image) {
             Ok(decision) => decision,
             Err(error) => {
-                decided.errors.push(AdmissionError { place: Some(site.place.clone()), reason: error.to_string() });
+                decided.errors.push(ObjectError { place: Some(site.place()), reason: error.to_string() });
                 continue;
             }
         };
@@ -399,15 +233,15 @@ fn decide_all(settings: &Settings, sites: &[Site], targets: &mut dyn TargetLooku
         if settings.check_target_exists {
             let lookup = targets.lookup(&to);
             if lookup != Lookup::Found {
-                let (field, image) = (site.field.clone(), site.image.clone());
+                let (field, image) = (site.field(), site.image.clone());
                 decided.skipped.push(Skipped { field, image, target: to, line: decision.line, lookup });
                 continue;
             }
         }
         decided.rewrites.push(Rewrite {
-            field: site.field.clone(),
+            field: site.field(),
             pointer: site.pointer.clone(),
-            key: site.key.clone(),
+            key: site.key(),
             from: site.image.clone(),
             to,
             line: decision.line,
@@ -418,7 +252,7 @@ fn decide_all(settings: &Settings, sites: &[Site], targets: &mut dyn TargetLooku
 }
 
 /// The pull secrets the pod spec needs after the swaps, in the order of first use (SPEC §5b).
-fn needed_pull_secrets<'s>(settings: &'s Settings, sites: &[Site], rewrites: &[Rewrite]) -> Vec<&'s str> {
+fn needed_pull_secrets<'s>(settings: &'s Settings, sites: &[FoundImage], rewrites: &[Rewrite]) -> Vec<&'s str> {
     let mut needed: Vec<&str> = Vec::new();
     if settings.image_pull_secrets.is_empty() {
         return needed;
@@ -434,20 +268,21 @@ fn needed_pull_secrets<'s>(settings: &'s Settings, sites: &[Site], rewrites: &[R
 }
 
 /// Adds each secret missing from the pod spec's `imagePullSecrets`; returns those added.
-fn add_pull_secrets(object: &mut Value, spec_path: &[&str], secrets: &[&str]) -> Result<Vec<String>, AdmissionError> {
+fn add_pull_secrets(object: &mut Value, spec_path: &[&str], secrets: &[&str]) -> Result<Vec<String>, ObjectError> {
     if secrets.is_empty() {
         return Ok(Vec::new());
     }
-    let at = spec_path.iter().fold(Path::default(), |at, step| at.join(step));
-    let Some(spec) = object.pointer_mut(&at.pointer()).and_then(Value::as_object_mut) else {
+    let at: String = spec_path.iter().map(|step| format!("/{step}")).collect();
+    let Some(spec) = object.pointer_mut(&at).and_then(Value::as_object_mut) else {
         return Ok(Vec::new());
     };
     let list = spec.entry("imagePullSecrets").or_insert(Value::Null);
     if list.is_null() {
         *list = Value::Array(Vec::new());
     }
-    let entries =
-        list.as_array_mut().ok_or_else(|| AdmissionError::unreadable(at.join("imagePullSecrets").is_not("a list")))?;
+    let entries = list
+        .as_array_mut()
+        .ok_or_else(|| ObjectError::unreadable(is_not(&format!("{at}/imagePullSecrets"), "a list")))?;
     let mut added = Vec::new();
     for secret in secrets {
         if !entries.iter().any(|entry| entry.get("name").and_then(Value::as_str) == Some(*secret)) {
@@ -459,7 +294,7 @@ fn add_pull_secrets(object: &mut Value, spec_path: &[&str], secrets: &[&str]) ->
 }
 
 /// Writes the new images and, when asked, merges the originals into the annotation.
-fn apply(object: &mut Value, rewrites: &[Rewrite], record: bool) -> Result<(), AdmissionError> {
+fn apply(object: &mut Value, rewrites: &[Rewrite], record: bool) -> Result<(), ObjectError> {
     for rewrite in rewrites {
         if let Some(slot) = object.pointer_mut(&rewrite.pointer) {
             *slot = Value::String(rewrite.to.clone());
@@ -469,9 +304,9 @@ fn apply(object: &mut Value, rewrites: &[Rewrite], record: bool) -> Result<(), A
 }
 
 /// Merges `key → original image` into the annotation of the object's own metadata.
-fn record_originals(object: &mut Value, rewrites: &[Rewrite]) -> Result<(), AdmissionError> {
-    let not_object = |at: &str| AdmissionError::unreadable(format!("{at} is not an object"));
-    let root = object.as_object_mut().ok_or_else(|| AdmissionError::unreadable(Path::default().is_not("an object")))?;
+fn record_originals(object: &mut Value, rewrites: &[Rewrite]) -> Result<(), ObjectError> {
+    let not_object = |at: &str| ObjectError::unreadable(format!("{at} is not an object"));
+    let root = object.as_object_mut().ok_or_else(|| ObjectError::unreadable(is_not("", "an object")))?;
     let metadata = object_entry(root, "metadata").ok_or_else(|| not_object("metadata"))?;
     let annotations = object_entry(metadata, "annotations").ok_or_else(|| not_object("metadata.annotations"))?;
     let mut originals: BTreeMap<String, String> = annotations
@@ -483,7 +318,7 @@ fn record_originals(object: &mut Value, rewrites: &[Rewrite]) -> Result<(), Admi
         originals.insert(rewrite.key.clone(), rewrite.from.clone());
     }
     let text = serde_json::to_string(&originals)
-        .map_err(|e| AdmissionError::unreadable(format!("{ORIGINAL_IMAGES_ANNOTATION}: {e}")))?;
+        .map_err(|e| ObjectError::unreadable(format!("{ORIGINAL_IMAGES_ANNOTATION}: {e}")))?;
     annotations.insert(ORIGINAL_IMAGES_ANNOTATION.to_owned(), Value::String(text));
     Ok(())
 }

@@ -4,7 +4,8 @@
 //! The pipeline, one module per stage (SPEC section in brackets):
 //! [`settings`] (§2) → [`map`] and [`rules`] (§3, the map parser and index) → [`reference`] and
 //! [`normalize`] (§3, the grammar and canonical forms) → [`swap`] (§3, the decision) →
-//! [`admission`] (§4, §6, the object walk and mutation). [`evaluate`] and [`validate_settings`] are
+//! [`walk`] (§4, where images live) → [`admission`] (§4, §5, §6, the mutation and its report).
+//! [`relevance`] picks the map lines a request reads. [`evaluate`] and [`validate_settings`] are
 //! the two entry points the waPC glue calls.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -21,6 +22,7 @@ pub mod rules;
 pub mod settings;
 pub mod swap;
 pub mod targets;
+pub mod walk;
 
 use serde::Deserialize;
 use serde_json::Value;
