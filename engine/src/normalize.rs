@@ -6,7 +6,7 @@
 //! `registry-1.docker.io/nginx` and `nginx` are one image.
 
 use crate::reference::{
-    DEFAULT_TAG, DOCKER_HUB, OFFICIAL_PREFIX, RefError, Reference, familiar_name, split_port, with_suffix,
+    DEFAULT_TAG, DOCKER_HUB, OFFICIAL_PREFIX, RefError, Reference, concat, familiar_name, split_port, with_suffix,
 };
 use crate::targets::names_registry_strictly;
 
@@ -29,7 +29,7 @@ pub fn canonical_registry(registry: &str) -> String {
 /// The canonical path of a repository on a canonical registry: one-component Docker Hub names get
 /// `library/`.
 pub fn canonical_path(registry: &str, path: &str) -> String {
-    if registry == DOCKER_HUB && !path.contains('/') { format!("{OFFICIAL_PREFIX}{path}") } else { path.to_owned() }
+    if registry == DOCKER_HUB && !path.contains('/') { concat(&[OFFICIAL_PREFIX, path]) } else { path.to_owned() }
 }
 
 /// The host of a canonical registry without its port, when it has one.
@@ -86,7 +86,7 @@ impl Image {
 
     /// `registry/path`, the canonical name without tag or digest.
     pub fn canonical_name(&self) -> String {
-        format!("{}/{}", self.registry(), self.path())
+        concat(&[self.registry(), "/", self.path()])
     }
 
     /// The fully qualified reference: `docker.io/library/nginx:latest`, tag and digest as written.

@@ -170,6 +170,16 @@ impl fmt::Display for Reference {
     }
 }
 
+/// The parts, concatenated (what `format!` does for plain strings, without its machinery: these
+/// names are built on every request).
+pub fn concat(parts: &[&str]) -> String {
+    let mut joined = String::with_capacity(parts.iter().map(|part| part.len()).sum());
+    for part in parts {
+        joined.push_str(part);
+    }
+    joined
+}
+
 /// `name` followed by `:tag` and `@digest` where present.
 pub fn with_suffix(mut name: String, tag: Option<&str>, digest: Option<&str>) -> String {
     if let Some(tag) = tag {
@@ -187,7 +197,7 @@ pub fn with_suffix(mut name: String, tag: Option<&str>, digest: Option<&str>) ->
 /// `library/` removed (`familiarizeName` of distribution/reference).
 pub fn familiar_name(domain: &str, path: &str) -> String {
     if domain != DOCKER_HUB {
-        return format!("{domain}/{path}");
+        return concat(&[domain, "/", path]);
     }
     match path.strip_prefix(OFFICIAL_PREFIX) {
         Some(rest) if !rest.contains('/') => rest.to_owned(),
@@ -203,7 +213,7 @@ fn split_docker_domain(input: &str) -> (&str, std::borrow::Cow<'_, str>) {
     };
     let domain = if domain == LEGACY_DOCKER_HUB { DOCKER_HUB } else { domain };
     let remainder = if domain == DOCKER_HUB && !remainder.contains('/') {
-        std::borrow::Cow::Owned(format!("{OFFICIAL_PREFIX}{remainder}"))
+        std::borrow::Cow::Owned(concat(&[OFFICIAL_PREFIX, remainder]))
     } else {
         std::borrow::Cow::Borrowed(remainder)
     };

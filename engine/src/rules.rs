@@ -7,6 +7,7 @@ use crate::glob::Glob;
 use crate::hash::FnvHashMap;
 use crate::map::{Lines, MapError, MapErrorKind, MapLine, has_whitespace, trim_blanks};
 use crate::normalize::{ExactId, Image, host_without_port};
+use crate::reference::concat;
 use crate::relevance::Relevance;
 use crate::targets::{Prefix, RegistryTarget, Shape, TargetIndex, names_registry_strictly};
 
@@ -220,7 +221,7 @@ impl Rules {
             let with_port = name.get(..*end).and_then(|key| self.prefixes.get(key));
             with_port.or_else(|| {
                 let host = host?;
-                self.prefixes.get(&format!("{host}{}", name.get(registry..*end).unwrap_or_default()))
+                self.prefixes.get(&concat(&[host, name.get(registry..*end).unwrap_or_default()]))
             })
         })
     }

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::normalize::Image;
-use crate::reference::{RefError, with_suffix};
+use crate::reference::{RefError, concat, with_suffix};
 use crate::rules::{Ruled, Rules};
 use crate::targets::{RegistryTarget, Shape};
 
@@ -135,9 +135,9 @@ pub fn decide(rules: &Rules, digest: DigestPolicy, written: &str) -> Result<Deci
 /// `target` + `/` + `rest`, without doubling a trailing `/`.
 fn join(target: &RegistryTarget, rest: &str) -> String {
     match target.shape {
-        Shape::Slash | Shape::Dash => format!("{}{rest}", target.written),
+        Shape::Slash | Shape::Dash => concat(&[&target.written, rest]),
         Shape::Plain if rest.is_empty() => target.written.clone(),
-        Shape::Plain => format!("{}/{rest}", target.written),
+        Shape::Plain => concat(&[&target.written, "/", rest]),
     }
 }
 

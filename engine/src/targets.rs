@@ -4,7 +4,7 @@
 
 use crate::hash::FnvHashMap;
 use crate::normalize::{ExactId, Image, canonical_registry};
-use crate::reference::{LOCALHOST, is_domain, is_path};
+use crate::reference::{LOCALHOST, concat, is_domain, is_path};
 
 /// How a registry target joins the image name (SPEC §3 "How the new reference is built").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +57,7 @@ impl Prefix {
 
     /// `registry/path`, or the registry alone.
     pub fn canonical(&self) -> String {
-        if self.path.is_empty() { self.registry.clone() } else { format!("{}/{}", self.registry, self.path) }
+        if self.path.is_empty() { self.registry.clone() } else { concat(&[&self.registry, "/", &self.path]) }
     }
 }
 
@@ -84,8 +84,8 @@ impl RegistryTarget {
         if stem.is_empty() || stem.ends_with('/') {
             return Err(NEEDS_PATH);
         }
-        let prefix = Prefix::parse(&format!("{registry}/{stem}"))?;
-        Ok(Self::new(written, format!("{}/{path}", prefix.registry), prefix.registry, Shape::Dash))
+        let prefix = Prefix::parse(&concat(&[registry, "/", stem]))?;
+        Ok(Self::new(written, concat(&[&prefix.registry, "/", path]), prefix.registry, Shape::Dash))
     }
 
     fn new(written: &str, canonical: String, registry: String, shape: Shape) -> Self {
