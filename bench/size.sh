@@ -2,15 +2,23 @@
 # Module size and speed per release profile tried, then what the chosen module is made of.
 set -euo pipefail
 BENCH=${BENCH:-target/host/imageswap-bench}
-echo "| opt-level | policy.wasm | warm Pod swapped | fresh Pod swapped |"
-echo "|---|---:|---:|---:|"
-for level in s z 2 3; do
+levels=(s z 2 3)
+modules=()
+for level in "${levels[@]}"; do
   dir=build/size/opt-$level
   cargo build -q --locked --release --target wasm32-wasip1 -p imageswap --target-dir "$dir" \
     --config "profile.release.opt-level=$( [[ $level =~ ^[0-9]$ ]] && echo "$level" || echo "\"$level\"" )"
-  wasm=$dir/wasm32-wasip1/release/imageswap.wasm
+  modules+=("$dir/wasm32-wasip1/release/imageswap.wasm")
+done
+# One interleaved run over the four modules (these machines are noisy; rows of separate runs
+# would not compare).
+mapfile -t times < <("$BENCH" eval "${modules[@]}")
+echo "| opt-level | policy.wasm | warm Pod swapped | fresh Pod swapped |"
+echo "|---|---:|---:|---:|"
+for i in "${!levels[@]}"; do
+  level=${levels[$i]}
   chosen=$([ "$level" = s ] && echo " (chosen)" || true)
-  echo "| \`$level\`$chosen (LTO, 1 codegen unit, strip, panic=abort) | $(stat -c %s "$wasm") B | $("$BENCH" eval "$wasm") |"
+  echo "| \`$level\`$chosen (LTO, 1 codegen unit, strip, panic=abort) | $(stat -c %s "${modules[$i]}") B | ${times[$i]} |"
 done
 echo
 if command -v twiggy >/dev/null || cargo install -q --locked twiggy@0.8.0 2>/dev/null; then

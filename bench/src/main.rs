@@ -4,7 +4,7 @@
 //! imageswap-bench engine [SAMPLES]                          native decision and settings parse
 //! imageswap-bench wasm POLICY NOOP MUTATOR [SAMPLES ROUNDS] whole evaluations beside the floors
 //! imageswap-bench per-image MAP_FILE IMAGES_FILE            ns per image, parse included (upstream comparison)
-//! imageswap-bench eval POLICY                               warm and fresh time of one module (opt-level table)
+//! imageswap-bench eval POLICY...                            warm and fresh time of each module, interleaved (opt-level table)
 //! imageswap-bench map RULES                                 prints a generated map
 //! ```
 
@@ -47,13 +47,20 @@ fn main() -> ExitCode {
             let images: Vec<String> = images.lines().map(str::to_owned).collect();
             engine::per_image(&map, &images, 15);
         }
-        Some("eval") => match arg(1).map(|p| wasm::eval(Path::new(p), 7)) {
-            Some(Ok((warm, fresh))) => println!("{} | {}", timing::show(warm), timing::show(fresh)),
-            _ => {
-                eprintln!("usage: imageswap-bench eval POLICY");
-                return ExitCode::from(2);
+        Some("eval") => {
+            let paths: Vec<&Path> = args.iter().skip(1).map(Path::new).collect();
+            match wasm::eval(&paths, 7, 5) {
+                Ok(times) if !paths.is_empty() => {
+                    for (warm, fresh) in times {
+                        println!("{} | {}", timing::show(warm), timing::show(fresh));
+                    }
+                }
+                _ => {
+                    eprintln!("usage: imageswap-bench eval POLICY...");
+                    return ExitCode::from(2);
+                }
             }
-        },
+        }
         Some("map") => println!("{}", workload::map(number(arg(1), 10))),
         _ => {
             eprintln!("usage: imageswap-bench engine | wasm POLICY NOOP MUTATOR | per-image MAP IMAGES | map RULES");

@@ -94,11 +94,23 @@ pub fn run(modules: &Modules, samples: usize, rounds: usize) {
     println!();
 }
 
-/// Warm and fresh per-call time of one module for a swapped Pod (for the opt-level table).
-pub fn eval(path: &Path, samples: usize) -> Result<(f64, f64), RunnerError> {
-    let policy = Policy::load(path)?;
+/// Warm and fresh per-call time of each module for a swapped Pod (the opt-level table), measured
+/// in one interleaved run: `rounds` rounds over all modules, the median round of each.
+pub fn eval(paths: &[&Path], samples: usize, rounds: usize) -> Result<Vec<(f64, f64)>, RunnerError> {
+    let policies = paths.iter().map(|path| Policy::load(path)).collect::<Result<Vec<_>, _>>()?;
     let payload = serde_json::to_vec(
         &json!({ "request": workload::pod_swapped(), "settings": workload::settings(&workload::map(10)) }),
     )?;
-    Ok((per_call(&policy, &payload, false, samples), per_call(&policy, &payload, true, samples)))
+    let median = |mut runs: Vec<f64>| {
+        runs.sort_by(f64::total_cmp);
+        runs.get(runs.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    let mut runs = vec![(Vec::new(), Vec::new()); policies.len()];
+    for _ in 0..rounds {
+        for (policy, (warm, fresh)) in policies.iter().zip(runs.iter_mut()) {
+            warm.push(per_call(policy, &payload, false, samples));
+            fresh.push(per_call(policy, &payload, true, samples));
+        }
+    }
+    Ok(runs.into_iter().map(|(warm, fresh)| (median(warm), median(fresh))).collect())
 }
