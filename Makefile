@@ -1,5 +1,6 @@
 # imageswap — a Kubewarden mutating policy. `make run` and `make test` are the two commands a new
-# user needs; every target installs what it uses (Rust target, bats from npm).
+# user needs; every target installs what it uses (Rust targets, wasm-bindgen-cli from crates.io,
+# bats and playwright-core from npm, Debian's chromium).
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -10,6 +11,15 @@ POLICY_SRC := $(shell find src engine/src -name '*.rs') Cargo.toml Cargo.lock en
 RUNNER := target/host/imageswap-runner
 TOOLS := build/tools
 BATS := $(TOOLS)/node_modules/bats/bin/bats
+
+# The playground: the engine for wasm32-unknown-unknown, bound with wasm-bindgen-cli at the version
+# Cargo.lock holds for the wasm-bindgen crate (the generated bindings require the same version).
+PLAYGROUND := build/playground
+WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)
+WASM_BINDGEN := $(TOOLS)/bin/wasm-bindgen
+PLAYWRIGHT := $(TOOLS)/node_modules/playwright-core
+CHROMIUM ?= $(or $(shell command -v chromium 2>/dev/null),/usr/bin/chromium)
+export CHROMIUM
 
 # kwctl: $KWCTL, else PATH, else the copy built from source beside the repository.
 KWCTL ?= $(or $(shell command -v kwctl 2>/dev/null),$(abspath $(wildcard ../shared/tools/kwctl)))
@@ -23,7 +33,7 @@ RUN_SETTINGS ?= e2e-tests/settings/seed-2-global-swap.json
 RUN_REQUEST ?= e2e-tests/requests/pod-create.json
 
 .PHONY: bench load fuzz fuzz-smoke push run run-kwctl test unit-tests wasm-tests e2e-tests e2e-server fmt lint check-engine-deps check-module \
-	wasm-target runner clean
+	wasm-target runner clean playground playground-build browser-test chromium
 
 # SPEC §7 wants a small module; this budget is issue #4's target.
 MAX_MODULE_BYTES := 409600
@@ -72,7 +82,7 @@ run-kwctl: policy.wasm
 		| jq '.patch |= (if . then (@base64d | fromjson) else . end)'
 
 ## test: everything CI checks.
-test: fmt lint unit-tests policy.wasm check-module wasm-tests e2e-tests e2e-server fuzz-smoke
+test: fmt lint unit-tests policy.wasm check-module wasm-tests e2e-tests e2e-server browser-test fuzz-smoke
 
 fmt:
 	cargo fmt --all -- --check
@@ -88,7 +98,7 @@ check-engine-deps:
 	@echo "imageswap-engine depends on no SDK, waPC or wasmtime crate"
 
 unit-tests:
-	cargo test --locked -p imageswap-engine -p imageswap-cli
+	cargo test --locked -p imageswap-engine -p imageswap-cli -p imageswap-playground
 
 ## SPEC §7: no code from the regex crates in the module, and a small module.
 check-module: policy.wasm
@@ -104,6 +114,41 @@ wasm-tests: policy.wasm
 
 $(BATS):
 	npm install --no-audit --no-fund --prefix $(TOOLS) bats@1.13.0
+
+$(WASM_BINDGEN):
+	cargo install --root $(TOOLS) wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+
+$(PLAYWRIGHT):
+	npm install --no-audit --no-fund --prefix $(TOOLS) playwright-core@1.65.1
+
+## playground-build: the browser playground in build/playground (engine + wasm-bindgen + the page).
+playground-build: | $(WASM_BINDGEN)
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	cargo build --locked --profile playground --target wasm32-unknown-unknown -p imageswap-playground
+	$(WASM_BINDGEN) --target web --no-typescript --out-dir $(PLAYGROUND) \
+		target/wasm32-unknown-unknown/playground/imageswap_playground.wasm
+	cp playground/web/* $(PLAYGROUND)/
+	@echo "playground: $(PLAYGROUND)/ ($$(stat -c %s $(PLAYGROUND)/imageswap_playground_bg.wasm) bytes of wasm)"
+
+## playground: build the playground and serve it on http://127.0.0.1:8000/ (Ctrl-C stops).
+playground: playground-build
+	@echo "serving the playground on http://127.0.0.1:8000/ (Ctrl-C stops)"
+	python3 -m http.server --bind 127.0.0.1 --directory $(PLAYGROUND) 8000
+
+## chromium: Debian's chromium for the browser test (installed with apt-get when missing).
+chromium:
+	@test -x "$(CHROMIUM)" || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; } \
+		|| echo "could not install chromium (apt-get needs root); set CHROMIUM=/path/to/chromium"
+
+## browser-test: the built page in headless Chromium: examples, a typed map with a bad line, typed
+## images, and every e2e request pasted in (playground/tests/browser.mjs). SCREENSHOT=docs/playground.png
+## also saves a picture of the page.
+browser-test: playground-build chromium | $(PLAYWRIGHT)
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		echo "SKIPPED browser-test: no chromium at $(CHROMIUM) (install Debian's chromium, or set CHROMIUM)"; \
+	else \
+		PLAYWRIGHT_CORE=$(PLAYWRIGHT) node playground/tests/browser.mjs $(PLAYGROUND) $(SCREENSHOT); \
+	fi
 
 ## e2e-tests: the same case tables through kwctl, on the annotated module (so kwctl annotate must
 ## accept policy-metadata.yml). Skipped, loudly, when there is no kwctl.

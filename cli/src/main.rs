@@ -9,9 +9,9 @@ mod migrate;
 use std::process::ExitCode;
 
 use imageswap_engine::Settings;
-use imageswap_engine::swap::{Decision, Step, decide};
+use imageswap_engine::explain::{self, Explanation};
 use imageswap_engine::walk;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const HELP: &str =
     "usage: imageswap explain --settings SETTINGS.yml [--output text|json] (IMAGE... | --object OBJECT.yml)
@@ -32,20 +32,6 @@ The map language, one rule per line (# starts a comment):
   [REPLACE]GLOB::TARGET           images matching the fnmatch glob (first line wins)
   noswap_wildcards::P1,P2         images containing a pattern are not swapped by default
 An empty TARGET leaves the images alone. Images already under a target are left alone.";
-
-/// Why a step decided, in SPEC §3's words.
-fn reason(step: Step) -> &'static str {
-    match step {
-        Step::Empty => "empty image (left for other tools to fill in)",
-        Step::AlreadySwapped => "already under the target of this line",
-        Step::Exact => "[EXACT] key",
-        Step::Replace => "[REPLACE] glob",
-        Step::Prefix => "registry/path key (longest match)",
-        Step::Noswap => "noswap_wildcards pattern",
-        Step::Default => "default",
-        Step::NoRule => "no rule applies",
-    }
-}
 
 /// Why the command stopped: a usage error (help follows) or a problem with its input.
 enum Failure {
@@ -77,29 +63,12 @@ fn object_of(document: Value) -> Value {
 }
 
 /// Every image of a Pod or workload, found where the policy finds them.
-fn images_of(object: &Value, path: &str) -> Result<Vec<String>, Failure> {
+fn images_of(object: &Value, path: &str) -> Result<Vec<walk::FoundImage>, Failure> {
     let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
     if walk::pod_spec_path(kind).is_none() {
         return Err(Failure::Input(format!("{path}: the policy reads no images from an object of kind {kind:?}")));
     }
-    let found = walk::images(kind, object, &walk::ALL_LISTS).map_err(|e| Failure::Input(format!("{path}: {e}")))?;
-    Ok(found.into_iter().map(|found| found.image).collect())
-}
-
-fn explain_one(settings: &Settings, image: &str) -> (Value, String, bool) {
-    match decide(&settings.rules, settings.digest, image) {
-        Ok(Decision { step, line, swapped, kept_digest }) => {
-            let rule = if line == 0 { String::new() } else { format!(", line {line}") };
-            let text = match &swapped {
-                Some(new) if new != image => format!("{image} -> {new}   ({}{rule})", reason(step)),
-                _ => format!("{image} left as written   ({}{rule})", reason(step)),
-            };
-            let data = json!({ "image": image, "new": swapped.filter(|n| n != image), "line": line,
-                               "step": format!("{step:?}"), "reason": reason(step), "kept_digest": kept_digest });
-            (data, text, true)
-        }
-        Err(error) => (json!({ "image": image, "error": error.to_string() }), format!("{image}: {error}"), false),
-    }
+    walk::images(kind, object, &walk::ALL_LISTS).map_err(|e| Failure::Input(format!("{path}: {e}")))
 }
 
 fn explain(args: &[String]) -> Result<ExitCode, Failure> {
@@ -119,23 +88,25 @@ fn explain(args: &[String]) -> Result<ExitCode, Failure> {
     let path = settings.ok_or_else(|| usage("--settings is required".to_owned()))?;
     let settings = Settings::from_value(&settings_of(read_document(&path)?))
         .map_err(|errors| Failure::Input(format!("the settings in {path} are not valid:\n{errors}")))?;
-    if let Some(path) = object {
-        images.extend(images_of(&object_of(read_document(&path)?), &path)?);
-    }
-    if images.is_empty() {
+    let found = match object {
+        Some(path) => images_of(&object_of(read_document(&path)?), &path)?,
+        None => Vec::new(),
+    };
+    if images.is_empty() && found.is_empty() {
         return Err(usage("no images: give IMAGE arguments or --object".to_owned()));
     }
-    let results: Vec<(Value, String, bool)> = images.iter().map(|image| explain_one(&settings, image)).collect();
+    let mut results: Vec<Explanation> =
+        images.iter().map(|image| explain::explain(&settings.rules, settings.digest, image)).collect();
+    results.extend(explain::explain_found(&settings.rules, settings.digest, &found));
     if json_output {
-        let data: Vec<&Value> = results.iter().map(|(data, _, _)| data).collect();
-        let text = serde_json::to_string_pretty(&data).map_err(|e| Failure::Input(e.to_string()))?;
+        let text = serde_json::to_string_pretty(&results).map_err(|e| Failure::Input(e.to_string()))?;
         println!("{text}");
     } else {
-        for (_, text, _) in &results {
-            println!("{text}");
+        for result in &results {
+            println!("{result}");
         }
     }
-    Ok(if results.iter().all(|(_, _, ok)| *ok) { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if results.iter().all(Explanation::is_decided) { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn migrate_command(args: &[String]) -> Result<ExitCode, Failure> {

@@ -3,8 +3,12 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
+#[path = "../../engine/tests/common/mod.rs"]
+mod common;
+
 use std::process::Command;
 
+use common::{E2eCase, Shown, check_shown, e2e, run_all, tool_case};
 use serde_json::Value;
 
 fn explain(args: &[&str]) -> (i32, String, String) {
@@ -42,6 +46,43 @@ fn a_cluster_admission_policy_and_an_admission_review_give_the_policys_answers()
     );
     assert_eq!(answers[1]["reason"], "registry/path key (longest match)");
     assert_eq!(answers[1]["line"], 2);
+}
+
+#[test]
+fn the_cli_gives_the_policys_answers_for_the_e2e_cases() {
+    let cases: Vec<E2eCase> = serde_json::from_value(e2e("cases.json")).unwrap();
+    let cases: Vec<E2eCase> = cases.into_iter().filter(tool_case).collect();
+    assert!(cases.len() >= 15, "only {} cases decide from the map alone", cases.len());
+    run_all(
+        &cases,
+        |c| c.name.clone(),
+        |case| {
+            let settings = format!("e2e-tests/{}", case.settings);
+            let object = format!("e2e-tests/{}", case.request);
+            let (code, out, err) = explain(&["--settings", &settings, "--object", &object, "--output", "json"]);
+            let request = common::request_of(e2e(&case.request));
+            let kind = request["object"]["kind"].as_str().unwrap_or_default();
+            if imageswap_engine::walk::pod_spec_path(kind).is_none() {
+                // The policy accepts such objects unchanged; the CLI says it has nothing to explain.
+                common::expect_eq("exit status", code, 2)?;
+                let expected =
+                    format!("imageswap: {object}: the policy reads no images from an object of kind {kind:?}");
+                return common::expect_eq("message", err.lines().next(), Some(expected.as_str()));
+            }
+            common::expect_eq("exit status", code, if case.allowed { 0 } else { 1 })?;
+            let answers: Vec<Value> = serde_json::from_str(&out).map_err(|e| format!("{e}: {out}{err}"))?;
+            let text = |v: &Value| v.as_str().map(str::to_owned);
+            let shown: Vec<Shown> = answers
+                .iter()
+                .map(|a| Shown {
+                    field: text(&a["field"]).unwrap_or_default(),
+                    new: text(&a["new"]),
+                    error: text(&a["error"]),
+                })
+                .collect();
+            check_shown(case, &shown)
+        },
+    );
 }
 
 #[test]

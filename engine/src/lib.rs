@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 pub mod admission;
+pub mod explain;
 pub mod glob;
 pub mod hash;
 pub mod lookup;

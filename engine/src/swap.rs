@@ -39,6 +39,22 @@ pub enum Step {
     NoRule,
 }
 
+impl Step {
+    /// Why this step decided, in SPEC §3's words (what the CLI and the playground show).
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Empty => "empty image (left for other tools to fill in)",
+            Self::AlreadySwapped => "already under the target of this line",
+            Self::Exact => "[EXACT] key",
+            Self::Replace => "[REPLACE] glob",
+            Self::Prefix => "registry/path key (longest match)",
+            Self::Noswap => "noswap_wildcards pattern",
+            Self::Default => "default",
+            Self::NoRule => "no rule applies",
+        }
+    }
+}
+
 /// The decision for one image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {

@@ -263,3 +263,58 @@ impl PayloadExpect {
         }
     }
 }
+
+/// What an operator tool showed for one image of an object: its field, and its new image or its
+/// error.
+pub struct Shown {
+    /// `spec.containers[0].image`.
+    pub field: String,
+    /// The new image; `None` when left as written.
+    pub new: Option<String>,
+    /// Why the image cannot be decided.
+    pub error: Option<String>,
+}
+
+/// Whether an e2e case's answer comes from the map alone, so that a tool that decides images (the
+/// CLI, the playground) must give it: a CREATE or UPDATE with an object, no subresource, no
+/// registry answers (`checkTargetExists`).
+pub fn tool_case(case: &E2eCase) -> bool {
+    let request = request_of(e2e(&case.request));
+    let operation = request["operation"].as_str().unwrap_or_default();
+    let settings = e2e(&case.settings);
+    matches!(operation, "CREATE" | "UPDATE")
+        && request.get("subResource").is_none_or(serde_json::Value::is_null)
+        && request.get("object").is_some_and(|o| !o.is_null())
+        && settings.get("checkTargetExists").is_none()
+}
+
+/// `/spec/containers/0/image` for `spec.containers[0].image`.
+pub fn pointer_of(field: &str) -> String {
+    field.replace('[', ".").replace(']', "").split('.').map(|s| format!("/{s}")).collect()
+}
+
+/// Checks what a tool showed for an e2e case's object against the policy's answer: every image
+/// the policy changes shows its new image, every other image is left as written, and a rejected
+/// case shows an image error that the policy's message names.
+pub fn check_shown(case: &E2eCase, shown: &[Shown]) -> Result<(), String> {
+    let image_changes: Vec<&String> =
+        case.changes.keys().filter(|p| p.ends_with("/image") || p.ends_with("/image/reference")).collect();
+    for pointer in &image_changes {
+        if !shown.iter().any(|s| &&pointer_of(&s.field) == pointer) {
+            return Err(format!("the policy changes {pointer}, which the tool does not show"));
+        }
+    }
+    if !case.allowed {
+        let message = case.message.clone().unwrap_or_default();
+        return match shown.iter().find_map(|s| s.error.as_ref()) {
+            Some(error) if message.contains(error.as_str()) => Ok(()),
+            Some(error) => Err(format!("tool error {error:?} is not in the policy's message {message:?}")),
+            None => Err(format!("the policy rejects ({message}); the tool shows no error")),
+        };
+    }
+    for s in shown {
+        let expected = case.changes.get(&pointer_of(&s.field)).and_then(|v| v.as_str()).map(str::to_owned);
+        expect_eq(&s.field, (s.new.clone(), s.error.clone()), (expected, None))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! The browser playground's engine: the policy's own engine, compiled for `wasm32-unknown-unknown`
+//! with `wasm-bindgen`. The page gives a swap map and either images (one per line) or a Pod or
+//! workload in YAML or JSON; it gets back the map's errors with their line numbers and, per image,
+//! the decision with the rule line and the reason ([`imageswap_engine::explain`]).
+//!
+//! [`run`] is plain Rust, tested natively; `explain` and `examples` ([`explain_for_page`] and
+//! [`examples_for_page`]) are the two functions the page calls.
+#![deny(missing_docs)]
+
+use imageswap_engine::explain::{explain, explain_found};
+use imageswap_engine::rules::Rules;
+use imageswap_engine::swap::DigestPolicy;
+use imageswap_engine::walk::{self, FoundImage};
+use serde_json::{Value, json};
+use wasm_bindgen::prelude::wasm_bindgen;
+
+/// The seed's four examples, as the repository ships them (`examples/`).
+const EXAMPLES: [&str; 4] = [
+    include_str!("../../examples/seed-1-override-registry.yml"),
+    include_str!("../../examples/seed-2-global-swap.yml"),
+    include_str!("../../examples/seed-3-exact.yml"),
+    include_str!("../../examples/seed-4-replace.yml"),
+];
+
+/// Images the page starts with: one for each kind of rule of the examples.
+pub const SAMPLE_IMAGES: &str = "nginx:1.25
+example.private.io/demo:v1.0.0
+example.private.io/team/api:2.1
+ghcr.io/example-org/tool:3
+harbor.internal.example.com/library/redis:7";
+
+/// What the input box holds: images, or the images of an object (with its kind).
+enum Input {
+    Images(Vec<String>),
+    Object(String, Vec<FoundImage>),
+}
+
+/// Reads the input: a Pod, workload or AdmissionReview (YAML or JSON, recognised by its `kind`),
+/// or else one image per line (blank lines and `#` comments skipped).
+fn read_input(text: &str) -> Result<Input, String> {
+    let document: Option<Value> = serde_yaml::from_str(text).ok().filter(|d: &Value| d.get("kind").is_some());
+    let Some(mut object) = document else {
+        let lines = text.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#'));
+        return Ok(Input::Images(lines.map(str::to_owned).collect()));
+    };
+    if object.get("kind").and_then(Value::as_str) == Some("AdmissionReview") {
+        object = object.pointer("/request/object").cloned().unwrap_or_default();
+    }
+    let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default().to_owned();
+    if walk::pod_spec_path(&kind).is_none() {
+        return Err(format!("the policy reads no images from an object of kind {kind:?}"));
+    }
+    let found = walk::images(&kind, &object, &walk::ALL_LISTS).map_err(|e| e.to_string())?;
+    Ok(Input::Object(kind, found))
+}
+
+/// The page's answer for a map, a digest policy (`keep` or `drop`) and the input box: the map's
+/// errors (`line`, `message`), and when it has none, one explanation per image (with its `field`
+/// for objects). `input` says what the box held (`images` or the object's kind); the input's own
+/// problem, if any, is `inputError`.
+pub fn run(map: &str, digest: &str, input: &str) -> Value {
+    let digest = if digest == "drop" { DigestPolicy::Drop } else { DigestPolicy::Keep };
+    let (rules, errors) = match Rules::parse(map) {
+        Ok(rules) => (Some(rules), Vec::new()),
+        Err(errors) => (None, errors),
+    };
+    let errors: Vec<Value> =
+        errors.iter().map(|error| json!({ "line": error.line, "message": error.to_string() })).collect();
+    let (what, results, input_error) = match (read_input(input), &rules) {
+        (Err(problem), _) => (String::new(), Vec::new(), Some(problem)),
+        (Ok(Input::Images(images)), rules) => {
+            let results = rules.iter().flat_map(|rules| images.iter().map(|image| explain(rules, digest, image)));
+            ("images".to_owned(), results.collect(), None)
+        }
+        (Ok(Input::Object(kind, found)), rules) => {
+            (kind, rules.as_ref().map(|rules| explain_found(rules, digest, &found)).unwrap_or_default(), None)
+        }
+    };
+    json!({ "errors": errors, "results": results, "input": what, "inputError": input_error })
+}
+
+/// The seed's examples: `name` (the title the seed page gives it) and `map` (its `imageChange`).
+pub fn example_list() -> Value {
+    let examples: Vec<Value> = EXAMPLES
+        .iter()
+        .filter_map(|text| {
+            let name = text.lines().next()?.split('"').nth(1)?.to_owned();
+            let policy: Value = serde_yaml::from_str(text).ok()?;
+            let map = policy.pointer("/spec/settings/imageChange")?.as_str()?.to_owned();
+            Some(json!({ "name": name, "map": map }))
+        })
+        .collect();
+    json!({ "examples": examples, "images": SAMPLE_IMAGES })
+}
+
+/// [`run`], for the page: strings in, JSON text out.
+#[wasm_bindgen(js_name = explain)]
+pub fn explain_for_page(map: &str, digest: &str, input: &str) -> String {
+    run(map, digest, input).to_string()
+}
+
+/// [`example_list`], for the page.
+#[wasm_bindgen(js_name = examples)]
+pub fn examples_for_page() -> String {
+    example_list().to_string()
+}

@@ -1,0 +1,109 @@
+//! The playground gives the policy's answers: for every e2e case whose answer comes from the map
+//! alone, the images it shows for the request's object are the ones the policy writes; for every
+//! bad settings case, it names the same map lines.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
+
+#[path = "../../engine/tests/common/mod.rs"]
+mod common;
+
+use common::{E2eCase, SettingsCase, Shown, check_shown, e2e, run_all, tool_case};
+use imageswap_playground::{example_list, run};
+use serde_json::Value;
+
+fn shown(answer: &Value) -> Vec<Shown> {
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    answer["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| Shown { field: text(&r["field"]).unwrap_or_default(), new: text(&r["new"]), error: text(&r["error"]) })
+        .collect()
+}
+
+#[test]
+fn the_page_gives_the_policys_answers_for_the_e2e_cases() {
+    let cases: Vec<E2eCase> = serde_json::from_value(e2e("cases.json")).unwrap();
+    let cases: Vec<E2eCase> = cases.into_iter().filter(tool_case).collect();
+    assert!(cases.len() >= 15, "only {} cases decide from the map alone", cases.len());
+    run_all(
+        &cases,
+        |c| c.name.clone(),
+        |case| {
+            let settings = e2e(&case.settings);
+            let request =
+                std::fs::read_to_string(format!("{}/../e2e-tests/{}", env!("CARGO_MANIFEST_DIR"), case.request))
+                    .map_err(|e| e.to_string())?;
+            let answer = run(
+                settings["imageChange"].as_str().unwrap_or_default(),
+                settings["digest"].as_str().unwrap_or("keep"),
+                &request,
+            );
+            if !answer["errors"].as_array().unwrap().is_empty() || !answer["inputError"].is_null() {
+                return Err(format!("the page refuses the case: {answer}"));
+            }
+            check_shown(case, &shown(&answer))
+        },
+    );
+}
+
+#[test]
+fn the_page_names_the_bad_map_lines_the_policy_names() {
+    let cases: Vec<SettingsCase> = serde_json::from_value(e2e("settings-cases.json")).unwrap();
+    let with_map_lines: Vec<&SettingsCase> =
+        cases.iter().filter(|c| c.message.as_deref().is_some_and(|m| m.contains("imageChange line"))).collect();
+    assert!(with_map_lines.len() >= 3);
+    run_all(
+        &with_map_lines,
+        |c| c.name.clone(),
+        |case| {
+            let settings = e2e(&case.settings);
+            let answer = run(settings["imageChange"].as_str().unwrap_or_default(), "keep", "nginx");
+            let page: Vec<String> = answer["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| format!("imageChange {}", e["message"].as_str().unwrap()))
+                .collect();
+            let policy: Vec<String> = case
+                .message
+                .as_deref()
+                .unwrap_or_default()
+                .lines()
+                .filter(|line| line.starts_with("imageChange line"))
+                .map(str::to_owned)
+                .collect();
+            common::expect_eq("map errors", page, policy)
+        },
+    );
+}
+
+#[test]
+fn the_seed_examples_load_with_their_names() {
+    let examples = example_list();
+    let names: Vec<&str> =
+        examples["examples"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "Override a Specific Registry",
+            "Apply a Global Swap with an Exception",
+            "Swap a Specific Image",
+            "Replace Image Path"
+        ]
+    );
+    // Each example, with the sample images, is a valid map that swaps at least one of them.
+    for example in examples["examples"].as_array().unwrap() {
+        let answer = run(example["map"].as_str().unwrap(), "keep", examples["images"].as_str().unwrap());
+        assert_eq!(answer["errors"], serde_json::json!([]), "{}", example["name"]);
+        let swapped = answer["results"].as_array().unwrap().iter().filter(|r| r["new"].is_string()).count();
+        assert!(swapped >= 1, "{}: no sample image is swapped: {answer}", example["name"]);
+    }
+}
+
+#[test]
+fn input_that_is_neither_images_nor_a_handled_object_is_named() {
+    let answer = run("default::m.example.com", "keep", "kind: ConfigMap\ndata: {}");
+    assert_eq!(answer["inputError"], "the policy reads no images from an object of kind \"ConfigMap\"");
+    let answer = run("default::m.example.com", "keep", "kind: Pod\nspec:\n  containers: 7");
+    assert_eq!(answer["inputError"], "the object cannot be read: spec.containers is not a list");
+}

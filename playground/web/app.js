@@ -1,0 +1,66 @@
+// The page: every keystroke re-runs the engine (a few microseconds) and redraws the results.
+import init, { examples, explain } from './imageswap_playground.js';
+
+const $ = (id) => document.getElementById(id);
+
+function cell(row, text, className) {
+  const td = row.insertCell();
+  td.textContent = text;
+  if (className) td.className = className;
+  return td;
+}
+
+function render() {
+  const answer = JSON.parse(explain($('map').value, $('digest').value, $('images').value));
+  const errors = $('errors');
+  errors.replaceChildren();
+  for (const error of answer.errors) {
+    const item = document.createElement('li');
+    item.textContent = error.message;
+    item.dataset.line = error.line;
+    errors.append(item);
+  }
+  $('status').textContent = answer.errors.length === 0
+    ? 'The map is valid.'
+    : `The policy refuses this map (${answer.errors.length} bad line${answer.errors.length > 1 ? 's' : ''}); fix it to see the images decided.`;
+  $('status').className = answer.errors.length === 0 ? 'ok' : 'bad';
+  $('input-status').textContent = answer.inputError
+    ? answer.inputError
+    : answer.input === 'images' ? '' : `Images of the ${answer.input}:`;
+  const body = $('results').tBodies[0];
+  body.replaceChildren();
+  for (const result of answer.results) {
+    const row = body.insertRow();
+    row.dataset.field = result.field ?? '';
+    const image = cell(row, result.image, 'image');
+    if (result.field) {
+      const field = document.createElement('small');
+      field.textContent = result.field;
+      image.append(field);
+    }
+    if (result.error) {
+      cell(row, result.error, 'error').colSpan = 3;
+      continue;
+    }
+    cell(row, result.new ?? 'left as written', result.new ? 'new' : 'same');
+    cell(row, result.line === 0 ? '' : String(result.line), 'line');
+    cell(row, result.reason + (result.kept_digest ? ' (digest kept: pinned by digest only)' : ''), 'reason');
+  }
+}
+
+await init();
+const start = JSON.parse(examples());
+for (const [index, example] of start.examples.entries()) {
+  $('example').add(new Option(example.name, index));
+}
+$('example').addEventListener('change', () => {
+  $('map').value = start.examples[$('example').value].map;
+  render();
+});
+$('map').value = start.examples[0].map;
+$('images').value = start.images;
+for (const id of ['map', 'digest', 'images']) {
+  $(id).addEventListener('input', render);
+}
+render();
+document.body.dataset.ready = 'true';
