@@ -5,6 +5,7 @@
 //! parse, or its rule builds a bad reference), 2 for bad settings and usage errors.
 
 mod migrate;
+mod upstream;
 
 use std::process::ExitCode;
 
@@ -130,9 +131,20 @@ fn migrate_command(args: &[String]) -> Result<ExitCode, Failure> {
         let at = if line == 0 { "map".to_owned() } else { format!("line {line}") };
         eprintln!("note: {at}: {note}");
     }
-    if let Err(errors) = Settings::from_value(&source.settings) {
-        eprintln!("the policy refuses these settings; fix them and run migrate again:\n{errors}");
-        return Ok(ExitCode::from(1));
+    let settings = match Settings::from_value(&source.settings) {
+        Ok(settings) => settings,
+        Err(errors) => {
+            eprintln!("the policy refuses these settings; fix them and run migrate again:\n{errors}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let changes = migrate::changed_results(&map, &settings);
+    if !changes.is_empty() {
+        eprintln!("note: results that change (upstream webhook v1.5.3 -> imageswap):");
+    }
+    for change in changes {
+        let rule = if change.line == 0 { String::new() } else { format!("line {}, ", change.line) };
+        eprintln!("  {}: {} -> {}   ({rule}{})", change.image, change.old, change.new, change.reason);
     }
     let module = module.unwrap_or_else(|| "registry://ghcr.io/imageswap/policies/imageswap:v0.1.0".to_owned());
     print!("{}", migrate::policy_yaml(&name, &module, &source.settings).map_err(Failure::Input)?);

@@ -3,7 +3,11 @@
 //! line whose meaning differs from the upstream webhook (README, "Differences from the upstream
 //! webhook") and every line the policy refuses.
 
+use imageswap_engine::Settings;
+use imageswap_engine::explain::explain;
 use serde_json::{Value, json};
+
+use crate::upstream::{Old, UpstreamMap};
 
 /// Where the map came from, and the settings found beside it.
 pub struct Source {
@@ -94,6 +98,79 @@ pub fn differences(map: &str) -> Vec<(usize, String)> {
         ));
     }
     notes
+}
+
+/// Images every migration is checked with, beside the ones its own lines name.
+const COMMON_IMAGES: [&str; 8] = [
+    "nginx:1.25",
+    "library/nginx:1.25",
+    "docker.io/library/nginx:1.25",
+    "bitnami/redis:7",
+    "quay.io/org/app:1",
+    "registry.k8s.io/pause:3.9",
+    "localhost:5000/app:1",
+    "gcr.io:443/team/app:1",
+];
+
+/// An image whose result changes with the move.
+pub struct Change {
+    /// The image as written.
+    pub image: String,
+    /// What the upstream webhook wrote (or that it crashed).
+    pub old: String,
+    /// What this policy writes.
+    pub new: String,
+    /// The rule line that decides it now (0 for none), and why.
+    pub line: usize,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// Images the map's own lines name: an image under each registry/path key, each `[EXACT]` operand,
+/// an image each `[REPLACE]` glob matches (its `*` and `?` filled in), then [`COMMON_IMAGES`].
+fn example_images(map: &str) -> Vec<String> {
+    let mut images: Vec<String> = Vec::new();
+    for line in map.lines() {
+        let content = line.split('#').next().unwrap_or_default().trim();
+        let Some((key, _)) = content.split_once("::").or_else(|| content.split_once(':')) else { continue };
+        let key = key.trim();
+        let image = if let Some(operand) = key.strip_prefix("[EXACT]") {
+            operand.to_owned()
+        } else if let Some(glob) = key.strip_prefix("[REPLACE]") {
+            glob.replace('*', "app").replace('?', "a")
+        } else if key.starts_with('[') || key == "default" || key == "noswap_wildcards" || key.is_empty() {
+            continue;
+        } else {
+            format!("{}/app:1", key.trim_end_matches('/'))
+        };
+        images.push(image);
+    }
+    images.extend(COMMON_IMAGES.iter().map(|image| (*image).to_owned()));
+    let mut seen = std::collections::HashSet::new();
+    images.retain(|image| seen.insert(image.clone()));
+    images
+}
+
+/// The example images whose result differs between the upstream webhook (emulated) and this
+/// policy, for a map the policy accepts.
+pub fn changed_results(map: &str, settings: &Settings) -> Vec<Change> {
+    let upstream = UpstreamMap::parse(map);
+    example_images(map)
+        .into_iter()
+        .filter_map(|image| {
+            let now = explain(&settings.rules, settings.digest, &image);
+            if !now.is_decided() {
+                return None;
+            }
+            let new = now.new.clone().unwrap_or_else(|| image.clone());
+            let old = match upstream.swap(&image) {
+                Old::Image(old) if old.is_empty() => "\"\" (an empty image)".to_owned(),
+                Old::Image(old) => old,
+                Old::Crash(why) => format!("a crash ({why})"),
+            };
+            (old != new).then_some(Change { image, old, new, line: now.line, reason: now.reason })
+        })
+        .collect()
 }
 
 /// The ClusterAdmissionPolicy for `settings`, as YAML.

@@ -161,3 +161,24 @@ fn migrate_refuses_a_map_the_policy_refuses() {
         "{err}"
     );
 }
+
+#[test]
+fn migrate_shows_the_old_and_the_new_result_of_images_that_change() {
+    let (code, _, err) = migrate(
+        "default::harbor.example.com\nlocalhost:5000::harbor.example.com/local\n[REPLACE]ghcr.io/example*::\ndocker.io::hub.example.com\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    let changes: Vec<&str> = err.lines().skip_while(|l| !l.starts_with("note: results that change")).skip(1).collect();
+    for expected in [
+        // Upstream took localhost for Docker Hub and prepended the docker.io target.
+        "  localhost:5000/app:1: hub.example.com/localhost:5000/app:1 -> harbor.example.com/local/app:1   (line 2, registry/path key (longest match))",
+        // Upstream kept only the last component for an empty [REPLACE] target.
+        "  ghcr.io/exampleapp: exampleapp -> ghcr.io/exampleapp   (line 3, [REPLACE] glob)",
+        // Upstream dropped library/ for one-word names only.
+        "  nginx:1.25: hub.example.com/nginx:1.25 -> hub.example.com/library/nginx:1.25   (line 4, registry/path key (longest match))",
+    ] {
+        assert!(changes.contains(&expected), "missing {expected:?} in:\n{err}");
+    }
+    // Images whose result is the same are not listed.
+    assert!(!changes.iter().any(|l| l.starts_with("  docker.io/library/nginx:1.25:")), "{err}");
+}
