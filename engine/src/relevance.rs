@@ -7,8 +7,11 @@
 //! SPEC §3 for one of the images; the test errs towards keeping, because a kept line that does not
 //! apply changes nothing, while a dropped line that applies would change the answer:
 //!
-//! - `default`, `noswap_wildcards` and every `[`-key (`[REPLACE]` globs match anything; an IPv6
+//! - `default`, `noswap_wildcards` and every `[`-key other than `[EXACT]` and `[REPLACE]` (an IPv6
 //!   registry key starts with `[` too) are always kept;
+//! - a `[REPLACE]` line when some spelling of an image (the forms globs are matched against) starts
+//!   with the glob's literal beginning (up to its first `*`, `?` or `[`), or when its target
+//!   covers an image;
 //! - an `[EXACT]` line when its key or its target has the repository name (the last path
 //!   component) of one of the images: both the key and the target (step 1) compare whole images;
 //! - a registry/path line when its key or its target names one of the images' registries (in any
@@ -17,7 +20,7 @@
 
 use crate::normalize::{DOCKER_HUB_ALIASES, Image, host_without_port};
 use crate::reference::DOCKER_HUB;
-use crate::rules::{DEFAULT_KEY, EXACT_KEYWORD, NOSWAP_KEY};
+use crate::rules::{DEFAULT_KEY, EXACT_KEYWORD, NOSWAP_KEY, REPLACE_KEYWORD};
 
 /// One image of the request, in the parts the test compares.
 #[derive(Debug)]
@@ -66,31 +69,43 @@ pub struct Relevance {
     /// The first two bytes, in lower case, of every registry spelling of every image: most lines
     /// of a large map fail this test and are skipped after two bytes.
     heads: Vec<[u8; 2]>,
+    /// Every spelling of every image that `[REPLACE]` globs are matched against.
+    forms: Vec<String>,
 }
 
 impl Relevance {
     /// The relevance test for these images. Images that do not parse are left out: they cannot be
     /// decided, whatever the map says.
     pub fn new<'a>(images: impl IntoIterator<Item = &'a str>) -> Self {
-        let images = images
-            .into_iter()
-            .filter_map(|written| Image::parse(written).ok())
-            .map(|image| Wanted::new(&image))
-            .collect::<Vec<_>>();
+        let parsed: Vec<Image> = images.into_iter().filter_map(|written| Image::parse(written).ok()).collect();
+        let forms = parsed.iter().flat_map(Image::forms).collect();
+        let images: Vec<Wanted> = parsed.iter().map(Wanted::new).collect();
         let heads = images.iter().flat_map(|image| &image.registries).filter_map(|r| head(r.as_bytes())).collect();
-        Self { images, heads }
+        Self { images, heads, forms }
     }
 
     /// Whether the rule line `key::value` can take part in deciding one of the images.
     pub fn wants(&self, key: &str, value: &str) -> bool {
         match key.as_bytes().first() {
-            Some(b'[') => match key.strip_prefix(EXACT_KEYWORD) {
-                Some(operand) => self.names(operand) || self.names(value),
-                None => true,
-            },
+            Some(b'[') => {
+                if let Some(operand) = key.strip_prefix(EXACT_KEYWORD) {
+                    self.names(operand) || self.names(value)
+                } else if let Some(glob) = key.strip_prefix(REPLACE_KEYWORD) {
+                    self.may_match(glob) || self.covers(value)
+                } else {
+                    true
+                }
+            }
             Some(b'd' | b'n') if key == DEFAULT_KEY || key == NOSWAP_KEY => true,
             _ => self.covers(key) || self.covers(value),
         }
+    }
+
+    /// Whether an fnmatch glob can match a spelling of one of the images: the spelling must begin
+    /// with the glob's literal text before its first `*`, `?` or `[`.
+    fn may_match(&self, glob: &str) -> bool {
+        let literal = glob.split(['*', '?', '[']).next().unwrap_or_default();
+        self.forms.iter().any(|form| form.starts_with(literal))
     }
 
     /// Whether `reference` has the repository name of one of the images.
