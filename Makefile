@@ -206,7 +206,7 @@ bench: policy.wasm $(FLOORS)
 	cargo build --locked --profile host -p imageswap-bench
 	mkdir -p build/bench
 	target/host/imageswap-bench engine | tee build/bench/engine.md
-	target/host/imageswap-bench wasm policy.wasm $(FLOORS) | tee build/bench/wasm.md
+	target/host/imageswap-bench wasm policy.wasm $(FLOORS) 7 7 | tee build/bench/wasm.md
 	bench/upstream.sh | tee build/bench/upstream.md
 	bench/size.sh | tee build/bench/size.md
 	bench/kwctl.sh | tee build/bench/kwctl.md
