@@ -8,7 +8,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{E2eCase, Shown, check_shown, e2e, run_all, tool_case};
+use common::{check_shown, object_kind, run_all, shown_from, tool_cases};
 use serde_json::Value;
 
 fn explain(args: &[&str]) -> (i32, String, String) {
@@ -50,19 +50,15 @@ fn a_cluster_admission_policy_and_an_admission_review_give_the_policys_answers()
 
 #[test]
 fn the_cli_gives_the_policys_answers_for_the_e2e_cases() {
-    let cases: Vec<E2eCase> = serde_json::from_value(e2e("cases.json")).unwrap();
-    let cases: Vec<E2eCase> = cases.into_iter().filter(tool_case).collect();
-    assert!(cases.len() >= 15, "only {} cases decide from the map alone", cases.len());
     run_all(
-        &cases,
+        &tool_cases(),
         |c| c.name.clone(),
         |case| {
             let settings = format!("e2e-tests/{}", case.settings);
             let object = format!("e2e-tests/{}", case.request);
             let (code, out, err) = explain(&["--settings", &settings, "--object", &object, "--output", "json"]);
-            let request = common::request_of(e2e(&case.request));
-            let kind = request["object"]["kind"].as_str().unwrap_or_default();
-            if imageswap_engine::walk::pod_spec_path(kind).is_none() {
+            let (kind, handled) = object_kind(case);
+            if !handled {
                 // The policy accepts such objects unchanged; the CLI says it has nothing to explain.
                 common::expect_eq("exit status", code, 2)?;
                 let expected =
@@ -71,16 +67,7 @@ fn the_cli_gives_the_policys_answers_for_the_e2e_cases() {
             }
             common::expect_eq("exit status", code, if case.allowed { 0 } else { 1 })?;
             let answers: Vec<Value> = serde_json::from_str(&out).map_err(|e| format!("{e}: {out}{err}"))?;
-            let text = |v: &Value| v.as_str().map(str::to_owned);
-            let shown: Vec<Shown> = answers
-                .iter()
-                .map(|a| Shown {
-                    field: text(&a["field"]).unwrap_or_default(),
-                    new: text(&a["new"]),
-                    error: text(&a["error"]),
-                })
-                .collect();
-            check_shown(case, &shown)
+            check_shown(case, &shown_from(&answers))
         },
     );
 }

@@ -288,6 +288,30 @@ pub fn tool_case(case: &E2eCase) -> bool {
         && settings.get("checkTargetExists").is_none()
 }
 
+/// The e2e cases an operator tool must answer as the policy does ([`tool_case`]).
+pub fn tool_cases() -> Vec<E2eCase> {
+    let cases: Vec<E2eCase> = serde_json::from_value(e2e("cases.json")).unwrap();
+    let cases: Vec<E2eCase> = cases.into_iter().filter(tool_case).collect();
+    assert!(cases.len() >= 15, "only {} cases decide from the map alone", cases.len());
+    cases
+}
+
+/// The kind of an e2e case's object, and whether the policy reads images from that kind.
+pub fn object_kind(case: &E2eCase) -> (String, bool) {
+    let kind = request_of(e2e(&case.request))["object"]["kind"].as_str().unwrap_or_default().to_owned();
+    let handled = imageswap_engine::walk::pod_spec_path(&kind).is_some();
+    (kind, handled)
+}
+
+/// What a tool showed, from its JSON explanations (`field`, `new`, `error`).
+pub fn shown_from(results: &[serde_json::Value]) -> Vec<Shown> {
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+    results
+        .iter()
+        .map(|r| Shown { field: text(&r["field"]).unwrap_or_default(), new: text(&r["new"]), error: text(&r["error"]) })
+        .collect()
+}
+
 /// `/spec/containers/0/image` for `spec.containers[0].image`.
 pub fn pointer_of(field: &str) -> String {
     field.replace('[', ".").replace(']', "").split('.').map(|s| format!("/{s}")).collect()
