@@ -6,7 +6,8 @@
 //! `registry-1.docker.io/nginx` and `nginx` are one image.
 
 use crate::reference::{
-    DEFAULT_TAG, DOCKER_HUB, OFFICIAL_PREFIX, RefError, Reference, concat, familiar_name, split_port, with_suffix,
+    DEFAULT_TAG, DOCKER_HUB, MAX_PATH_LEN, OFFICIAL_PREFIX, RefError, RefErrorKind, Reference, concat, familiar_name,
+    split_port, with_suffix,
 };
 use crate::targets::names_registry_strictly;
 
@@ -76,7 +77,8 @@ impl ExactId {
 impl Image {
     /// Parses `input` with the grammar and folds it into canonical form.
     pub fn parse(input: &str) -> Result<Self, RefError> {
-        Reference::parse(input).map(Self::from)
+        let reference = Reference::parse(input)?;
+        Self::try_from(reference).map_err(|kind| RefError { input: input.to_owned(), kind })
     }
 
     /// The canonical registry (port included).
@@ -127,10 +129,19 @@ impl Image {
     }
 }
 
-impl From<Reference> for Image {
-    fn from(reference: Reference) -> Self {
+impl TryFrom<Reference> for Image {
+    type Error = RefErrorKind;
+
+    /// Folds a reference into canonical form. Folding a Docker Hub alias adds `library/` to a
+    /// one-component path, which can push it past [`MAX_PATH_LEN`]: such an image names no
+    /// repository a registry could serve, and is refused as distribution/reference refuses
+    /// `docker.io/<that path>` (found by fuzzing: `Docker.io/<251 characters>`).
+    fn try_from(reference: Reference) -> Result<Self, RefErrorKind> {
         let registry = canonical_registry(reference.domain());
         let path = canonical_path(&registry, reference.path());
-        Self(reference.with_name(registry, path))
+        if path.len() > MAX_PATH_LEN {
+            return Err(RefErrorKind::NameTooLong);
+        }
+        Ok(Self(reference.with_name(registry, path)))
     }
 }

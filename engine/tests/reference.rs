@@ -69,13 +69,19 @@ fn reference_vectors() {
     run_all(&load::<Vector>("reference-vectors.json"), |v| format!("{:?}", v.input), check_vector);
 }
 
-/// One row of `canonical.json`: SPEC §3's forms of an image.
+/// One row of `canonical.json`: SPEC §3's forms of an image, or the error kind when folding it
+/// into canonical form makes it invalid.
 #[derive(Deserialize)]
 struct Canonical {
     input: String,
+    #[serde(default)]
     canonical: String,
+    #[serde(default)]
     familiar: String,
+    #[serde(default)]
     forms: Vec<String>,
+    #[serde(default)]
+    error: Option<String>,
 }
 
 #[test]
@@ -84,7 +90,14 @@ fn canonical_and_familiar_forms() {
         &load::<Canonical>("canonical.json"),
         |c| c.input.clone(),
         |c| {
-            let image = Image::parse(&c.input).map_err(|e| e.to_string())?;
+            let parsed = Image::parse(&c.input);
+            if let Some(kind) = &c.error {
+                let error = parsed.err().ok_or("folded, but the canonical form is invalid")?;
+                return expect_eq("error kind", format!("{:?}", error.kind), kind.clone());
+            }
+            let image = parsed.map_err(|e| e.to_string())?;
+            // Every canonical form is itself a valid image (what the `reference` fuzz target checks).
+            expect_eq("canonical form parses back", Image::parse(&image.canonical()).as_ref(), Ok(&image))?;
             expect_eq("canonical", image.canonical(), c.canonical.clone())?;
             expect_eq("familiar", image.familiar(), c.familiar.clone())?;
             expect_eq("forms", image.forms(), c.forms.clone())

@@ -13,7 +13,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(reference) = Reference::parse(&text) else { return };
     let again = Reference::parse(&reference.to_string());
     assert_eq!(again.as_ref(), Ok(&reference), "round trip of {text:?}");
-    let image = Image::from(reference);
+    // Folding can make the name too long (a Docker Hub alias gains `library/`); then the image is
+    // refused, and only images that fold are checked further.
+    let Ok(image) = Image::try_from(reference) else { return };
     let canonical = Image::parse(&image.canonical());
     assert_eq!(canonical.as_ref(), Ok(&image), "canonical form of {text:?}");
 });
