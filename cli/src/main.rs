@@ -55,23 +55,6 @@ fn settings_of(document: Value) -> Value {
     }
 }
 
-/// The object in a file: a Pod or workload, or the `request.object` of an AdmissionReview.
-fn object_of(document: Value) -> Value {
-    match document.get("kind").and_then(Value::as_str) {
-        Some("AdmissionReview") => document.pointer("/request/object").cloned().unwrap_or_default(),
-        _ => document,
-    }
-}
-
-/// Every image of a Pod or workload, found where the policy finds them.
-fn images_of(object: &Value, path: &str) -> Result<Vec<walk::FoundImage>, Failure> {
-    let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
-    if walk::pod_spec_path(kind).is_none() {
-        return Err(Failure::Input(format!("{path}: the policy reads no images from an object of kind {kind:?}")));
-    }
-    walk::images(kind, object, &walk::ALL_LISTS).map_err(|e| Failure::Input(format!("{path}: {e}")))
-}
-
 fn explain(args: &[String]) -> Result<ExitCode, Failure> {
     let usage = |problem: String| Failure::Usage(problem);
     let (mut settings, mut object, mut json_output, mut images) = (None, None, false, Vec::new());
@@ -90,7 +73,9 @@ fn explain(args: &[String]) -> Result<ExitCode, Failure> {
     let settings = Settings::from_value(&settings_of(read_document(&path)?))
         .map_err(|errors| Failure::Input(format!("the settings in {path} are not valid:\n{errors}")))?;
     let found = match object {
-        Some(path) => images_of(&object_of(read_document(&path)?), &path)?,
+        Some(path) => {
+            walk::document_images(&read_document(&path)?).map_err(|e| Failure::Input(format!("{path}: {e}")))?.1
+        }
         None => Vec::new(),
     };
     if images.is_empty() && found.is_empty() {

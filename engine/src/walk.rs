@@ -161,6 +161,22 @@ fn follow<'v>(
     Ok(Some((value, pointer)))
 }
 
+/// Every image of a document an operator tool was given: a Pod or workload, or an AdmissionReview
+/// (its `request.object`). Returns the object's kind with them; `Err` names a kind the policy reads
+/// no images from, or what makes the object unreadable.
+pub fn document_images(document: &Value) -> Result<(String, Vec<FoundImage>), String> {
+    let object = match document.get("kind").and_then(Value::as_str) {
+        Some("AdmissionReview") => document.pointer("/request/object").unwrap_or(&Value::Null),
+        _ => document,
+    };
+    let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default().to_owned();
+    if pod_spec_path(&kind).is_none() {
+        return Err(format!("the policy reads no images from an object of kind {kind:?}"));
+    }
+    let found = images(&kind, object, &ALL_LISTS).map_err(|error| error.to_string())?;
+    Ok((kind, found))
+}
+
 /// Every image of an object of `kind` in `lists`, in list order. `null` or missing means empty; a
 /// value of the wrong type on the way is an error. Kinds the policy does not handle have none.
 pub fn images(kind: &str, object: &Value, lists: &'static [ImageList]) -> Result<Vec<FoundImage>, ObjectError> {

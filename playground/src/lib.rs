@@ -39,18 +39,11 @@ enum Input {
 /// or else one image per line (blank lines and `#` comments skipped).
 fn read_input(text: &str) -> Result<Input, String> {
     let document: Option<Value> = serde_yaml::from_str(text).ok().filter(|d: &Value| d.get("kind").is_some());
-    let Some(mut object) = document else {
+    let Some(document) = document else {
         let lines = text.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#'));
         return Ok(Input::Images(lines.map(str::to_owned).collect()));
     };
-    if object.get("kind").and_then(Value::as_str) == Some("AdmissionReview") {
-        object = object.pointer("/request/object").cloned().unwrap_or_default();
-    }
-    let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default().to_owned();
-    if walk::pod_spec_path(&kind).is_none() {
-        return Err(format!("the policy reads no images from an object of kind {kind:?}"));
-    }
-    let found = walk::images(&kind, &object, &walk::ALL_LISTS).map_err(|e| e.to_string())?;
+    let (kind, found) = walk::document_images(&document)?;
     Ok(Input::Object(kind, found))
 }
 
