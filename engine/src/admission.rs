@@ -129,7 +129,6 @@ pub enum Read {
 /// A request whose object holds images to decide.
 pub struct Admission {
     object: Value,
-    kind: String,
     spec_path: &'static [&'static str],
     /// A Pod's `ephemeralcontainers` subresource: only those images, no annotation, no secrets.
     ephemeral_only: bool,
@@ -162,7 +161,7 @@ impl Admission {
         match walk::images(&kind, &object, lists) {
             Ok(sites) => {
                 let pod_update = kind == "Pod" && request.operation == "UPDATE";
-                Read::Decide(Self { object, kind, spec_path, ephemeral_only, pod_update, sites })
+                Read::Decide(Self { object, spec_path, ephemeral_only, pod_update, sites })
             }
             Err(error) => reject(error.to_string()),
         }
@@ -173,14 +172,9 @@ impl Admission {
         self.sites.iter().map(|site| site.image.as_str())
     }
 
-    /// The object's kind.
-    pub fn kind(&self) -> &str {
-        &self.kind
-    }
-
     /// Decides every image and builds the answer.
     pub fn decide(self, settings: &Settings, targets: &mut dyn TargetLookup) -> Evaluation {
-        let Self { mut object, spec_path, ephemeral_only, pod_update, sites, .. } = self;
+        let Self { mut object, spec_path, ephemeral_only, pod_update, sites } = self;
         let decided = decide_all(settings, &sites, targets);
         if !decided.errors.is_empty() {
             let message = decided.errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
