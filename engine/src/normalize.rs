@@ -91,6 +91,11 @@ impl Image {
         concat(&[self.registry(), "/", self.path()])
     }
 
+    /// The repository name: the last component of the path (`nginx` of `docker.io/library/nginx`).
+    pub fn repository_name(&self) -> &str {
+        self.path().rsplit('/').next().unwrap_or_default()
+    }
+
     /// The fully qualified reference: `docker.io/library/nginx:latest`, tag and digest as written.
     pub fn canonical(&self) -> String {
         with_suffix(self.canonical_name(), self.tag(), self.digest())

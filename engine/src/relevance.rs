@@ -43,7 +43,7 @@ impl Wanted {
         if registry == DOCKER_HUB {
             registries.extend(DOCKER_HUB_ALIASES.iter().filter(|alias| **alias != DOCKER_HUB).map(|a| (*a).to_owned()));
         }
-        Self { registries, path: image.path().to_owned(), name: last_component(image.path()).to_owned() }
+        Self { registries, path: image.path().to_owned(), name: image.repository_name().to_owned() }
     }
 
     /// Whether `prefix` (`registry[/path]`) names this image's registry, in any case, and its
@@ -130,13 +130,8 @@ fn head(text: &[u8]) -> Option<[u8; 2]> {
     }
 }
 
-/// The last component of a path.
-fn last_component(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or_default()
-}
-
-/// The repository name (last path component) of a reference as written: digest, tag and every
-/// component before the last removed. `localhost:5000` reads as the name `localhost` with the tag
+/// The repository name (last path component, [`Image::repository_name`]) of a reference as
+/// written, without parsing it: digest, tag and every component before the last removed. `localhost:5000` reads as the name `localhost` with the tag
 /// `5000`, as the grammar reads it.
 fn repository_name(reference: &str) -> &str {
     // Backwards from the end to the last `/`: a `@` ends the name there, and the `:` nearest the

@@ -126,8 +126,7 @@ pub fn decide(rules: &Rules, digest: DigestPolicy, written: &str) -> Result<Deci
         |glob: &crate::glob::Glob| forms.get_or_insert_with(|| image.forms()).iter().any(|f| glob.matches(f));
     if let Some(replace) = rules.replace.iter().find(|r| matched(&r.glob)) {
         return rebuild(rules, &image, written, digest, Step::Replace, &replace.rule, |target| {
-            let last = image.path().rsplit('/').next().unwrap_or_default();
-            join(target, last)
+            join(target, image.repository_name())
         });
     }
     if let Some(prefix) = rules.prefix_rule(&image) {
@@ -213,7 +212,7 @@ fn fix_hint(image: &Image, target: &RegistryTarget, line: usize) -> String {
         Shape::Plain => format!(
             "give the target on line {line} a path that keeps a repository name (for example `{}/{}`)",
             target.written,
-            image.path().rsplit('/').next().unwrap_or_default()
+            image.repository_name()
         ),
     }
 }
