@@ -5,6 +5,7 @@
 
 use imageswap_engine::Settings;
 use imageswap_engine::explain::explain;
+use imageswap_engine::map::Lines;
 use serde_json::{Value, json};
 
 use crate::upstream::{Old, UpstreamMap};
@@ -127,13 +128,12 @@ pub struct Change {
 }
 
 /// Images the map's own lines name: an image under each registry/path key, each `[EXACT]` operand,
-/// an image each `[REPLACE]` glob matches (its `*` and `?` filled in), then [`COMMON_IMAGES`].
+/// an image each `[REPLACE]` glob matches (its `*` and `?` filled in), then [`COMMON_IMAGES`]. The
+/// map is one the policy accepts, read with the policy's own lexer.
 fn example_images(map: &str) -> Vec<String> {
     let mut images: Vec<String> = Vec::new();
-    for line in map.lines() {
-        let content = line.split('#').next().unwrap_or_default().trim();
-        let Some((key, _)) = content.split_once("::").or_else(|| content.split_once(':')) else { continue };
-        let key = key.trim();
+    for line in Lines::new(map).filter_map(Result::ok) {
+        let key = line.key;
         let image = if let Some(operand) = key.strip_prefix("[EXACT]") {
             operand.to_owned()
         } else if let Some(glob) = key.strip_prefix("[REPLACE]") {
