@@ -33,12 +33,15 @@ impl TargetLookup for HostRegistry {
     }
 }
 
+/// How many rewrites (and skipped swaps) are logged one by one.
+const LOGGED_REWRITES: usize = 20;
+
 /// `validate`: evaluates the request, logs what it did, and answers accept, mutate or reject.
 fn validate(payload: &[u8]) -> CallResult {
     let Evaluation { verdict, rewrites, skipped, added_pull_secrets } =
         imageswap_engine::evaluate(payload, &mut HostRegistry);
     let log = Logger::root(KubewardenDrain::new(), o!("policy" => "imageswap"));
-    for skip in &skipped {
+    for skip in skipped.iter().take(LOGGED_REWRITES) {
         let (what, reason) = match &skip.lookup {
             Lookup::Missing(reason) => ("target not found: image left as written", reason.as_str()),
             Lookup::Failed(reason) => ("target lookup failed: image left as written", reason.as_str()),
@@ -48,16 +51,24 @@ fn validate(payload: &[u8]) -> CallResult {
             "image" => &skip.image, "target" => &skip.target, "rule_line" => skip.line, "field" => &skip.field,
             "reason" => reason);
     }
+    // In validate mode the rejection names what would change; nothing was swapped or added.
+    let mutated = matches!(verdict, Verdict::Mutate(_));
+    let (rewrites, added_pull_secrets) = if mutated { (rewrites, added_pull_secrets) } else { Default::default() };
     for secret in &added_pull_secrets {
         info!(log, "pull secret added"; "secret" => secret);
     }
-    for rewrite in &rewrites {
+    // One record per rewrite up to a bound, then one that counts the rest: each host call costs
+    // microseconds, and a hostile Pod may hold tens of thousands of containers.
+    for rewrite in rewrites.iter().take(LOGGED_REWRITES) {
         info!(log, "image swapped";
-            "from" => &rewrite.from, "to" => &rewrite.to, "rule_line" => rewrite.line, "field" => &rewrite.field);
+            "from" => rewrite.from(), "to" => &rewrite.to, "rule_line" => rewrite.line, "field" => rewrite.field());
         if rewrite.kept_digest {
             warn!(log, "digest kept: the image is pinned only by its digest";
-                "image" => &rewrite.to, "field" => &rewrite.field);
+                "image" => &rewrite.to, "field" => rewrite.field());
         }
+    }
+    if rewrites.len() > LOGGED_REWRITES {
+        info!(log, "more images swapped"; "count" => rewrites.len() - LOGGED_REWRITES);
     }
     match verdict {
         Verdict::Accept => accept_request(),

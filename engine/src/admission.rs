@@ -1,7 +1,9 @@
-//! SPEC §4 "Objects and fields", §5b and §6 "Reporting what changed": read an admission request,
-//! decide every image [`crate::walk`] finds in its object, and edit only those fields (plus the
-//! annotation and the pull secrets) of the JSON object, so nothing the policy does not own is
-//! dropped, reordered or added.
+//! SPEC §4 "Objects and fields", §5b, §6 "Reporting what changed" and §6b "Validate mode": read
+//! an admission request, decide every distinct image [`crate::walk`] finds in its object once,
+//! and either edit only those fields (plus the annotation and the pull secrets) of the JSON object,
+//! so nothing the policy does not own is dropped, reordered or added, or, in validate mode, reject
+//! the request naming every field that mutate mode would change. Both modes come from the same
+//! decisions.
 
 use std::collections::BTreeMap;
 
@@ -10,8 +12,8 @@ use serde_json::{Map, Value};
 
 use crate::lookup::{Lookup, TargetLookup};
 use crate::normalize::Image;
-use crate::settings::Settings;
-use crate::swap::decide;
+use crate::settings::{Mode, Settings};
+use crate::swap::{SwapError, decide, placeholder};
 use crate::walk::{self, ALL_LISTS, EPHEMERAL, FoundImage, ObjectError, is_not, pod_spec_path};
 
 /// The annotation that records the images this policy replaced.
@@ -26,7 +28,7 @@ pub struct AdmissionRequest {
     /// CREATE, UPDATE, DELETE or CONNECT.
     #[serde(default)]
     pub operation: String,
-    /// The object's kind.
+    /// The object's group and kind.
     #[serde(default)]
     pub kind: GroupVersionKind,
     /// The subresource, if the request is for one.
@@ -35,33 +37,82 @@ pub struct AdmissionRequest {
     /// The object; absent (or `null`) on DELETE.
     #[serde(default)]
     pub object: Option<Value>,
+    /// The object before an UPDATE: only its original-images annotation is read.
+    #[serde(default)]
+    pub old_object: Option<OldObject>,
 }
 
-/// The kind part of a group/version/kind.
+/// The group and kind of a group/version/kind (the version is not read).
 #[derive(Debug, Default, Deserialize)]
 pub struct GroupVersionKind {
+    /// The API group, `""` for the core group.
+    #[serde(default)]
+    pub group: String,
     /// The kind, as Kubernetes spells it (`Pod`, `Deployment`, …).
     #[serde(default)]
     pub kind: String,
 }
 
-/// One image changed by this evaluation.
+/// What the policy reads of `oldObject`: its annotations.
+#[derive(Debug, Default, Deserialize)]
+pub struct OldObject {
+    #[serde(default)]
+    metadata: OldMetadata,
+}
+
+/// `oldObject.metadata`.
+#[derive(Debug, Default, Deserialize)]
+struct OldMetadata {
+    #[serde(default)]
+    annotations: Value,
+}
+
+impl OldObject {
+    /// The entries of the original-images annotation this object carries (none when it has no
+    /// such annotation, or one that is not a JSON object of strings).
+    fn originals(&self) -> BTreeMap<String, String> {
+        self.metadata
+            .annotations
+            .get(ORIGINAL_IMAGES_ANNOTATION)
+            .and_then(Value::as_str)
+            .and_then(|text| serde_json::from_str(text).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// One image changed by this evaluation (in validate mode: one that must be changed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rewrite {
-    /// Where the image is (`spec.containers[0].image`).
-    pub field: String,
-    /// The same place as an RFC 6901 pointer (`/spec/containers/0/image`).
-    pub pointer: String,
-    /// The annotation key (`web`, `init:setup`, `volume:data`).
-    pub key: String,
-    /// The image as written.
-    pub from: String,
+    /// Where the image is, and the image as written.
+    site: FoundImage,
     /// The new image.
     pub to: String,
     /// The rule line that decided.
     pub line: usize,
     /// `digest: drop` kept the digest of an image pinned only by it.
     pub kept_digest: bool,
+}
+
+impl Rewrite {
+    /// The image as written.
+    pub fn from(&self) -> &str {
+        &self.site.image
+    }
+
+    /// Where the image is (`spec.containers[0].image`).
+    pub fn field(&self) -> String {
+        self.site.field()
+    }
+
+    /// The same place as an RFC 6901 pointer (`/spec/containers/0/image`).
+    pub fn pointer(&self) -> &str {
+        &self.site.pointer
+    }
+
+    /// The annotation key (`web`, `init:setup`, `volume:data`).
+    pub fn key(&self) -> String {
+        self.site.key()
+    }
 }
 
 /// The answer to an admission request.
@@ -95,11 +146,12 @@ pub struct Skipped {
 pub struct Evaluation {
     /// The answer.
     pub verdict: Verdict,
-    /// Every image this evaluation changed.
+    /// Every image this evaluation changed (in validate mode: every image it found wrong).
     pub rewrites: Vec<Rewrite>,
     /// Swaps left undone because their target was not found (SPEC §5).
     pub skipped: Vec<Skipped>,
-    /// Pull secrets this evaluation added to the pod spec (SPEC §5b).
+    /// Pull secrets this evaluation added to the pod spec (SPEC §5b; in validate mode: the ones
+    /// missing from it).
     pub added_pull_secrets: Vec<String>,
 }
 
@@ -107,14 +159,6 @@ impl Evaluation {
     /// An answer with nothing to log.
     pub fn answer(verdict: Verdict) -> Self {
         Self { verdict, rewrites: Vec::new(), skipped: Vec::new(), added_pull_secrets: Vec::new() }
-    }
-}
-
-/// Decides an admission request with checked settings (SPEC §4, §5, §5b, §6).
-pub fn admit(settings: &Settings, request: AdmissionRequest, targets: &mut dyn TargetLookup) -> Evaluation {
-    match Admission::read(request) {
-        Read::Answer(answer) => answer,
-        Read::Decide(admission) => admission.decide(settings, targets),
     }
 }
 
@@ -129,39 +173,51 @@ pub enum Read {
 /// A request whose object holds images to decide.
 pub struct Admission {
     object: Value,
+    kind: String,
     spec_path: &'static [&'static str],
     /// A Pod's `ephemeralcontainers` subresource: only those images, no annotation, no secrets.
     ephemeral_only: bool,
     /// A Pod UPDATE: its `imagePullSecrets` cannot change.
     pod_update: bool,
+    /// On UPDATE, the entries of `oldObject`'s original-images annotation; `None` on CREATE.
+    previous_originals: Option<BTreeMap<String, String>>,
     sites: Vec<FoundImage>,
 }
 
+/// How many fields a rejection names before it counts the rest: a hostile Pod may hold tens of
+/// thousands of containers, and the message goes back to the API server and the user.
+const NAMED_FIELDS: usize = 100;
+
 impl Admission {
-    /// Reads the request: the operation, kind and subresource, and every image of the object.
+    /// Reads the request: the operation, group, kind and subresource, and every image of the
+    /// object.
     pub fn read(request: AdmissionRequest) -> Read {
         let accept = || Read::Answer(Evaluation::answer(Verdict::Accept));
         let reject = |message: String| Read::Answer(Evaluation::answer(Verdict::Reject(message)));
-        if !matches!(request.operation.as_str(), "CREATE" | "UPDATE") {
-            return accept();
-        }
-        let kind = request.kind.kind;
-        let Some(spec_path) = pod_spec_path(&kind) else {
-            return accept();
-        };
-        let ephemeral_only = match request.sub_resource.as_deref().unwrap_or_default() {
-            "" => false,
-            EPHEMERAL_SUBRESOURCE if kind == "Pod" => true,
+        let update = match request.operation.as_str() {
+            "CREATE" => false,
+            "UPDATE" => true,
             _ => return accept(),
         };
-        let Some(object) = request.object else {
+        let GroupVersionKind { group, kind } = request.kind;
+        let Some(spec_path) = pod_spec_path(&group, &kind) else {
+            return accept();
+        };
+        let is_pod = group.is_empty() && kind == "Pod";
+        let ephemeral_only = match request.sub_resource.as_deref().unwrap_or_default() {
+            "" => false,
+            EPHEMERAL_SUBRESOURCE if is_pod => true,
+            _ => return accept(),
+        };
+        let Some(object) = request.object.filter(|object| !object.is_null()) else {
             return reject(format!("the {kind} {} request has no object to read", request.operation));
         };
         let lists: &'static [walk::ImageList] = if ephemeral_only { &[EPHEMERAL] } else { &ALL_LISTS };
-        match walk::images(&kind, &object, lists) {
+        match walk::images(&group, &kind, &object, lists) {
             Ok(sites) => {
-                let pod_update = kind == "Pod" && request.operation == "UPDATE";
-                Read::Decide(Self { object, spec_path, ephemeral_only, pod_update, sites })
+                let previous_originals = update.then(|| request.old_object.unwrap_or_default().originals());
+                let pod_update = is_pod && update;
+                Read::Decide(Self { object, kind, spec_path, ephemeral_only, pod_update, previous_originals, sites })
             }
             Err(error) => reject(error.to_string()),
         }
@@ -172,103 +228,283 @@ impl Admission {
         self.sites.iter().map(|site| site.image.as_str())
     }
 
+    /// Decides every distinct image of the object once (no host lookups yet).
+    pub fn decisions<'s>(&self, settings: &'s Settings) -> Decisions<'s> {
+        let mut by_image: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut outcomes = Vec::new();
+        let mut of_site = Vec::with_capacity(self.sites.len());
+        for site in &self.sites {
+            let index = *by_image.entry(site.image.as_str()).or_insert_with(|| {
+                outcomes.push(Outcome::new(settings, &site.image));
+                outcomes.len() - 1
+            });
+            of_site.push(index);
+        }
+        Decisions { outcomes, of_site }
+    }
+
+    /// Builds the answer from the decisions: looks targets up (once each) when
+    /// `checkTargetExists` asks for it, then mutates the object, or in validate mode accepts or
+    /// rejects it.
+    pub fn answer(self, settings: &Settings, decisions: Decisions<'_>, targets: &mut dyn TargetLookup) -> Evaluation {
+        let Self { mut object, kind, spec_path, ephemeral_only, pod_update, previous_originals, sites } = self;
+        let Decisions { mut outcomes, of_site } = decisions;
+        let errors: Vec<(&FoundImage, &SwapError)> = sites
+            .iter()
+            .zip(&of_site)
+            .filter_map(|(site, at)| outcomes.get(*at).and_then(|o| o.decided.as_ref().err()).map(|e| (site, e)))
+            .collect();
+        if !errors.is_empty() {
+            let named = errors.iter().take(NAMED_FIELDS).map(|(site, error)| format!("{}: {error}", site.place()));
+            return reject(listing(named, errors.len(), "images that cannot be decided"));
+        }
+        if settings.check_target_exists {
+            look_up_targets(&mut outcomes, targets);
+        }
+        let mut rewrites = Vec::new();
+        let mut skipped = Vec::new();
+        let mut needed: Vec<&str> = Vec::new();
+        for (site, at) in sites.into_iter().zip(of_site) {
+            let Some(outcome) = outcomes.get(at) else { continue };
+            if let Some(secret) = outcome.secret().filter(|secret| !needed.contains(secret)) {
+                needed.push(secret);
+            }
+            let Some(to) = outcome.swap() else { continue };
+            match &outcome.lookup {
+                Some(lookup) if *lookup != Lookup::Found => skipped.push(Skipped {
+                    field: site.field(),
+                    image: site.image,
+                    target: to.to_owned(),
+                    line: outcome.line(),
+                    lookup: lookup.clone(),
+                }),
+                _ => rewrites.push(Rewrite {
+                    site,
+                    to: to.to_owned(),
+                    line: outcome.line(),
+                    kept_digest: outcome.kept_digest(),
+                }),
+            }
+        }
+        if ephemeral_only || pod_update {
+            needed.clear();
+        }
+        let missing = match missing_pull_secrets(&object, spec_path, &needed) {
+            Ok(missing) => missing,
+            Err(error) => return reject(error.to_string()),
+        };
+        let added_pull_secrets: Vec<String> = missing.iter().map(|secret| (*secret).to_owned()).collect();
+        let verdict = if rewrites.is_empty() && missing.is_empty() {
+            Verdict::Accept
+        } else {
+            match settings.mode {
+                Mode::Validate => Verdict::Reject(validate_message(&kind, spec_path, &rewrites, &missing)),
+                Mode::Mutate => {
+                    let record = settings.record_original_images && !ephemeral_only;
+                    let originals = record.then_some(previous_originals);
+                    match apply(&mut object, &rewrites, originals, spec_path, &missing) {
+                        Ok(()) => Verdict::Mutate(object),
+                        Err(error) => Verdict::Reject(error.to_string()),
+                    }
+                }
+            }
+        };
+        Evaluation { verdict, rewrites, skipped, added_pull_secrets }
+    }
+
     /// Decides every image and builds the answer.
     pub fn decide(self, settings: &Settings, targets: &mut dyn TargetLookup) -> Evaluation {
-        let Self { mut object, spec_path, ephemeral_only, pod_update, sites } = self;
-        let decided = decide_all(settings, &sites, targets);
-        if !decided.errors.is_empty() {
-            let message = decided.errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-            return Evaluation::answer(Verdict::Reject(message));
-        }
-        let secrets = if ephemeral_only || pod_update {
-            Vec::new()
-        } else {
-            needed_pull_secrets(settings, &sites, &decided.rewrites)
-        };
-        let record = settings.record_original_images && !ephemeral_only;
-        let result = apply(&mut object, &decided.rewrites, record)
-            .and_then(|()| add_pull_secrets(&mut object, spec_path, &secrets));
-        let added_pull_secrets = match result {
-            Ok(added) => added,
-            Err(error) => return Evaluation::answer(Verdict::Reject(error.to_string())),
-        };
-        let changed = !decided.rewrites.is_empty() || !added_pull_secrets.is_empty();
-        Evaluation {
-            verdict: if changed { Verdict::Mutate(object) } else { Verdict::Accept },
-            rewrites: decided.rewrites,
-            skipped: decided.skipped,
-            added_pull_secrets,
-        }
+        let decisions = self.decisions(settings);
+        self.answer(settings, decisions, targets)
     }
 }
 
-/// The decisions for every image of an object.
-#[derive(Default)]
-struct Decided {
-    rewrites: Vec<Rewrite>,
-    skipped: Vec<Skipped>,
-    errors: Vec<ObjectError>,
+fn reject(message: String) -> Evaluation {
+    Evaluation::answer(Verdict::Reject(message))
 }
 
-/// Decides every site; with `checkTargetExists`, a swap happens only when its target is found.
-fn decide_all(settings: &Settings, sites: &[FoundImage], targets: &mut dyn TargetLookup) -> Decided {
-    let mut decided = Decided::default();
-    for site in sites {
-        let decision = match decide(&settings.rules, settings.digest, &site.image) {
-            Ok(decision) => decision,
-            Err(error) => {
-                decided.errors.push(ObjectError { place: Some(site.place()), reason: error.to_string() });
-                continue;
+/// The items joined with `; `, then `; and N more <what>` for those beyond the first
+/// [`NAMED_FIELDS`] of `total`.
+fn listing(items: impl Iterator<Item = String>, total: usize, what: &str) -> String {
+    let shown: Vec<String> = items.take(NAMED_FIELDS).collect();
+    let mut text = shown.join("; ");
+    if total > shown.len() {
+        text.push_str(&format!("; and {} more {what}", total - shown.len()));
+    }
+    text
+}
+
+/// The decision for one distinct image, and what the host said of its target.
+#[derive(Debug)]
+struct Outcome<'s> {
+    decided: Result<crate::swap::Decision, SwapError>,
+    /// The pull secret of the registry the image is on as written (SPEC §5b).
+    own_secret: Option<&'s str>,
+    /// The pull secret of the registry the decision swaps it to.
+    swapped_secret: Option<&'s str>,
+    /// The host's answer for the target, with `checkTargetExists`.
+    lookup: Option<Lookup>,
+}
+
+impl<'s> Outcome<'s> {
+    fn new(settings: &'s Settings, image: &str) -> Self {
+        let mut decided = decide(&settings.rules, settings.digest, image);
+        if let Ok(decision) = &mut decided
+            && decision.swapped.as_deref() == Some(image)
+        {
+            decision.swapped = None;
+        }
+        let mut outcome = Self { decided, own_secret: None, swapped_secret: None, lookup: None };
+        if !settings.image_pull_secrets.is_empty() && placeholder(image).is_none() {
+            let secret = |reference: &str| {
+                let image = Image::parse(reference).ok()?;
+                settings.image_pull_secrets.get(image.registry()).map(String::as_str)
+            };
+            outcome.own_secret = secret(image);
+            outcome.swapped_secret = outcome.swap().and_then(secret);
+        }
+        outcome
+    }
+
+    /// The new image, when the decision changes it.
+    fn swap(&self) -> Option<&str> {
+        self.decided.as_ref().ok()?.swapped.as_deref()
+    }
+
+    /// Whether the swap happens: there is one, and the host did not say its target is missing.
+    fn swaps(&self) -> bool {
+        self.swap().is_some() && self.lookup.as_ref().is_none_or(|lookup| *lookup == Lookup::Found)
+    }
+
+    /// The secret for the registry the image ends up on.
+    fn secret(&self) -> Option<&'s str> {
+        if self.swaps() { self.swapped_secret } else { self.own_secret }
+    }
+
+    fn line(&self) -> usize {
+        self.decided.as_ref().map_or(0, |decision| decision.line)
+    }
+
+    fn kept_digest(&self) -> bool {
+        self.decided.as_ref().is_ok_and(|decision| decision.kept_digest)
+    }
+}
+
+/// The decisions for every distinct image of an object, and which one each image site uses.
+pub struct Decisions<'s> {
+    outcomes: Vec<Outcome<'s>>,
+    of_site: Vec<usize>,
+}
+
+impl Decisions<'_> {
+    /// The new references the request path built whose check "under a target" failed: the
+    /// request path reads only the lines that can decide the request's images, so it must read
+    /// the lines that can cover these results too before it rejects them.
+    pub fn unchecked_results(&self) -> Vec<&str> {
+        let mut results = Vec::new();
+        for outcome in &self.outcomes {
+            if let Err(SwapError::BadResult { result, .. }) = &outcome.decided {
+                results.push(result.as_str());
+            }
+        }
+        results
+    }
+}
+
+/// Asks the host about each distinct target once, in the order of first use. A target that is
+/// not found leaves its image as written, on its own registry (so its own pull secret applies).
+fn look_up_targets(outcomes: &mut [Outcome<'_>], targets: &mut dyn TargetLookup) {
+    let mut answers: BTreeMap<String, Lookup> = BTreeMap::new();
+    for outcome in outcomes.iter_mut() {
+        let Some(to) = outcome.swap() else { continue };
+        let lookup = match answers.get(to) {
+            Some(lookup) => lookup.clone(),
+            None => {
+                let lookup = targets.lookup(to);
+                answers.insert(to.to_owned(), lookup.clone());
+                lookup
             }
         };
-        let Some(to) = decision.swapped.filter(|to| *to != site.image) else {
-            continue;
-        };
-        if settings.check_target_exists {
-            let lookup = targets.lookup(&to);
-            if lookup != Lookup::Found {
-                let (field, image) = (site.field(), site.image.clone());
-                decided.skipped.push(Skipped { field, image, target: to, line: decision.line, lookup });
-                continue;
-            }
-        }
-        decided.rewrites.push(Rewrite {
-            field: site.field(),
-            pointer: site.pointer.clone(),
-            key: site.key(),
-            from: site.image.clone(),
-            to,
-            line: decision.line,
-            kept_digest: decision.kept_digest,
-        });
+        outcome.lookup = Some(lookup);
     }
-    decided
 }
 
-/// The pull secrets the pod spec needs after the swaps, in the order of first use (SPEC §5b).
-fn needed_pull_secrets<'s>(settings: &'s Settings, sites: &[FoundImage], rewrites: &[Rewrite]) -> Vec<&'s str> {
-    let mut needed: Vec<&str> = Vec::new();
-    if settings.image_pull_secrets.is_empty() {
-        return needed;
+/// The secrets of `needed` that the pod spec's `imagePullSecrets` does not list yet (SPEC §5b).
+fn missing_pull_secrets<'n>(
+    object: &Value,
+    spec_path: &[&str],
+    needed: &[&'n str],
+) -> Result<Vec<&'n str>, ObjectError> {
+    if needed.is_empty() {
+        return Ok(Vec::new());
     }
-    for site in sites {
-        let image = rewrites.iter().find(|r| r.pointer == site.pointer).map_or(site.image.as_str(), |r| r.to.as_str());
-        let secret = Image::parse(image).ok().and_then(|image| settings.image_pull_secrets.get(image.registry()));
-        if let Some(secret) = secret.filter(|secret| !needed.contains(&secret.as_str())) {
-            needed.push(secret);
-        }
-    }
-    needed
+    let at = spec_pointer(spec_path);
+    let listed = object.pointer(&at).and_then(|spec| spec.get("imagePullSecrets")).filter(|list| !list.is_null());
+    let entries = match listed {
+        None => &[][..],
+        Some(list) => list
+            .as_array()
+            .ok_or_else(|| ObjectError::unreadable(is_not(&format!("{at}/imagePullSecrets"), "a list")))?,
+    };
+    let listed = |secret: &str| entries.iter().any(|entry| entry.get("name").and_then(Value::as_str) == Some(secret));
+    Ok(needed.iter().copied().filter(|secret| !listed(secret)).collect())
 }
 
-/// Adds each secret missing from the pod spec's `imagePullSecrets`; returns those added.
-fn add_pull_secrets(object: &mut Value, spec_path: &[&str], secrets: &[&str]) -> Result<Vec<String>, ObjectError> {
+/// `/spec/template/spec` for the pod spec path.
+fn spec_pointer(spec_path: &[&str]) -> String {
+    spec_path.iter().map(|step| format!("/{step}")).collect()
+}
+
+/// The validate-mode rejection: every image that mutate mode would change, with the image it must
+/// be and the rule's line, and every pull secret it would add.
+fn validate_message(kind: &str, spec_path: &[&str], rewrites: &[Rewrite], missing: &[&str]) -> String {
+    let images = rewrites.iter().map(|rewrite| {
+        format!(
+            "{}: image {:?} must be {:?} (swap map line {})",
+            rewrite.site.place(),
+            rewrite.from(),
+            rewrite.to,
+            rewrite.line
+        )
+    });
+    let secrets = missing.iter().map(|secret| {
+        format!("{}.imagePullSecrets must list the secret {secret:?}", walk::dotted(&spec_pointer(spec_path)))
+    });
+    let mut text = format!("this {kind} does not use the images the swap map requires: ");
+    text.push_str(&listing(images.chain(secrets), rewrites.len() + missing.len(), "fields"));
+    text
+}
+
+/// Writes the new images, the missing pull secrets and, when `originals` is given, the
+/// original-images annotation: this evaluation's entries, merged into those of `oldObject` on
+/// UPDATE (`Some(Some(..))`), alone on CREATE (`Some(None)`). A value the user wrote is replaced.
+fn apply(
+    object: &mut Value,
+    rewrites: &[Rewrite],
+    originals: Option<Option<BTreeMap<String, String>>>,
+    spec_path: &[&str],
+    missing: &[&str],
+) -> Result<(), ObjectError> {
+    for rewrite in rewrites {
+        if let Some(slot) = object.pointer_mut(rewrite.pointer()) {
+            *slot = Value::String(rewrite.to.clone());
+        }
+    }
+    add_pull_secrets(object, spec_path, missing)?;
+    match originals {
+        Some(previous) if !rewrites.is_empty() => record_originals(object, rewrites, previous.unwrap_or_default()),
+        _ => Ok(()),
+    }
+}
+
+/// Appends each secret to the pod spec's `imagePullSecrets` (creating the list).
+fn add_pull_secrets(object: &mut Value, spec_path: &[&str], secrets: &[&str]) -> Result<(), ObjectError> {
     if secrets.is_empty() {
-        return Ok(Vec::new());
+        return Ok(());
     }
-    let at: String = spec_path.iter().map(|step| format!("/{step}")).collect();
+    let at = spec_pointer(spec_path);
     let Some(spec) = object.pointer_mut(&at).and_then(Value::as_object_mut) else {
-        return Ok(Vec::new());
+        return Ok(());
     };
     let list = spec.entry("imagePullSecrets").or_insert(Value::Null);
     if list.is_null() {
@@ -277,39 +513,23 @@ fn add_pull_secrets(object: &mut Value, spec_path: &[&str], secrets: &[&str]) ->
     let entries = list
         .as_array_mut()
         .ok_or_else(|| ObjectError::unreadable(is_not(&format!("{at}/imagePullSecrets"), "a list")))?;
-    let mut added = Vec::new();
-    for secret in secrets {
-        if !entries.iter().any(|entry| entry.get("name").and_then(Value::as_str) == Some(*secret)) {
-            entries.push(serde_json::json!({ "name": secret }));
-            added.push((*secret).to_owned());
-        }
-    }
-    Ok(added)
+    entries.extend(secrets.iter().map(|secret| serde_json::json!({ "name": secret })));
+    Ok(())
 }
 
-/// Writes the new images and, when asked, merges the originals into the annotation.
-fn apply(object: &mut Value, rewrites: &[Rewrite], record: bool) -> Result<(), ObjectError> {
-    for rewrite in rewrites {
-        if let Some(slot) = object.pointer_mut(&rewrite.pointer) {
-            *slot = Value::String(rewrite.to.clone());
-        }
-    }
-    if record && !rewrites.is_empty() { record_originals(object, rewrites) } else { Ok(()) }
-}
-
-/// Merges `key → original image` into the annotation of the object's own metadata.
-fn record_originals(object: &mut Value, rewrites: &[Rewrite]) -> Result<(), ObjectError> {
+/// Writes `previous` with `key → original image` of every rewrite merged in as the annotation of
+/// the object's own metadata.
+fn record_originals(
+    object: &mut Value,
+    rewrites: &[Rewrite],
+    mut originals: BTreeMap<String, String>,
+) -> Result<(), ObjectError> {
     let not_object = |at: &str| ObjectError::unreadable(format!("{at} is not an object"));
     let root = object.as_object_mut().ok_or_else(|| ObjectError::unreadable(is_not("", "an object")))?;
     let metadata = object_entry(root, "metadata").ok_or_else(|| not_object("metadata"))?;
     let annotations = object_entry(metadata, "annotations").ok_or_else(|| not_object("metadata.annotations"))?;
-    let mut originals: BTreeMap<String, String> = annotations
-        .get(ORIGINAL_IMAGES_ANNOTATION)
-        .and_then(Value::as_str)
-        .and_then(|text| serde_json::from_str(text).ok())
-        .unwrap_or_default();
     for rewrite in rewrites {
-        originals.insert(rewrite.key.clone(), rewrite.from.clone());
+        originals.insert(rewrite.key(), rewrite.from().to_owned());
     }
     let text = serde_json::to_string(&originals)
         .map_err(|e| ObjectError::unreadable(format!("{ORIGINAL_IMAGES_ANNOTATION}: {e}")))?;

@@ -30,7 +30,7 @@ use serde_json::Value;
 
 pub use admission::{Evaluation, Rewrite, Skipped, Verdict};
 pub use lookup::{AssumeFound, Lookup, TargetLookup};
-pub use settings::{Settings, SettingsErrors};
+pub use settings::{Mode, Settings, SettingsErrors};
 
 /// The payload of waPC `validate`: the admission request and the policy's settings.
 #[derive(Deserialize)]
@@ -52,20 +52,41 @@ pub fn validate_settings(document: &[u8]) -> Result<Settings, SettingsErrors> {
 /// The map is read for the request's own images only ([`relevance`]): the policy-server checks
 /// the whole map with `validate_settings` when it loads the policy, so a request does not pay
 /// for the lines that cannot decide its images. The rest of the settings are checked every time.
+/// A new reference that the lines read do not show to lie under a target is checked again with
+/// the lines that can cover it as well, so the request path rejects only what the whole map
+/// rejects.
 pub fn evaluate(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
     let reject = |message: String| Evaluation::answer(Verdict::Reject(message));
+    let invalid = |errors: SettingsErrors| reject(format!("the policy settings are not valid: {errors}"));
     let envelope: ValidationRequest = match serde_json::from_slice(payload) {
         Ok(envelope) => envelope,
         Err(error) => return reject(format!("the admission request cannot be read: {error}")),
     };
-    let read = admission::Admission::read(envelope.request);
-    let wanted = match &read {
-        admission::Read::Decide(admission) => relevance::Relevance::new(admission.images()),
-        admission::Read::Answer(_) => relevance::Relevance::default(),
+    let admission = match admission::Admission::read(envelope.request) {
+        admission::Read::Decide(admission) => admission,
+        admission::Read::Answer(answer) => {
+            return match Settings::for_images(&envelope.settings, &relevance::Relevance::default()) {
+                Ok(_) => answer,
+                Err(errors) => invalid(errors),
+            };
+        }
     };
-    match (Settings::for_images(&envelope.settings, &wanted), read) {
-        (Err(errors), _) => reject(format!("the policy settings are not valid: {errors}")),
-        (Ok(_), admission::Read::Answer(answer)) => answer,
-        (Ok(settings), admission::Read::Decide(admission)) => admission.decide(&settings, targets),
+    let settings = match Settings::for_images(&envelope.settings, &relevance::Relevance::new(admission.images())) {
+        Ok(settings) => settings,
+        Err(errors) => return invalid(errors),
+    };
+    let decisions = admission.decisions(&settings);
+    let unchecked: Vec<String> = decisions.unchecked_results().into_iter().map(str::to_owned).collect();
+    if unchecked.is_empty() {
+        return admission.answer(&settings, decisions, targets);
+    }
+    drop(decisions);
+    let wider = relevance::Relevance::new(admission.images().chain(unchecked.iter().map(String::as_str)));
+    match Settings::for_images(&envelope.settings, &wider) {
+        Ok(settings) => {
+            let decisions = admission.decisions(&settings);
+            admission.answer(&settings, decisions, targets)
+        }
+        Err(errors) => invalid(errors),
     }
 }

@@ -232,7 +232,9 @@ fn scan_line(rest: &str) -> Scanned<'_> {
     let end = line_end.unwrap_or(bytes.len());
     let next = line_end.and_then(|at| rest.get(at + 1..));
     let raw = rest.get(..end).unwrap_or_default();
-    let text = raw.strip_suffix('\r').unwrap_or(raw);
+    // A line ends at `\n` or `\r\n`: a `\r` at the very end of the map, with no `\n` after it, is
+    // part of the line (and so an error in a key or target).
+    let text = if line_end.is_some() { raw.strip_suffix('\r').unwrap_or(raw) } else { raw };
     let content_end = content_end.unwrap_or(text.len()).min(text.len());
     let blank = text.get(..content_end).is_none_or(|content| trim_blanks(content).is_empty());
     let content = (!blank).then_some((content_end, separator.filter(|at| *at < content_end)));

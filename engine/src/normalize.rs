@@ -2,29 +2,32 @@
 //!
 //! distribution/reference folds only `index.docker.io`. SPEC folds further: registry names compare
 //! case-insensitively, and `docker.io`, `index.docker.io`, `registry-1.docker.io` and
-//! `registry.hub.docker.com` (without a port) all mean `docker.io`, so `Docker.io/nginx`,
-//! `registry-1.docker.io/nginx` and `nginx` are one image.
+//! `registry.hub.docker.com` (without a port, or on port 443) all mean `docker.io`, so
+//! `Docker.io/nginx`, `registry-1.docker.io:443/nginx` and `nginx` are one image.
 
 use crate::reference::{
     DEFAULT_TAG, DOCKER_HUB, MAX_PATH_LEN, OFFICIAL_PREFIX, RefError, RefErrorKind, Reference, concat, familiar_name,
     split_port, with_suffix,
 };
-use crate::targets::names_registry_strictly;
 
-/// Registry names that mean Docker Hub when written without a port (compared in lower case).
+/// Registry names that mean Docker Hub when written without a port or with the port `443`
+/// (compared in lower case).
 pub const DOCKER_HUB_ALIASES: [&str; 4] =
     [DOCKER_HUB, "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"];
 
-/// The canonical spelling of a registry: lower case, Docker Hub aliases without a port folded into
-/// `docker.io`. Kept as written: IPv6 literals, and a registry that is one only through its
-/// upper-case letters (`Foo/bar` names the registry `Foo`; `foo/bar` would name Docker Hub's
-/// `foo/bar`, so lower case would change the image; found by fuzzing).
+/// HTTPS's own port: a Docker Hub name written with it is the same endpoint (containerd pulls
+/// `registry-1.docker.io:443/library/nginx` from Docker Hub).
+pub const HTTPS_PORT: &str = "443";
+
+/// The canonical spelling of a registry: lower case (IPv6 literals and a registry that is one only
+/// through its upper-case letters included: `Foo/bar` names the registry `foo`), and the Docker
+/// Hub names, without a port or on port 443, folded into `docker.io`.
 pub fn canonical_registry(registry: &str) -> String {
     let lower = registry.to_ascii_lowercase();
-    if registry.starts_with('[') || !names_registry_strictly(&lower) {
-        return registry.to_owned();
+    match split_port(&lower) {
+        (host, None) | (host, Some(HTTPS_PORT)) if DOCKER_HUB_ALIASES.contains(&host) => DOCKER_HUB.to_owned(),
+        _ => lower,
     }
-    if DOCKER_HUB_ALIASES.contains(&lower.as_str()) { DOCKER_HUB.to_owned() } else { lower }
 }
 
 /// The canonical path of a repository on a canonical registry: one-component Docker Hub names get

@@ -27,7 +27,8 @@
 //! Docker Hub name gets `library/`) and keeps everything else as written. The further folding that
 //! SPEC §3 asks for (case, the other Docker Hub aliases) is [`crate::normalize`]'s job.
 //!
-//! Departure from the reference implementation: a first component that the Docker Hub rules call
+//! Departures from the reference implementation: a registry host longer than [`MAX_HOST_LEN`]
+//! bytes is an error ([`RefErrorKind::RegistryTooLong`]); and a first component that the Docker Hub rules call
 //! a domain but that is not a valid host (`foo_bar.com/app`) is an error here. Upstream then
 //! re-reads the whole name as a Docker Hub path with an empty domain, a reference no registry
 //! serves.
@@ -48,6 +49,10 @@ pub const LOCALHOST: &str = "localhost";
 pub const MAX_PATH_LEN: usize = 255;
 /// Longest tag the grammar allows, in bytes.
 pub const MAX_TAG_LEN: usize = 128;
+/// Longest registry host (the port not counted), in bytes: DNS's limit for a name. The grammar
+/// has none; without it a single image could be a megabyte of host name that every glob and
+/// noswap pattern then scans.
+pub const MAX_HOST_LEN: usize = 253;
 
 /// Why a reference does not parse. Each kind matches one error of distribution/reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +74,8 @@ pub enum RefErrorKind {
     DigestFormat,
     /// The first component is taken for a registry but is not a valid host name (see module docs).
     InvalidRegistry,
+    /// The registry host is longer than [`MAX_HOST_LEN`] (a departure: the grammar has no limit).
+    RegistryTooLong,
 }
 
 impl RefErrorKind {
@@ -82,6 +89,7 @@ impl RefErrorKind {
             Self::DigestLength => "invalid checksum digest length",
             Self::DigestFormat => "invalid checksum digest format (lower-case hex expected)",
             Self::InvalidRegistry => "the registry is not a valid host name",
+            Self::RegistryTooLong => "the registry host is longer than 253 bytes (DNS's limit)",
         }
     }
 }
@@ -120,6 +128,9 @@ impl Reference {
             return Err(fail(RefErrorKind::HexIdentifier));
         }
         let (domain, remainder) = split_docker_domain(input);
+        if split_port(domain).0.len() > MAX_HOST_LEN {
+            return Err(fail(RefErrorKind::RegistryTooLong));
+        }
         let remote = remainder.split_once(':').map_or(remainder.as_ref(), |(name, _)| name);
         if remote.bytes().any(|b| b.is_ascii_uppercase()) {
             return Err(fail(RefErrorKind::NotLowercase));

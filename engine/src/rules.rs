@@ -8,7 +8,7 @@ use crate::hash::FnvHashMap;
 use crate::map::{Lines, MapError, MapErrorKind, MapLine, has_whitespace, trim_blanks};
 use crate::normalize::{ExactId, Image, host_without_port};
 use crate::reference::concat;
-use crate::relevance::Relevance;
+use crate::relevance::{Noswap, Relevance, literal_registry};
 use crate::targets::{Prefix, RegistryTarget, Shape, TargetIndex, names_registry_strictly};
 
 /// The key of the default rule.
@@ -53,8 +53,11 @@ pub struct PrefixRule {
 pub struct Rules {
     /// The `default` rule, if the map has one.
     pub default: Option<Ruled<RegistryTarget>>,
-    /// The `noswap_wildcards` patterns and their line.
+    /// The `noswap_wildcards` patterns and their line (without the entries that name a target).
     pub noswap: Option<(usize, Vec<Glob>)>,
+    /// The `noswap_wildcards` entries ignored because they name a target's registry or lie under
+    /// a target (SPEC §3): step 1 already leaves those images alone.
+    pub ignored_noswap: Vec<String>,
     /// Registry/path keys by canonical `registry[/path]`.
     pub prefixes: FnvHashMap<String, PrefixRule>,
     /// `[EXACT]` keys by image identity.
@@ -65,6 +68,10 @@ pub struct Rules {
     pub targets: TargetIndex,
     /// The line of each `[REPLACE]` glob, to find duplicates.
     replace_lines: FnvHashMap<String, usize>,
+    /// The literal `noswap_wildcards` entries, until every target is known.
+    noswap_entries: Vec<String>,
+    /// Built from the lines one request needs only (not checked as a whole map).
+    partial: bool,
 }
 
 /// A key that step 1 could make dead, kept until every target is known.
@@ -76,7 +83,7 @@ enum KeyToCheck {
 /// What a line means, before it joins the index.
 enum Parsed {
     Default(Option<RegistryTarget>),
-    Noswap(Vec<Glob>),
+    Noswap(Vec<String>),
     Prefix(Prefix, Option<RegistryTarget>),
     Exact(Image, Option<(String, ExactId)>),
     Replace(String, Option<RegistryTarget>),
@@ -85,7 +92,7 @@ enum Parsed {
 impl Rules {
     /// Parses and checks a whole map, reporting every bad line: what `validate_settings` does.
     pub fn parse(map: &str) -> Result<Self, Vec<MapError>> {
-        Self::build(map, None)
+        Self::build(Lines::new(map), None)
     }
 
     /// The request path: indexes only the lines that can decide the images `wanted` holds (see
@@ -93,14 +100,30 @@ impl Rules {
     /// give the same decision for those images; the lines it skips are not checked, and neither
     /// are dead rules, because `validate_settings` checked the whole map before any request.
     pub fn parse_for(map: &str, wanted: &Relevance) -> Result<Self, Vec<MapError>> {
-        Self::build(map, Some(wanted))
+        let lines: Vec<_> = Lines::new(map).collect();
+        let noswap = lines
+            .iter()
+            .flatten()
+            .find(|line| line.key == NOSWAP_KEY)
+            .map_or_else(Noswap::default, |line| Noswap::new(line.value));
+        let filter = |line: &MapLine<'_>| wanted.wants(line.key, line.value) || noswap.wants(line.key, line.value);
+        Self::build(lines, Some(&filter))
     }
 
-    fn build(map: &str, only: Option<&Relevance>) -> Result<Self, Vec<MapError>> {
-        let mut rules = Self::default();
+    /// Whether this index holds only the lines one request needs ([`Rules::parse_for`]).
+    pub fn is_partial(&self) -> bool {
+        self.partial
+    }
+
+    /// Builds the index from lexed lines, reading only those `filter` keeps (all without one).
+    fn build<'m>(
+        lines: impl IntoIterator<Item = Result<MapLine<'m>, MapError>>,
+        filter: Option<&dyn Fn(&MapLine<'m>) -> bool>,
+    ) -> Result<Self, Vec<MapError>> {
+        let mut rules = Self { partial: filter.is_some(), ..Self::default() };
         let mut errors = Vec::new();
         let mut keyed: Vec<(MapLine<'_>, KeyToCheck)> = Vec::new();
-        for item in Lines::new(map) {
+        for item in lines {
             let line = match item {
                 Ok(line) => line,
                 Err(whole) if whole.line == 0 => return Err(vec![whole]),
@@ -109,7 +132,7 @@ impl Rules {
                     continue;
                 }
             };
-            if only.is_some_and(|wanted| !wanted.wants(line.key, line.value)) {
+            if filter.is_some_and(|keep| !keep(&line)) {
                 continue;
             }
             let parsed = match parse_line(&line) {
@@ -120,7 +143,7 @@ impl Rules {
                 }
             };
             match rules.insert(line.number, parsed) {
-                Ok(Some(key)) if only.is_none() => keyed.push((line, key)),
+                Ok(Some(key)) if filter.is_none() => keyed.push((line, key)),
                 Ok(_) => {}
                 Err(first) => errors.push(line.error(MapErrorKind::Duplicate(first))),
             }
@@ -130,8 +153,26 @@ impl Rules {
                 errors.push(line.error(MapErrorKind::UnderTarget(target_line)));
             }
         }
+        rules.drop_noswap_naming_targets();
         errors.sort_by_key(|e| e.line);
         if errors.is_empty() { Ok(rules) } else { Err(errors) }
+    }
+
+    /// Removes the literal `noswap_wildcards` entries that name a target's registry or lie under
+    /// a target (SPEC §3): as substrings they would exempt every image that merely contains the
+    /// mirror's name (`evil.io/x:harbor.example.com`).
+    fn drop_noswap_naming_targets(&mut self) {
+        let Some((_, globs)) = &mut self.noswap else { return };
+        let targets = &self.targets;
+        let mut kept = Vec::with_capacity(globs.len());
+        for (entry, glob) in std::mem::take(&mut self.noswap_entries).into_iter().zip(globs.drain(..)) {
+            if literal_registry(&entry).is_some_and(|prefix| targets.names(&prefix)) {
+                self.ignored_noswap.push(entry);
+            } else {
+                kept.push(glob);
+            }
+        }
+        *globs = kept;
     }
 
     /// Adds a parsed rule; returns its key when it has a target (for the dead-rule check), or
@@ -146,10 +187,12 @@ impl Rules {
                 self.default = Some(Ruled { line, target });
                 Ok(None)
             }
-            Parsed::Noswap(globs) => {
+            Parsed::Noswap(entries) => {
                 if let Some((first, _)) = &self.noswap {
                     return Err(*first);
                 }
+                let globs = entries.iter().map(|entry| Glob::wildcard(entry)).collect();
+                self.noswap_entries = entries;
                 self.noswap = Some((line, globs));
                 Ok(None)
             }
@@ -271,14 +314,14 @@ fn parse_line(line: &MapLine<'_>) -> Result<Parsed, MapErrorKind> {
 /// `noswap_wildcards::a,b`: entries trimmed, empty ones ignored.
 fn parse_noswap(value: &str) -> Result<Parsed, MapErrorKind> {
     let entries = value.split(',').map(trim_blanks).filter(|e| !e.is_empty());
-    let mut globs = Vec::new();
+    let mut kept = Vec::new();
     for entry in entries {
         if has_whitespace(entry) {
             return Err(MapErrorKind::Whitespace);
         }
-        globs.push(Glob::wildcard(entry));
+        kept.push(entry.to_owned());
     }
-    Ok(Parsed::Noswap(globs))
+    Ok(Parsed::Noswap(kept))
 }
 
 /// `[EXACT]image::image`.

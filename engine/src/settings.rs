@@ -21,11 +21,26 @@ pub const DIGEST: &str = "digest";
 pub const IMAGE_PULL_SECRETS: &str = "imagePullSecrets";
 /// The key of the missing-target fallback (SPEC §5).
 pub const CHECK_TARGET_EXISTS: &str = "checkTargetExists";
+/// The key of the mode (SPEC §6b).
+pub const MODE: &str = "mode";
 /// Longest Kubernetes object name (a DNS-1123 subdomain).
 const MAX_NAME_LEN: usize = 253;
 /// The key a Palette pack wraps the settings in.
 const PALETTE_WRAPPER: &str = "imageSwap";
-const KNOWN_KEYS: [&str; 5] = [IMAGE_CHANGE, RECORD_ORIGINAL_IMAGES, DIGEST, IMAGE_PULL_SECRETS, CHECK_TARGET_EXISTS];
+const KNOWN_KEYS: [&str; 6] =
+    [IMAGE_CHANGE, RECORD_ORIGINAL_IMAGES, DIGEST, IMAGE_PULL_SECRETS, CHECK_TARGET_EXISTS, MODE];
+
+/// What the policy does with an image the map would change (SPEC §6b).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Rewrite it (and add pull secrets, and the annotation).
+    #[default]
+    Mutate,
+    /// Never mutate: reject the request, naming every field `Mutate` would change. For a second
+    /// policy deployed with `mutating: false`, which runs after every mutating webhook, and for
+    /// the background audit of existing workloads.
+    Validate,
+}
 
 /// The policy's settings, checked.
 #[derive(Debug, Clone)]
@@ -40,6 +55,8 @@ pub struct Settings {
     pub image_pull_secrets: BTreeMap<String, String>,
     /// Ask the host whether a target exists before swapping to it (SPEC §5; default false).
     pub check_target_exists: bool,
+    /// Mutate (the default) or validate (SPEC §6b).
+    pub mode: Mode,
 }
 
 /// One problem with the settings document.
@@ -86,7 +103,7 @@ impl fmt::Display for SettingsError {
             }
             Self::SecretName(key, name) => write!(
                 f,
-                "imagePullSecrets {key:?}: {name:?} is not a valid secret name (lower-case letters, digits, `-` and `.`, starting and ending with a letter or digit, at most {MAX_NAME_LEN} characters)"
+                "imagePullSecrets {key:?}: {name:?} is not a valid secret name (dot-separated labels of lower-case letters, digits and `-`, each starting and ending with a letter or digit; at most {MAX_NAME_LEN} characters)"
             ),
             Self::Map(error) if error.line == 0 => write!(f, "imageChange: {error}"),
             Self::Map(error) => write!(f, "imageChange {error}"),
@@ -153,30 +170,33 @@ impl Settings {
             .map(|key| SettingsError::UnknownKey(key.clone()))
             .collect();
         let present = |key: &str| object.get(key).filter(|v| !v.is_null());
-        let record_original_images = match present(RECORD_ORIGINAL_IMAGES) {
-            None => true,
-            Some(Value::Bool(record)) => *record,
-            Some(_) => {
-                errors.push(SettingsError::WrongType(RECORD_ORIGINAL_IMAGES, "true or false"));
-                true
-            }
-        };
-        let digest = match present(DIGEST).map(Value::as_str) {
-            None | Some(Some("keep")) => DigestPolicy::Keep,
-            Some(Some("drop")) => DigestPolicy::Drop,
-            Some(_) => {
-                errors.push(SettingsError::WrongType(DIGEST, "keep or drop"));
-                DigestPolicy::Keep
-            }
-        };
-        let check_target_exists = match present(CHECK_TARGET_EXISTS) {
-            None => false,
-            Some(Value::Bool(check)) => *check,
-            Some(_) => {
-                errors.push(SettingsError::WrongType(CHECK_TARGET_EXISTS, "true or false"));
-                false
-            }
-        };
+        let mut errors_of = |key, expected| errors.push(SettingsError::WrongType(key, expected));
+        let record_original_images = optional(present(RECORD_ORIGINAL_IMAGES), true, Value::as_bool, || {
+            errors_of(RECORD_ORIGINAL_IMAGES, "true or false")
+        });
+        let digest = optional(
+            present(DIGEST),
+            DigestPolicy::Keep,
+            |value| match value.as_str()? {
+                "keep" => Some(DigestPolicy::Keep),
+                "drop" => Some(DigestPolicy::Drop),
+                _ => None,
+            },
+            || errors_of(DIGEST, "keep or drop"),
+        );
+        let check_target_exists = optional(present(CHECK_TARGET_EXISTS), false, Value::as_bool, || {
+            errors_of(CHECK_TARGET_EXISTS, "true or false")
+        });
+        let mode = optional(
+            present(MODE),
+            Mode::Mutate,
+            |value| match value.as_str()? {
+                "mutate" => Some(Mode::Mutate),
+                "validate" => Some(Mode::Validate),
+                _ => None,
+            },
+            || errors_of(MODE, "mutate or validate"),
+        );
         let image_pull_secrets = match present(IMAGE_PULL_SECRETS) {
             None => BTreeMap::new(),
             Some(Value::Object(secrets)) => parse_pull_secrets(secrets, &mut errors),
@@ -204,10 +224,22 @@ impl Settings {
         };
         match rules {
             Some(rules) if errors.is_empty() => {
-                Ok(Self { rules, record_original_images, digest, image_pull_secrets, check_target_exists })
+                Ok(Self { rules, record_original_images, digest, image_pull_secrets, check_target_exists, mode })
             }
             _ => Err(SettingsErrors(errors)),
         }
+    }
+}
+
+/// An optional setting: `default` when absent or `null`, else what `parse` reads of it; a value
+/// it cannot read calls `wrong` and gives `default`.
+fn optional<T>(value: Option<&Value>, default: T, parse: impl FnOnce(&Value) -> Option<T>, wrong: impl FnOnce()) -> T {
+    match value {
+        None => default,
+        Some(value) => parse(value).unwrap_or_else(|| {
+            wrong();
+            default
+        }),
     }
 }
 
@@ -245,11 +277,16 @@ fn parse_pull_secrets(secrets: &Map<String, Value>, errors: &mut Vec<SettingsErr
     parsed
 }
 
-/// A DNS-1123 subdomain, the form of Secret names.
+/// A DNS-1123 subdomain, the form of Secret names: at most 253 characters, dot-separated labels of
+/// lower-case letters, digits and `-`, each starting and ending with a letter or digit (so no empty
+/// label: `a..b` is not a name).
 fn is_kubernetes_name(name: &str) -> bool {
-    let edge = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    name.len() <= MAX_NAME_LEN
-        && edge(name.bytes().next())
-        && edge(name.bytes().last())
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+    let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    let label = |label: &str| {
+        let bytes = label.as_bytes();
+        bytes.first().is_some_and(alnum)
+            && bytes.last().is_some_and(alnum)
+            && bytes.iter().all(|b| alnum(b) || *b == b'-')
+    };
+    name.len() <= MAX_NAME_LEN && name.split('.').all(label)
 }

@@ -21,8 +21,12 @@ pub enum DigestPolicy {
 /// The step of SPEC §3 that decided an image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
-    /// 0: the image is empty (a template that other tools fill in).
-    Empty,
+    /// 0: the image is empty or blank, a placeholder that other tools fill in (OpenShift's image
+    /// triggers write `" "` in templates).
+    Placeholder,
+    /// 0: the image is exactly `auto`, Istio's injection placeholder, which its injector replaces
+    /// with the proxy image only while it is still `auto`.
+    IstioAuto,
     /// 1: the image is already under a target.
     AlreadySwapped,
     /// 2: an `[EXACT]` key.
@@ -43,7 +47,8 @@ impl Step {
     /// Why this step decided, in SPEC §3's words (what the CLI and the playground show).
     pub fn reason(self) -> &'static str {
         match self {
-            Self::Empty => "empty image (left for other tools to fill in)",
+            Self::Placeholder => "placeholder: an empty or blank image, left for the tool that fills it in",
+            Self::IstioAuto => "placeholder: Istio's `auto`, which its injector replaces with the proxy image",
             Self::AlreadySwapped => "already under the target of this line",
             Self::Exact => "[EXACT] key",
             Self::Replace => "[REPLACE] glob",
@@ -107,10 +112,25 @@ impl Decision {
     }
 }
 
+/// Istio's injection placeholder.
+pub const ISTIO_AUTO: &str = "auto";
+
+/// Step 0: the placeholder an image is, if it is one (empty or blank, or Istio's `auto`). A
+/// placeholder is left alone before every rule and needs no pull secret.
+pub fn placeholder(written: &str) -> Option<Step> {
+    if written.bytes().all(|b| b == b' ' || b == b'\t') {
+        Some(Step::Placeholder)
+    } else if written == ISTIO_AUTO {
+        Some(Step::IstioAuto)
+    } else {
+        None
+    }
+}
+
 /// Decides one image against the map (SPEC §3 steps 0 to 6).
 pub fn decide(rules: &Rules, digest: DigestPolicy, written: &str) -> Result<Decision, SwapError> {
-    if written.is_empty() {
-        return Ok(Decision::keep(Step::Empty, 0));
+    if let Some(step) = placeholder(written) {
+        return Ok(Decision::keep(step, 0));
     }
     let image = Image::parse(written).map_err(SwapError::Unparseable)?;
     let id = image.exact_id();

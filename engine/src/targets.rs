@@ -4,7 +4,7 @@
 
 use crate::hash::FnvHashMap;
 use crate::normalize::{ExactId, Image, canonical_registry};
-use crate::reference::{LOCALHOST, concat, is_domain, is_path};
+use crate::reference::{LOCALHOST, MAX_HOST_LEN, concat, is_domain, is_path, split_port};
 
 /// How a registry target joins the image name (SPEC §3 "How the new reference is built").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +45,9 @@ impl Prefix {
         let (registry, path) = text.split_once('/').unwrap_or((text, ""));
         if !names_registry_strictly(registry) {
             return Err("must start with a registry (a host with `.` or `:`, or `localhost`)");
+        }
+        if split_port(registry).0.len() > MAX_HOST_LEN {
+            return Err("the registry host is longer than 253 bytes (DNS's limit)");
         }
         if !is_domain(registry) {
             return Err("the registry is not a valid host[:port]");
@@ -96,6 +99,8 @@ impl RegistryTarget {
 /// Every non-empty target of a map, indexed for step 1. Each entry holds the target's line.
 #[derive(Debug, Default, Clone)]
 pub struct TargetIndex {
+    /// The registry of every registry target (`default`, registry/path, `[REPLACE]`).
+    registries: FnvHashMap<String, usize>,
     plain: FnvHashMap<String, usize>,
     slash: FnvHashMap<String, usize>,
     dash: FnvHashMap<String, Vec<(String, usize)>>,
@@ -105,6 +110,7 @@ pub struct TargetIndex {
 impl TargetIndex {
     /// Adds a registry target given on `line`.
     pub fn add(&mut self, target: &RegistryTarget, line: usize) {
+        self.registries.entry(target.registry.clone()).or_insert(line);
         match target.shape {
             Shape::Plain => {
                 self.plain.entry(target.canonical.clone()).or_insert(line);
@@ -142,6 +148,13 @@ impl TargetIndex {
         let next = rest.split('/').next().unwrap_or_default();
         let dash = self.dash.get(prefix).into_iter().flatten().filter(|(stem, _)| next.starts_with(stem.as_str()));
         hit.into_iter().chain(self.slash.get(prefix).copied()).chain(dash.map(|(_, line)| *line)).min()
+    }
+
+    /// Whether `prefix` names the registry of a registry target, or lies under one (what makes a
+    /// literal `noswap_wildcards` entry ignored).
+    pub fn names(&self, prefix: &Prefix) -> bool {
+        (prefix.path.is_empty() && self.registries.contains_key(&prefix.registry))
+            || self.covering_dir(&prefix.canonical()).is_some()
     }
 
     /// The line of a target that `name` or `name/` lies under: what a registry/path key covers.

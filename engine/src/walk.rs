@@ -5,21 +5,28 @@ use std::fmt;
 
 use serde_json::Value;
 
-/// Where the pod spec of each handled kind lives; `None` for kinds the policy does not handle.
-pub fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
-    Some(match kind {
-        "Pod" => &["spec"],
-        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "ReplicationController" | "Job" => {
-            &["spec", "template", "spec"]
-        }
-        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
-        "PodTemplate" => &["template", "spec"],
+/// Where the pod spec of each handled kind lives, by API group (`""` for the core group) and kind;
+/// `None` for kinds the policy does not handle. A custom resource named `Pod` or `Deployment` in
+/// another group is not one of them.
+pub fn pod_spec_path(group: &str, kind: &str) -> Option<&'static [&'static str]> {
+    Some(match (group, kind) {
+        ("", "Pod") => &["spec"],
+        ("apps", "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet")
+        | ("", "ReplicationController")
+        | ("batch", "Job") => &["spec", "template", "spec"],
+        ("batch", "CronJob") => &["spec", "jobTemplate", "spec", "template", "spec"],
+        ("", "PodTemplate") => &["template", "spec"],
         _ => return None,
     })
 }
 
+/// The API group of an object's `apiVersion`: `apps` of `apps/v1`, `""` (the core group) of `v1`.
+pub fn group_of(api_version: &str) -> &str {
+    api_version.split_once('/').map_or("", |(group, _)| group)
+}
+
 /// An image-bearing list of a pod spec.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct ImageList {
     /// Field name in the pod spec.
     field: &'static str,
@@ -72,7 +79,7 @@ impl fmt::Display for ObjectError {
 
 /// One image found in an object. The names messages and the annotation use are made from it only
 /// when they are needed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FoundImage {
     /// The image as written.
     pub image: String,
@@ -162,25 +169,36 @@ fn follow<'v>(
 }
 
 /// Every image of a document an operator tool was given: a Pod or workload, or an AdmissionReview
-/// (its `request.object`). Returns the object's kind with them; `Err` names a kind the policy reads
-/// no images from, or what makes the object unreadable.
+/// (its `request.object`, with the group and kind of `request.kind`). Returns the object's kind
+/// with them; `Err` names a kind the policy reads no images from, or what makes the object
+/// unreadable.
 pub fn document_images(document: &Value) -> Result<(String, Vec<FoundImage>), String> {
-    let object = match document.get("kind").and_then(Value::as_str) {
-        Some("AdmissionReview") => document.pointer("/request/object").unwrap_or(&Value::Null),
-        _ => document,
+    let text = |value: Option<&Value>| value.and_then(Value::as_str).unwrap_or_default().to_owned();
+    let (group, kind, object) = match document.get("kind").and_then(Value::as_str) {
+        Some("AdmissionReview") => (
+            text(document.pointer("/request/kind/group")),
+            text(document.pointer("/request/kind/kind")),
+            document.pointer("/request/object").unwrap_or(&Value::Null),
+        ),
+        _ => (group_of(&text(document.get("apiVersion"))).to_owned(), text(document.get("kind")), document),
     };
-    let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default().to_owned();
-    if pod_spec_path(&kind).is_none() {
-        return Err(format!("the policy reads no images from an object of kind {kind:?}"));
+    if pod_spec_path(&group, &kind).is_none() {
+        let named = if group.is_empty() { format!("{kind:?}") } else { format!("{kind:?} in the API group {group:?}") };
+        return Err(format!("the policy reads no images from an object of kind {named}"));
     }
-    let found = images(&kind, object, &ALL_LISTS).map_err(|error| error.to_string())?;
+    let found = images(&group, &kind, object, &ALL_LISTS).map_err(|error| error.to_string())?;
     Ok((kind, found))
 }
 
-/// Every image of an object of `kind` in `lists`, in list order. `null` or missing means empty; a
+/// Every image of an object of `group` and `kind` in `lists`, in list order. `null` or missing means empty; a
 /// value of the wrong type on the way is an error. Kinds the policy does not handle have none.
-pub fn images(kind: &str, object: &Value, lists: &'static [ImageList]) -> Result<Vec<FoundImage>, ObjectError> {
-    let Some(spec_path) = pod_spec_path(kind) else {
+pub fn images(
+    group: &str,
+    kind: &str,
+    object: &Value,
+    lists: &'static [ImageList],
+) -> Result<Vec<FoundImage>, ObjectError> {
+    let Some(spec_path) = pod_spec_path(group, kind) else {
         return Ok(Vec::new());
     };
     let Some((spec, spec_at)) = follow(object, spec_path, String::new())? else {

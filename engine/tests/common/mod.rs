@@ -298,8 +298,10 @@ pub fn tool_cases() -> Vec<E2eCase> {
 
 /// The kind of an e2e case's object, and whether the policy reads images from that kind.
 pub fn object_kind(case: &E2eCase) -> (String, bool) {
-    let kind = request_of(e2e(&case.request))["object"]["kind"].as_str().unwrap_or_default().to_owned();
-    let handled = imageswap_engine::walk::pod_spec_path(&kind).is_some();
+    let object = &request_of(e2e(&case.request))["object"];
+    let kind = object["kind"].as_str().unwrap_or_default().to_owned();
+    let group = imageswap_engine::walk::group_of(object["apiVersion"].as_str().unwrap_or_default());
+    let handled = imageswap_engine::walk::pod_spec_path(group, &kind).is_some();
     (kind, handled)
 }
 
