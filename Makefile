@@ -33,7 +33,7 @@ RUN_SETTINGS ?= e2e-tests/settings/seed-2-global-swap.json
 RUN_REQUEST ?= e2e-tests/requests/pod-create.json
 
 .PHONY: bench load fuzz fuzz-smoke push run run-kwctl test unit-tests wasm-tests e2e-tests e2e-server fmt lint check-engine-deps check-module \
-	wasm-target runner clean playground playground-build browser-test chromium
+	wasm-target runner clean playground playground-build browser-test chromium pyyaml
 
 # SPEC §7 wants a small module; this budget is issue #4's target.
 MAX_MODULE_BYTES := 409600
@@ -150,9 +150,14 @@ browser-test: playground-build chromium | $(PLAYWRIGHT)
 		PLAYWRIGHT_CORE=$(PLAYWRIGHT) node playground/tests/browser.mjs $(PLAYGROUND) $(SCREENSHOT); \
 	fi
 
+## pyyaml: Debian's PyYAML, with which the kwctl suite reads the examples' settings.
+pyyaml:
+	@python3 -c 'import yaml' 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-yaml; }
+
 ## e2e-tests: the same case tables through kwctl, on the annotated module (so kwctl annotate must
-## accept policy-metadata.yml). Skipped, loudly, when there is no kwctl.
-e2e-tests: policy.wasm | $(BATS)
+## accept policy-metadata.yml), and every manifest under examples/. Skipped, loudly, when there is
+## no kwctl.
+e2e-tests: policy.wasm pyyaml | $(BATS)
 	@if [ -z "$(KWCTL)" ]; then \
 		echo "SKIPPED e2e-tests: no kwctl (set KWCTL=/path/to/kwctl, put kwctl on PATH, or place it at ../shared/tools/kwctl)"; \
 	else \

@@ -13,16 +13,30 @@ setup_file() {
 
 setup() { load lib; }
 
-# kwctl_case CASE_JSON: runs the case through kwctl (replaying its registry answers) and checks it.
-kwctl_case() {
-  local case="$1" out replay=()
+# kwctl_answer CASE_JSON SETTINGS_JSON: the AdmissionResponse of `kwctl run` for the case's request
+# with these settings, replaying the case's registry answers.
+kwctl_answer() {
+  local case="$1" replay=()
   if [ "$(jq '.lookups // [] | length' <<<"$case")" -gt 0 ]; then
     session_of "$case" >"$BATS_TEST_TMPDIR/session.yml"
     replay=(--replay-host-capabilities-interactions "$BATS_TEST_TMPDIR/session.yml")
   fi
-  out=$("$KWCTL" run "${replay[@]}" --request-path "$DIR/$(jq -r .request <<<"$case")" \
-    --settings-path "$DIR/$(jq -r .settings <<<"$case")" "$POLICY" 2>/dev/null) || { echo "kwctl run failed"; return; }
-  check_response "$case" "$out"
+  "$KWCTL" run "${replay[@]}" --request-path "$DIR/$(jq -r .request <<<"$case")" --settings-json "$2" "$POLICY" 2>/dev/null
+}
+
+# kwctl_case CASE_JSON: runs the case through kwctl and checks it.
+kwctl_case() {
+  local out
+  out=$(kwctl_answer "$1" "$(jq -c . "$DIR/$(jq -r .settings <<<"$1")")") || { echo "kwctl run failed"; return; }
+  check_response "$1" "$out"
+}
+
+# kwctl_validate_case CASE_JSON: the case's request with `mode: validate` added to its settings.
+kwctl_validate_case() {
+  local out
+  out=$(kwctl_answer "$1" "$(jq -c '. + {mode: "validate"}' "$DIR/$(jq -r .settings <<<"$1")")") \
+    || { echo "kwctl run failed"; return; }
+  check_validate_response "$1" "$out"
 }
 
 # kwctl_settings_case CASE_JSON: valid settings evaluate a Pod; invalid ones stop kwctl with the
@@ -39,10 +53,57 @@ kwctl_settings_case() {
   fi
 }
 
+@test "every admission case of cases.json in validate mode through kwctl run" {
+  for_each_case cases.json kwctl_validate_case
+}
+
 @test "every admission case of cases.json through kwctl run" {
   for_each_case cases.json kwctl_case
 }
 
 @test "every settings case of settings-cases.json through kwctl run" {
   for_each_case settings-cases.json kwctl_settings_case
+}
+
+# kwctl_example FILE: the manifest, its module pointed at the module under test, through `kwctl run`
+# on a sample Pod that the seed maps swap: it must answer as the module does with the manifest's
+# settings, reject in validate mode (the Pod needs swaps) and accept otherwise; in Kubewarden's
+# monitor mode (`spec.mode: monitor`) it must accept without a patch, whatever the module says.
+# Registry lookups (checkTargetExists) are replayed from the case that records them.
+kwctl_example() {
+  local file="$1" yml="$BATS_TEST_TMPDIR/$(basename "$1")" settings out direct replay=()
+  sed "s|^  module: .*|  module: file://$POLICY|" "$file" >"$yml"
+  settings=$(yq_spec "$file" settings) || { echo "no settings in $file"; return; }
+  if [ "$(jq '.checkTargetExists // false' <<<"$settings")" = true ]; then
+    session_of "$(jq -c '.[] | select(.name == "pod_swapped_only_where_target_exists")' "$DIR/cases.json")" \
+      >"$BATS_TEST_TMPDIR/session.yml"
+    replay=(--replay-host-capabilities-interactions "$BATS_TEST_TMPDIR/session.yml")
+  fi
+  out=$("$KWCTL" run "${replay[@]}" --request-path "$DIR/requests/pod-create.json" "$yml" 2>/dev/null) \
+    || { echo "kwctl run $file failed"; return; }
+  direct=$("$KWCTL" run "${replay[@]}" --request-path "$DIR/requests/pod-create.json" --settings-json "$settings" \
+    "$POLICY" 2>/dev/null) || { echo "kwctl run with the settings of $file failed"; return; }
+  if [ "$(yq_spec "$file" mode)" = '"monitor"' ]; then
+    [ "$(jq -c '[.allowed, .patch]' <<<"$out")" = '[true,null]' ] || echo "$file in monitor mode: $out"
+    [ "$(jq .allowed <<<"$direct")" = true ] && [ "$(jq -r '.patch // ""' <<<"$direct")" != "" ] \
+      || echo "with the settings of $file the Pod is not swapped, so monitor mode shows nothing: $direct"
+    return
+  fi
+  [ "$(jq -S . <<<"$out")" = "$(jq -S . <<<"$direct")" ] || { echo "$file: $out differs from $direct"; return; }
+  if [ "$(jq -r '.mode // "mutate"' <<<"$settings")" = validate ]; then
+    [ "$(jq .allowed <<<"$out")" = false ] || echo "$file accepts a Pod that needs swaps: $out"
+  else
+    [ "$(jq .allowed <<<"$out")" = true ] || echo "$file rejects: $out"
+  fi
+}
+
+@test "every manifest under examples/ runs through kwctl run on a sample Pod" {
+  local file failures=0 count=0 why
+  for file in "$DIR"/../examples/*.yml; do
+    count=$((count + 1))
+    why=$(kwctl_example "$file")
+    [ -z "$why" ] || { failures=$((failures + 1)); echo "FAIL $(basename "$file"): $why"; }
+  done
+  echo "$count examples, $failures failed"
+  [ "$count" -ge 9 ] && [ "$failures" -eq 0 ]
 }

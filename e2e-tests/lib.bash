@@ -59,3 +59,56 @@ for_each_case() {
   echo "$count cases, $failures failed, $skipped skipped"
   [ "$count" -gt 0 ] && [ "$failures" -eq 0 ]
 }
+
+# validate_named CASE_JSON: the fields a validate-mode rejection must name, derived from what
+# mutate mode changes (SPEC §6b), one per line as `entry|says` (entry empty for a pull secret).
+validate_named() {
+  local object
+  object=$(request_of "$(jq -r .request <<<"$1")" | jq '.object')
+  jq -r -n "$JQ_LIB"'
+    def dotted: split("/")[1:] | map(if test("^[0-9]+$") then "[\(.)]" else ".\(.)" end) | join("") | ltrimstr(".");
+    $case.changes // {} | to_entries[] as $c
+    | if ($c.key | test("/image(/reference)?$")) then
+        "\($c.key | sub("/image(/reference)?$"; "") | dotted)| image \($obj | getpath($c.key | path_of) | tojson) must be \($c.value | tojson)"
+      elif ($c.key | endswith("/imagePullSecrets")) then
+        ($obj | getpath($c.key | path_of) // []) as $before
+        | $c.value[] | select(. as $e | $before | index([$e]) | not) | "|imagePullSecrets must list the secret \(.name | tojson)"
+      else empty end' --argjson case "$1" --argjson obj "$object"
+}
+
+# check_validate_response CASE_JSON RESPONSE_JSON: prints why a validate-mode AdmissionResponse is
+# not what mutate mode's case implies (no patch ever; mutate's rejection in the same words; a
+# rejection naming every field mutate mode changes and no other; else accepted), nothing when it is.
+check_validate_response() {
+  local case="$1" out="$2" allowed message patch named entry says count=0 fields
+  patch=$(jq -r '.patch // ""' <<<"$out")
+  [ -z "$patch" ] || { echo "validate mode mutated: $(base64 -d <<<"$patch")"; return; }
+  allowed=$(jq .allowed <<<"$out")
+  message=$(jq -r '.status.message // ""' <<<"$out")
+  if [ "$(jq .allowed <<<"$case")" = false ]; then
+    [ "$allowed" = false ] && [ "$message" = "$(jq -r .message <<<"$case")" ] \
+      || echo "expected mutate mode's rejection, got allowed=$allowed: $message"
+    return
+  fi
+  named=$(validate_named "$case")
+  if [ -z "$named" ]; then
+    [ "$allowed" = true ] || echo "rejected, but mutate mode changes nothing: $message"
+    return
+  fi
+  [ "$allowed" = false ] || { echo "accepted, but mutate mode changes: $named"; return; }
+  while IFS='|' read -r entry says; do
+    count=$((count + 1))
+    if [ -n "$entry" ]; then
+      [[ "$message" == *"$entry):$says"* || "$message" == *"$entry:$says"* ]] || { echo "does not name $entry:$says in: $message"; return; }
+    else
+      [[ "$message" == *"$says"* ]] || { echo "does not name $says in: $message"; return; }
+    fi
+  done <<<"$named"
+  fields=$(grep -o -e ' must be ' -e ' must list the secret ' <<<"$message" | wc -l)
+  [ "$fields" -eq "$count" ] || echo "names $fields fields, expected $count: $message"
+}
+
+# yq_spec FILE KEY: `spec.KEY` of a ClusterAdmissionPolicy manifest, as JSON (`null` when absent).
+yq_spec() {
+  python3 -c 'import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))["spec"].get(sys.argv[2])))' "$1" "$2"
+}

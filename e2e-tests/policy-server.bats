@@ -22,9 +22,14 @@ setup_file() {
   export POLICY="${POLICY:-$BATS_TEST_DIRNAME/../annotated-policy.wasm}"
   mkdir -p "$BATS_FILE_TMPDIR/home" "$BATS_FILE_TMPDIR/download" "$BATS_FILE_TMPDIR/sigstore"
   local settings
+  # Each settings file twice: as the mutating policy, and in validate mode as the second policy an
+  # operator deploys with `mutating: false` (served with allowedToMutate: false, as the
+  # controller does for such a policy, and as the audit scanner evaluates it).
   for settings in $(jq -r '[.[].settings] | unique[]' "$DIR/cases.json"); do
     printf '%s:\n  module: file://%s\n  allowedToMutate: true\n  settings: %s\n' \
       "$(policy_name "$settings")" "$POLICY" "$(jq -c . "$DIR/$settings")"
+    printf '%s-validate:\n  module: file://%s\n  allowedToMutate: false\n  settings: %s\n' \
+      "$(policy_name "$settings")" "$POLICY" "$(jq -c '. + {mode: "validate"}' "$DIR/$settings")"
   done >"$BATS_FILE_TMPDIR/policies.yml"
   export PORT=$((20000 + RANDOM % 20000))
   export SERVER_PID=$(start_server "$BATS_FILE_TMPDIR/policies.yml" "$PORT")
@@ -68,6 +73,30 @@ server_settings_case() {
   wait "$pid" 2>/dev/null || status=$?
   grep -qF "Policy settings are invalid: $(jq -r .message <<<"$case")" "$BATS_FILE_TMPDIR/server.log" \
     || echo "no such message in: $(tail -c 600 "$BATS_FILE_TMPDIR/server.log")"
+}
+
+# server_validate_case ENDPOINT CASE_JSON: POSTs the case's AdmissionReview to ENDPOINT
+# (`validate` or `audit`) of the validate-mode policy and checks the answer mutate mode implies.
+server_validate_case() {
+  local endpoint="$1" case="$2" out
+  if [ "$(jq '.lookups // [] | length' <<<"$case")" -gt 0 ]; then
+    echo "SKIP: needs registry answers (the runner and kwctl replay them; this server would ask a real registry)"
+    return
+  fi
+  out=$(curl -sf -X POST -H 'Content-Type: application/json' --data-binary "@$DIR/$(jq -r .request <<<"$case")" \
+    "http://127.0.0.1:$PORT/$endpoint/$(policy_name "$(jq -r .settings <<<"$case")")-validate") \
+    || { echo "POST failed"; return; }
+  check_validate_response "$case" "$(jq '.response' <<<"$out")"
+}
+server_validate() { server_validate_case validate "$1"; }
+server_audit() { server_validate_case audit "$1"; }
+
+@test "every admission case of cases.json in validate mode, served with allowedToMutate: false" {
+  for_each_case cases.json server_validate
+}
+
+@test "the audit scanner's endpoint reports what still pulls from upstream (validate mode)" {
+  for_each_case cases.json server_audit
 }
 
 @test "every admission case of cases.json through the policy-server" {

@@ -297,10 +297,14 @@ impl Admission {
         let verdict = if rewrites.is_empty() && missing.is_empty() {
             Verdict::Accept
         } else {
+            let record = settings.record_original_images && !ephemeral_only;
             match settings.mode {
-                Mode::Validate => Verdict::Reject(validate_message(&kind, spec_path, &rewrites, &missing)),
+                // Rejected in mutate mode's words when it could not write the annotation.
+                Mode::Validate => match annotations_writable(&object, record && !rewrites.is_empty()) {
+                    Ok(()) => Verdict::Reject(validate_message(&kind, spec_path, &rewrites, &missing)),
+                    Err(error) => Verdict::Reject(error.to_string()),
+                },
                 Mode::Mutate => {
-                    let record = settings.record_original_images && !ephemeral_only;
                     let originals = record.then_some(previous_originals);
                     match apply(&mut object, &rewrites, originals, spec_path, &missing) {
                         Ok(()) => Verdict::Mutate(object),
@@ -356,12 +360,8 @@ impl<'s> Outcome<'s> {
         }
         let mut outcome = Self { decided, own_secret: None, swapped_secret: None, lookup: None };
         if !settings.image_pull_secrets.is_empty() && placeholder(image).is_none() {
-            let secret = |reference: &str| {
-                let image = Image::parse(reference).ok()?;
-                settings.image_pull_secrets.get(image.registry()).map(String::as_str)
-            };
-            outcome.own_secret = secret(image);
-            outcome.swapped_secret = outcome.swap().and_then(secret);
+            outcome.own_secret = pull_secret(settings, image);
+            outcome.swapped_secret = outcome.swap().and_then(|to| pull_secret(settings, to));
         }
         outcome
     }
@@ -388,6 +388,12 @@ impl<'s> Outcome<'s> {
     fn kept_digest(&self) -> bool {
         self.decided.as_ref().is_ok_and(|decision| decision.kept_digest)
     }
+}
+
+/// The pull secret of the registry `reference` is on, if `imagePullSecrets` names one.
+fn pull_secret<'s>(settings: &'s Settings, reference: &str) -> Option<&'s str> {
+    let image = Image::parse(reference).ok()?;
+    settings.image_pull_secrets.get(image.registry()).map(String::as_str)
 }
 
 /// The decisions for every distinct image of an object, and which one each image site uses.
@@ -535,6 +541,24 @@ fn record_originals(
         .map_err(|e| ObjectError::unreadable(format!("{ORIGINAL_IMAGES_ANNOTATION}: {e}")))?;
     annotations.insert(ORIGINAL_IMAGES_ANNOTATION.to_owned(), Value::String(text));
     Ok(())
+}
+
+/// Whether [`record_originals`] can write the annotation: the object, its `metadata` and their
+/// `annotations` are objects where present (read only, for validate mode).
+fn annotations_writable(object: &Value, record: bool) -> Result<(), ObjectError> {
+    if !record {
+        return Ok(());
+    }
+    let root = object.as_object().ok_or_else(|| ObjectError::unreadable(is_not("", "an object")))?;
+    let metadata = match root.get("metadata") {
+        None | Some(Value::Null) => return Ok(()),
+        Some(Value::Object(metadata)) => metadata,
+        Some(_) => return Err(ObjectError::unreadable("metadata is not an object".to_owned())),
+    };
+    match metadata.get("annotations") {
+        None | Some(Value::Null | Value::Object(_)) => Ok(()),
+        Some(_) => Err(ObjectError::unreadable("metadata.annotations is not an object".to_owned())),
+    }
 }
 
 /// The object under `key`, created when absent or `null`; `None` when it is something else.

@@ -177,11 +177,7 @@ impl Settings {
         let digest = optional(
             present(DIGEST),
             DigestPolicy::Keep,
-            |value| match value.as_str()? {
-                "keep" => Some(DigestPolicy::Keep),
-                "drop" => Some(DigestPolicy::Drop),
-                _ => None,
-            },
+            one_of(&[("keep", DigestPolicy::Keep), ("drop", DigestPolicy::Drop)]),
             || errors_of(DIGEST, "keep or drop"),
         );
         let check_target_exists = optional(present(CHECK_TARGET_EXISTS), false, Value::as_bool, || {
@@ -190,11 +186,7 @@ impl Settings {
         let mode = optional(
             present(MODE),
             Mode::Mutate,
-            |value| match value.as_str()? {
-                "mutate" => Some(Mode::Mutate),
-                "validate" => Some(Mode::Validate),
-                _ => None,
-            },
+            one_of(&[("mutate", Mode::Mutate), ("validate", Mode::Validate)]),
             || errors_of(MODE, "mutate or validate"),
         );
         let image_pull_secrets = match present(IMAGE_PULL_SECRETS) {
@@ -240,6 +232,14 @@ fn optional<T>(value: Option<&Value>, default: T, parse: impl FnOnce(&Value) -> 
             wrong();
             default
         }),
+    }
+}
+
+/// Reads a string setting that names one of `choices`.
+fn one_of<T: Copy>(choices: &[(&str, T)]) -> impl FnOnce(&Value) -> Option<T> {
+    move |value| {
+        let text = value.as_str()?;
+        choices.iter().find(|(name, _)| *name == text).map(|(_, choice)| *choice)
     }
 }
 

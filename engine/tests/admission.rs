@@ -5,8 +5,8 @@
 mod common;
 
 use common::{
-    AdmissionCase, E2eCase, Expect, FixtureLookup, LookupAnswer, e2e, expect_eq, expected_object, load, request_of,
-    run_all,
+    AdmissionCase, E2eCase, Expect, FixtureLookup, LookupAnswer, check_validate, e2e, expect_eq, expected_object,
+    in_validate_mode, load, request_of, run_all, validate_expectation,
 };
 use imageswap_engine::{Verdict, evaluate};
 use serde_json::{Value, json};
@@ -44,14 +44,48 @@ fn e2e_cases_natively() {
     run_all(
         &cases,
         |c| c.name.clone(),
+        |case| check(&request_of(e2e(&case.request)), &e2e(&case.settings), &case.expect()?, &case.lookups),
+    );
+}
+
+/// SPEC §6b: `mode: validate` on a request rejects exactly when `mutate` would change an image or
+/// add a pull secret, naming each such field, asks the registry the same questions, and never
+/// mutates.
+fn check_validate_mode(
+    request: &Value,
+    settings: &Value,
+    mutate: &Expect,
+    lookups: &[LookupAnswer],
+) -> Result<(), String> {
+    let payload = serde_json::to_vec(&json!({ "request": request, "settings": in_validate_mode(settings) })).unwrap();
+    let mut registry = FixtureLookup::new(lookups);
+    let verdict = evaluate(&payload, &mut registry).verdict;
+    registry.check_asked()?;
+    let expect = validate_expectation(request.get("object").unwrap_or(&Value::Null), mutate);
+    match verdict {
+        Verdict::Accept => check_validate(&expect, true, None, false),
+        Verdict::Reject(message) => check_validate(&expect, false, Some(&message), false),
+        Verdict::Mutate(_) => check_validate(&expect, true, None, true),
+    }
+}
+
+#[test]
+fn validate_mode_on_every_e2e_case() {
+    let cases: Vec<E2eCase> = serde_json::from_value(e2e("cases.json")).unwrap();
+    run_all(
+        &cases,
+        |c| c.name.clone(),
         |case| {
-            let expect = match (case.allowed, &case.message) {
-                (false, Some(message)) => Expect::Reject(message.clone()),
-                (false, None) => return Err("a rejection case needs its message".to_owned()),
-                (true, _) if case.changes.is_empty() => Expect::Accept,
-                (true, _) => Expect::Changes(case.changes.clone()),
-            };
-            check(&request_of(e2e(&case.request)), &e2e(&case.settings), &expect, &case.lookups)
+            check_validate_mode(&request_of(e2e(&case.request)), &e2e(&case.settings), &case.expect()?, &case.lookups)
         },
+    );
+}
+
+#[test]
+fn validate_mode_on_every_inline_case() {
+    run_all(
+        &load::<AdmissionCase>("admission.json"),
+        |c| c.name.clone(),
+        |case| check_validate_mode(&case.request, &case.settings, &case.expect, &case.lookups),
     );
 }

@@ -2,8 +2,9 @@
 //! small map and image): every swap result parses and is left alone by a second evaluation (so no
 //! accepted map holds a chain), tags and digests survive except as `digest: drop` says, an image is
 //! decided alike in its canonical and familiar spelling, the request path (only the lines that can
-//! matter to a request's images) decides as the whole map does, and evaluating an object changes nothing
-//! but its images, the annotation and the pull secrets.
+//! matter to a request's images) decides as the whole map does, evaluating an object changes nothing
+//! but its images, the annotation and the pull secrets, and validate mode rejects exactly when
+//! mutate mode would change an image or a pull secret, and never mutates.
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
@@ -175,6 +176,36 @@ proptest! {
             spec.remove("imagePullSecrets");
         }
         prop_assert_eq!(mutated, object);
+    }
+
+    #[test]
+    fn validate_mode_rejects_exactly_when_mutate_mode_changes_an_image_or_a_pull_secret(
+        text in map(), images in images(), record in any::<bool>()
+    ) {
+        if Rules::parse(&text).is_err() {
+            return Ok(());
+        }
+        let object = pod(&images);
+        let run = |mode: &str| {
+            let settings = json!({ "imageChange": text, "mode": mode, "recordOriginalImages": record,
+                "imagePullSecrets": { "mirror.example.com": "pull", "quay.io": "quay-pull" } });
+            let payload = json!({ "request": { "uid": "u", "operation": "CREATE", "kind": { "group": "", "kind": "Pod" }, "object": object }, "settings": settings });
+            evaluate(payload.to_string().as_bytes(), &mut AssumeFound).verdict
+        };
+        let (mutate, validate) = (run("mutate"), run("validate"));
+        prop_assert!(!matches!(validate, Verdict::Mutate(_)), "validate mode mutated");
+        let changes_images_or_secrets = match &mutate {
+            Verdict::Mutate(mutated) => {
+                mutated["spec"]["containers"] != object["spec"]["containers"]
+                    || mutated["spec"]["imagePullSecrets"] != object["spec"]["imagePullSecrets"]
+            }
+            _ => false,
+        };
+        match mutate {
+            Verdict::Reject(message) => prop_assert_eq!(validate, Verdict::Reject(message)),
+            _ if changes_images_or_secrets => prop_assert!(matches!(validate, Verdict::Reject(_)), "{:?}", validate),
+            _ => prop_assert_eq!(validate, Verdict::Accept),
+        }
     }
 }
 

@@ -41,7 +41,8 @@ fn metadata_declares_a_mutating_wapc_policy_of_cargo_version() {
     assert_eq!(annotation(&metadata, "io.kubewarden.policy.version"), cargo_version());
     assert_eq!(metadata["mutating"], Value::Bool(true));
     assert_eq!(metadata["executionMode"], "kubewarden-wapc");
-    assert_eq!(metadata["backgroundAudit"], Value::Bool(false));
+    // The validate-mode deployment is what the audit scanner evaluates (docs/operating.md).
+    assert_eq!(metadata["backgroundAudit"], Value::Bool(true));
     assert_eq!(metadata["hostCapabilities"], serde_json::json!(["oci/v1/manifest_digest"]));
     let resources: Vec<&str> = metadata["rules"]
         .as_array()
@@ -84,7 +85,10 @@ fn questions_ui_asks_for_every_setting() {
     let questions = yaml(&repo().join("questions-ui.yml"));
     let variables: Vec<&str> =
         questions["questions"].as_array().unwrap().iter().map(|q| q["variable"].as_str().unwrap()).collect();
-    assert_eq!(variables, ["imageChange", "recordOriginalImages", "digest", "checkTargetExists", "imagePullSecrets"]);
+    assert_eq!(
+        variables,
+        ["imageChange", "recordOriginalImages", "digest", "checkTargetExists", "imagePullSecrets", "mode"]
+    );
 }
 
 #[test]
@@ -101,7 +105,10 @@ fn every_example_policy_has_settings_the_module_accepts() {
         seen += 1;
         let example = yaml(&path);
         assert_eq!(example["kind"], "ClusterAdmissionPolicy", "{}", path.display());
-        assert_eq!(example["spec"]["mutating"], Value::Bool(true), "{}", path.display());
+        // A policy with `mutating: false` must run the module in validate mode, which never
+        // mutates (a mutation would be rejected by the policy-server), and vice versa.
+        let validates = example["spec"]["settings"]["mode"] == "validate";
+        assert_eq!(example["spec"]["mutating"], Value::Bool(!validates), "{}", path.display());
         let answer =
             policy.instance(Arc::new(NoCapabilities)).unwrap().validate_settings(&example["spec"]["settings"]).unwrap();
         assert!(answer.valid, "{}: {:?}", path.display(), answer.message);

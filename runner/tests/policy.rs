@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use common::{
-    AdmissionCase, E2eCase, Expect, LookupAnswer, PayloadCase, SettingsCase, e2e as read, expected_object, load,
-    run_all,
+    AdmissionCase, E2eCase, Expect, LookupAnswer, PayloadCase, SettingsCase, check_validate, e2e as read,
+    expected_object, in_validate_mode, load, run_all, validate_expectation,
 };
 use imageswap_runner::{
     HostCapabilities, NoCapabilities, Policy, RegistryFixture, admission_request, admission_response, apply_patch,
@@ -109,6 +109,38 @@ fn inline_admission_cases_through_wasm() {
                 _ => Err(format!("unexpected answer {response:?}; policy log: {:?}", instance.logs())),
             }
         },
+    );
+}
+
+/// SPEC §6b through wasm: `mode: validate` answers what `mode: mutate` implies (see
+/// `validate_expectation`), asks the registry the same questions, and never mutates.
+fn check_validate_mode(
+    request: &Value,
+    settings: &Value,
+    mutate: &Expect,
+    lookups: &[LookupAnswer],
+) -> Result<(), String> {
+    let request = admission_request(request.clone());
+    let instance = policy().instance(registry(lookups)?).map_err(|e| e.to_string())?;
+    let answer = instance.validate(&request, &in_validate_mode(settings)).map_err(|e| format!("guest error: {e}"))?;
+    let response = admission_response(&request, &answer);
+    let message = response.status.as_ref().and_then(|s| s.get("message")).and_then(Value::as_str);
+    let expect = validate_expectation(request.get("object").unwrap_or(&Value::Null), mutate);
+    check_validate(&expect, response.allowed, message, response.patch.is_some())
+}
+
+#[test]
+fn validate_mode_on_every_case_through_wasm() {
+    let cases: Vec<E2eCase> = serde_json::from_value(read("cases.json")).expect("cases.json");
+    run_all(
+        &cases,
+        |c| c.name.clone(),
+        |case| check_validate_mode(&read(&case.request), &read(&case.settings), &case.expect()?, &case.lookups),
+    );
+    run_all(
+        &load::<AdmissionCase>("admission.json"),
+        |c| c.name.clone(),
+        |case| check_validate_mode(&case.request, &case.settings, &case.expect, &case.lookups),
     );
 }
 

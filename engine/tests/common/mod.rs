@@ -344,3 +344,111 @@ pub fn check_shown(case: &E2eCase, shown: &[Shown]) -> Result<(), String> {
     }
     Ok(())
 }
+
+impl E2eCase {
+    /// The case's expected answer, in the form of the inline table.
+    pub fn expect(&self) -> Result<Expect, String> {
+        match (self.allowed, &self.message) {
+            (false, Some(message)) => Ok(Expect::Reject(message.clone())),
+            (false, None) => Err("a rejection case needs its message".to_owned()),
+            (true, _) if self.changes.is_empty() => Ok(Expect::Accept),
+            (true, _) => Ok(Expect::Changes(self.changes.clone())),
+        }
+    }
+}
+
+/// What `mode: validate` must answer, derived from what `mode: mutate` answers for the same request
+/// (SPEC §6b), so that the two modes cannot drift.
+#[derive(Debug)]
+pub enum ValidateExpect {
+    /// Accepted without a mutation: mutate mode changes no image and adds no pull secret.
+    Accept,
+    /// Rejected in the same words as mutate mode.
+    Reject(String),
+    /// Rejected with a message that names each of these fields, and no other.
+    RejectNaming(Vec<Named>),
+}
+
+/// A field a validate-mode rejection must name: the container or volume entry, and what must
+/// follow it (`image "nginx" must be "…"`), or a missing pull secret.
+#[derive(Debug)]
+pub struct Named {
+    /// `spec.containers[0]`; empty for a pull secret.
+    pub entry: String,
+    /// What the message says of it.
+    pub says: String,
+}
+
+/// Derives the validate-mode answer from the mutate-mode answer for `object`.
+pub fn validate_expectation(object: &serde_json::Value, mutate: &Expect) -> ValidateExpect {
+    let changes = match mutate {
+        Expect::Accept => return ValidateExpect::Accept,
+        Expect::Reject(message) => return ValidateExpect::Reject(message.clone()),
+        Expect::Changes(changes) => changes,
+    };
+    let mut named = Vec::new();
+    for (pointer, new) in changes {
+        let entry = pointer.strip_suffix("/image/reference").or_else(|| pointer.strip_suffix("/image"));
+        if let Some(entry) = entry {
+            let from = object.pointer(pointer).and_then(serde_json::Value::as_str).unwrap_or_default();
+            let to = new.as_str().unwrap_or_default();
+            named.push(Named {
+                entry: imageswap_engine::walk::dotted(entry),
+                says: format!("image {from:?} must be {to:?}"),
+            });
+        } else if pointer.ends_with("/imagePullSecrets") {
+            let before = object.pointer(pointer).and_then(serde_json::Value::as_array).cloned().unwrap_or_default();
+            for secret in new.as_array().into_iter().flatten().filter(|entry| !before.contains(entry)) {
+                let name = secret["name"].as_str().unwrap_or_default();
+                named.push(Named {
+                    entry: String::new(),
+                    says: format!("imagePullSecrets must list the secret {name:?}"),
+                });
+            }
+        }
+    }
+    if named.is_empty() { ValidateExpect::Accept } else { ValidateExpect::RejectNaming(named) }
+}
+
+/// `Err` unless a validate-mode answer (`allowed`, its message, whether it mutated) is `expect`.
+pub fn check_validate(
+    expect: &ValidateExpect,
+    allowed: bool,
+    message: Option<&str>,
+    mutated: bool,
+) -> Result<(), String> {
+    if mutated {
+        return Err("validate mode mutated the object".to_owned());
+    }
+    match expect {
+        ValidateExpect::Accept if allowed => Ok(()),
+        ValidateExpect::Reject(expected) if !allowed => expect_eq("message", message, Some(expected.as_str())),
+        ValidateExpect::RejectNaming(named) if !allowed => {
+            let message = message.unwrap_or_default();
+            for field in named {
+                let found = if field.entry.is_empty() {
+                    message.contains(&field.says)
+                } else {
+                    [format!("{}): {}", field.entry, field.says), format!("{}: {}", field.entry, field.says)]
+                        .iter()
+                        .any(|text| message.contains(text.as_str()))
+                };
+                if !found {
+                    return Err(format!("the message does not name {} {}: {message}", field.entry, field.says));
+                }
+            }
+            let fields = message.matches(" must be ").count() + message.matches(" must list the secret ").count();
+            expect_eq("fields named", fields, named.len())
+        }
+        _ => Err(format!("allowed={allowed} ({message:?}), expected {expect:?}")),
+    }
+}
+
+/// `settings` with `mode: validate`.
+pub fn in_validate_mode(settings: &serde_json::Value) -> serde_json::Value {
+    let mut settings = settings.clone();
+    if let Some(object) = settings.as_object_mut() {
+        object.insert("mode".to_owned(), serde_json::Value::from("validate"));
+    }
+    settings
+}
