@@ -6,6 +6,7 @@
 use imageswap_engine::Settings;
 use imageswap_engine::explain::explain;
 use imageswap_engine::map::Lines;
+use imageswap_engine::rules::Rules;
 use serde_json::{Value, json};
 
 use crate::upstream::{Old, UpstreamMap};
@@ -89,6 +90,13 @@ pub fn differences(map: &str) -> Vec<(usize, String)> {
         }
         if registry == "docker.io" && !key.contains('/') && !value.is_empty() {
             notes.push((line, "one-word Docker Hub images now keep `library/` in the new reference (upstream dropped it for `nginx` but kept it for `docker.io/library/nginx`)".to_owned()));
+        }
+    }
+    if let Ok(rules) = Rules::parse(map)
+        && let Some((line, _)) = rules.noswap
+    {
+        for entry in &rules.ignored_noswap {
+            notes.push((line, format!("noswap entry `{entry}` names a target (its registry, or a path under it) and is now ignored: images under a target are left alone anyway, and as a substring it also exempted every image that merely contains that text")));
         }
     }
     if !has_default && map.lines().any(|l| l.contains(':') && !l.trim_start().starts_with('#')) {

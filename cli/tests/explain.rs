@@ -107,11 +107,23 @@ fn usage_errors_exit_2_with_help() {
 fn migrate(input: &str) -> (i32, String, String) {
     let dir = std::env::temp_dir().join(format!("imageswap-migrate-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("input-{}.yaml", input.len()));
+    // One file per call: tests run in parallel, and two inputs may have the same length.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = dir.join(format!("input-{call}.yaml"));
     std::fs::write(&path, input).unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_imageswap")).arg("migrate").arg(&path).output().unwrap();
     let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
     (output.status.code().unwrap_or(-1), text(output.stdout), text(output.stderr))
+}
+
+#[test]
+fn migrate_notes_the_noswap_entries_that_name_a_target() {
+    let (code, _, err) =
+        migrate("default::harbor.example.com/hub\nnoswap_wildcards::harbor.example.com, *-dev*, quay.io\n");
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("note: line 2: noswap entry `harbor.example.com` names a target"), "{err}");
+    assert!(!err.contains("`*-dev*` names") && !err.contains("`quay.io` names"), "{err}");
 }
 
 #[test]

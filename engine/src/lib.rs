@@ -90,3 +90,21 @@ pub fn evaluate(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
         Err(errors) => invalid(errors),
     }
 }
+
+/// The oracle of the request path: [`evaluate`] reading every line of the map (as
+/// `validate_settings` does, dead-rule checks included) instead of only the lines that can decide
+/// the request's images. For an accepted map both answer alike, for every request; the tests and
+/// fuzz targets check that. The policy itself never calls this: it costs the whole map per request.
+pub fn evaluate_whole_map(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
+    let reject = |message: String| Evaluation::answer(Verdict::Reject(message));
+    let envelope: ValidationRequest = match serde_json::from_slice(payload) {
+        Ok(envelope) => envelope,
+        Err(error) => return reject(format!("the admission request cannot be read: {error}")),
+    };
+    let read = admission::Admission::read(envelope.request);
+    match (Settings::from_value(&envelope.settings), read) {
+        (Err(errors), _) => reject(format!("the policy settings are not valid: {errors}")),
+        (Ok(_), admission::Read::Answer(answer)) => answer,
+        (Ok(settings), admission::Read::Decide(admission)) => admission.decide(&settings, targets),
+    }
+}

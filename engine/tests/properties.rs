@@ -11,13 +11,20 @@
 use imageswap_engine::normalize::Image;
 use imageswap_engine::relevance::Relevance;
 use imageswap_engine::rules::Rules;
-use imageswap_engine::swap::{DigestPolicy, Step, decide, placeholder};
-use imageswap_engine::{AssumeFound, Verdict, evaluate};
+use imageswap_engine::swap::{DigestPolicy, Step, SwapError, decide, placeholder};
+use imageswap_engine::{AssumeFound, Verdict, evaluate, evaluate_whole_map};
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Value, json};
 
-const REGISTRIES: [&str; 12] = [
+const REGISTRIES: [&str; 19] = [
+    "docker.io:443",
+    "Registry-1.Docker.io:443",
+    "INDEX.docker.io:443",
+    "registry.hub.docker.com",
+    "index.docker.io:5000",
+    "[FD00::1]:5000",
+    "Foo",
     "quay.io",
     "docker.io",
     "index.docker.io",
@@ -31,8 +38,10 @@ const REGISTRIES: [&str; 12] = [
     "registry.k8s.io",
     "localhost",
 ];
-const PATHS: [&str; 6] = ["org", "org/team", "library", "bitnami", "nginx", "a/b/c"];
-const TARGETS: [&str; 7] = [
+const PATHS: [&str; 7] = ["org", "org/team", "library", "bitnami", "nginx", "a/b/c", "org/app"];
+const TARGETS: [&str; 9] = [
+    "docker.io/mirror",
+    "Harbor.Example.com:443/a",
     "mirror.example.com",
     "mirror.example.com/x",
     "mirror.example.com/",
@@ -42,9 +51,19 @@ const TARGETS: [&str; 7] = [
     "",
 ];
 const GLOBS: [&str; 6] = ["quay.io/*", "*nginx*", "[a-q]*", "docker.io/library/*", "*/team/*:1*", "auto"];
-const NAMES: [&str; 8] =
-    ["nginx", "org/app", "org/team/svc", "bitnami/redis", "library/busybox", "a/b/c/d", "auto", "x"];
-const TAGS: [&str; 5] = ["", ":1", ":latest", ":v1.2-rc", ":1.25"];
+const NAMES: [&str; 10] = [
+    "nginx",
+    "org/app",
+    "org/team/svc",
+    "bitnami/redis",
+    "library/busybox",
+    "a/b/c/d",
+    "auto",
+    "x",
+    "evil/mirror.example.com",
+    "mirror",
+];
+const TAGS: [&str; 6] = ["", ":1", ":latest", ":v1.2-rc", ":1.25", ":mirror.example.com"];
 const DIGEST: &str = "@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
 fn target() -> impl Strategy<Value = &'static str> {
@@ -75,7 +94,9 @@ fn map() -> impl Strategy<Value = String> {
     (prop::option::weighted(0.7, target()), prop::collection::vec(rule(), 0..6), prop::bool::weighted(0.3)).prop_map(
         |(default, rules, noswap)| {
             let default = default.map(|t| format!("default::{t}"));
-            let noswap = noswap.then(|| "noswap_wildcards::*-dev*,quay.io/keep".to_owned());
+            let noswap = noswap.then(|| {
+                "noswap_wildcards::*-dev*,quay.io/keep,mirror.example.com,harbor.example.com:5000/p".to_owned()
+            });
             default.into_iter().chain(rules).chain(noswap).collect::<Vec<_>>().join("\n")
         },
     )
@@ -121,26 +142,48 @@ proptest! {
     }
 
     #[test]
-    fn the_request_path_decides_as_the_whole_map(text in map(), images in images()) {
+    fn the_request_path_answers_as_the_whole_map(text in map(), images in images(), validate in any::<bool>()) {
         let Ok(whole) = Rules::parse(&text) else { return Ok(()) };
         let narrow = Rules::parse_for(&text, &Relevance::new(images.iter().map(String::as_str)));
         prop_assert!(narrow.is_ok(), "the request path rejects a map the whole parse accepts: {:?}", narrow.err());
         let narrow = narrow.unwrap();
+        // Decisions the narrow index makes alone: the same, but where it cannot show that a result
+        // lies under a target (the evaluation then reads more lines, checked below).
         for written in &images {
             for policy in [DigestPolicy::Keep, DigestPolicy::Drop] {
-                prop_assert_eq!(decide(&narrow, policy, written), decide(&whole, policy, written), "{}", written);
+                let decided = decide(&narrow, policy, written);
+                if !matches!(decided, Err(SwapError::BadResult { .. })) {
+                    prop_assert_eq!(decided, decide(&whole, policy, written), "{}", written);
+                }
             }
+        }
+        // Whole answers, for each image alone and for all of them in one Pod.
+        let mode = if validate { "validate" } else { "mutate" };
+        for pod_images in images.iter().map(std::slice::from_ref).chain(std::iter::once(images.as_slice())) {
+            let payload = json!({
+                "request": { "uid": "u", "operation": "CREATE", "kind": { "group": "", "kind": "Pod" }, "object": pod(pod_images) },
+                "settings": { "imageChange": text, "mode": mode, "imagePullSecrets": { "mirror.example.com": "pull", "docker.io": "hub" } },
+            }).to_string();
+            let request_path = evaluate(payload.as_bytes(), &mut AssumeFound);
+            prop_assert_eq!(request_path, evaluate_whole_map(payload.as_bytes(), &mut AssumeFound), "{:?}", pod_images);
         }
     }
 
     #[test]
     fn canonical_and_familiar_spellings_are_decided_alike(text in map(), images in images()) {
         let Ok(rules) = Rules::parse(&text) else { return Ok(()) };
+        // A rejection names the image as written, which differs between the spellings by
+        // construction: compare its rule line and result instead.
         let decide_id = |spelling: &str| {
-            decide(&rules, DigestPolicy::Keep, spelling).map(|d| {
-                let result = d.swapped.map(|s| Image::parse(&s).map(|i| i.exact_id()).map_err(|e| e.to_string()));
-                (d.step, d.line, result)
-            })
+            decide(&rules, DigestPolicy::Keep, spelling)
+                .map(|d| {
+                    let result = d.swapped.map(|s| Image::parse(&s).map(|i| i.exact_id()).map_err(|e| e.to_string()));
+                    (d.step, d.line, result)
+                })
+                .map_err(|error| match error {
+                    SwapError::BadResult { result, line, .. } => format!("line {line}: {result}"),
+                    other => other.to_string(),
+                })
         };
         for written in &images {
             let image = Image::parse(written).unwrap();

@@ -1,10 +1,11 @@
 //! Any bytes through the entry points the waPC glue calls: `validate_settings` (the settings
 //! document) and `evaluate` (a ValidationRequest payload), never a panic. Inputs that start with
 //! a settings map (up to the first NUL) are also wrapped into a well-formed payload around the rest
-//! as the object, so the fuzzer reaches the object walk.
+//! as the object, so the fuzzer reaches the object walk; there, in both modes, the request path
+//! must answer as the whole map does, and validate mode must never mutate.
 #![no_main]
 
-use imageswap_engine::{AssumeFound, evaluate, validate_settings};
+use imageswap_engine::{AssumeFound, evaluate, evaluate_whole_map, validate_settings};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -15,11 +16,28 @@ fuzz_target!(|data: &[u8]| {
         None => return,
     };
     let Ok(object) = serde_json::from_slice::<serde_json::Value>(object) else { return };
-    for kind in ["Pod", "Deployment", "CronJob"] {
+    for (group, kind) in [("", "Pod"), ("apps", "Deployment"), ("batch", "CronJob")] {
         let payload = serde_json::json!({
-            "request": { "uid": "f", "operation": "CREATE", "kind": { "kind": kind }, "object": object },
+            "request": { "uid": "f", "operation": "CREATE", "kind": { "group": group, "kind": kind }, "object": object },
             "settings": { "imageChange": String::from_utf8_lossy(map), "imagePullSecrets": { "mirror.example.com": "pull" } },
         });
-        let _ = evaluate(payload.to_string().as_bytes(), &mut AssumeFound);
+        for mode in ["mutate", "validate"] {
+            let mut payload = payload.clone();
+            payload["settings"]["mode"] = serde_json::json!(mode);
+            let payload = payload.to_string();
+            let narrow = evaluate(payload.as_bytes(), &mut AssumeFound);
+            // The request path answers as the whole map, wherever the settings are valid.
+            if imageswap_engine::validate_settings(payload_settings(&payload).as_bytes()).is_ok() {
+                assert_eq!(narrow, evaluate_whole_map(payload.as_bytes(), &mut AssumeFound), "request path differs");
+            }
+            if mode == "validate" {
+                assert!(!matches!(narrow.verdict, imageswap_engine::Verdict::Mutate(_)), "validate mode mutated");
+            }
+        }
     }
 });
+
+/// The settings document of a payload, as text.
+fn payload_settings(payload: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(payload).map(|p| p["settings"].to_string()).unwrap_or_default()
+}

@@ -1,14 +1,21 @@
 //! Any text as a swap map: parsing never panics, and an accepted map decides images without
 //! panicking, each swap's result parses and is left alone the second time (idempotence), and the
-//! request path (only the lines that can matter to the image) decides as the whole map does.
+//! request path (only the lines that can matter to the request's images) answers as the whole map
+//! does, for a Pod of each image alone and of all of them together.
 #![no_main]
 
-use imageswap_engine::relevance::Relevance;
 use imageswap_engine::rules::Rules;
 use imageswap_engine::swap::{DigestPolicy, decide};
+use imageswap_engine::{AssumeFound, evaluate, evaluate_whole_map};
 use libfuzzer_sys::fuzz_target;
 
-const IMAGES: [&str; 8] = [
+const IMAGES: [&str; 14] = [
+    "docker.io:443/library/nginx:1.25",
+    "registry-1.docker.io:443/nginx",
+    "INDEX.docker.io:443/bitnami/redis",
+    "registry.hub.docker.com/library/busybox",
+    "[FD00::1]:5000/app",
+    "Foo/bar:1",
     "nginx",
     "nginx:1.25@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
     "quay.io/org/app:1",
@@ -27,16 +34,8 @@ fuzz_target!(|data: &[u8]| {
     for (i, image) in IMAGES.into_iter().chain(keys).enumerate() {
         let policies: &[DigestPolicy] =
             if i < 2 { &[DigestPolicy::Keep, DigestPolicy::Drop] } else { &[DigestPolicy::Keep] };
-        let narrow = Rules::parse_for(&text, &Relevance::new([image]));
-        assert!(narrow.is_ok(), "the request path rejects an accepted map: {narrow:?}");
         for policy in policies {
-            if let Ok(narrow) = &narrow {
-                assert_eq!(
-                    decide(narrow, *policy, image),
-                    decide(&rules, *policy, image),
-                    "request path for {image:?}"
-                );
-            }
+            request_path_agrees(&text, &[image], *policy);
             if let Ok(decision) = decide(&rules, *policy, image) {
                 if let Some(new) = decision.swapped {
                     assert!(
@@ -49,4 +48,21 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
+    request_path_agrees(&text, &IMAGES, DigestPolicy::Keep);
 });
+
+/// A Pod of `images` gets the same answer from the request path as from the whole map.
+fn request_path_agrees(map: &str, images: &[&str], digest: DigestPolicy) {
+    let containers: Vec<_> =
+        images.iter().enumerate().map(|(i, image)| serde_json::json!({ "name": format!("c{i}"), "image": image })).collect();
+    let digest = if digest == DigestPolicy::Drop { "drop" } else { "keep" };
+    let payload = serde_json::json!({
+        "request": { "uid": "f", "operation": "CREATE", "kind": { "group": "", "kind": "Pod" },
+                     "object": { "metadata": { "name": "p" }, "spec": { "containers": containers } } },
+        "settings": { "imageChange": map, "digest": digest, "imagePullSecrets": { "mirror.example.com": "pull" } },
+    })
+    .to_string();
+    let narrow = evaluate(payload.as_bytes(), &mut AssumeFound);
+    let whole = evaluate_whole_map(payload.as_bytes(), &mut AssumeFound);
+    assert_eq!(narrow, whole, "request path and whole map differ for {images:?}");
+}
