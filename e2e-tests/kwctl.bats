@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # The case tables of e2e-tests/ through `kwctl run`: the same cases the repository's runner checks
 # in `make wasm-tests`, so both hosts must agree case by case. kwctl comes from $KWCTL (the
-# Makefile resolves it from $KWCTL, PATH or ../shared/tools/kwctl).
+# Makefile resolves it from $KWCTL or PATH).
 
 setup_file() {
   [ -n "${KWCTL:-}" ] || skip "no kwctl"

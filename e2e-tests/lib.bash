@@ -61,7 +61,7 @@ for_each_case() {
 }
 
 # validate_named CASE_JSON: the fields a validate-mode rejection must name, derived from what
-# mutate mode changes (SPEC §6b), one per line as `entry|says` (entry empty for a pull secret).
+# mutate mode changes (docs/behaviour.md §6b), one per line as `entry|says` (entry empty for a pull secret).
 validate_named() {
   local object
   object=$(request_of "$(jq -r .request <<<"$1")" | jq '.object')

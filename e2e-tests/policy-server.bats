@@ -2,7 +2,7 @@
 # The case tables of e2e-tests/ through a real Kubewarden policy-server, the way a cluster runs the
 # policy: the annotated module is served on 127.0.0.1 with one policy per settings file, and each
 # case's AdmissionReview is POSTed to /validate/<policy>. $POLICY_SERVER is the binary (the
-# Makefile resolves it from $POLICY_SERVER, PATH or ../shared/tools/policy-server).
+# Makefile resolves it from $POLICY_SERVER or PATH).
 
 # policy_name SETTINGS_FILE: the policy id serving those settings.
 policy_name() { basename "$1" .json | tr -c 'a-z0-9\n' '-'; }

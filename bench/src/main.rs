@@ -3,6 +3,7 @@
 //! ```text
 //! imageswap-bench engine [SAMPLES]                          native decision and settings parse
 //! imageswap-bench wasm POLICY NOOP MUTATOR [SAMPLES ROUNDS] whole evaluations beside the floors
+//! imageswap-bench worst POLICY NOOP MUTATOR [SAMPLES ROUNDS] hostile shapes at the size limits, beside the floors
 //! imageswap-bench per-image MAP_FILE IMAGES_FILE            ns per image, parse included (upstream comparison)
 //! imageswap-bench eval POLICY...                            warm and fresh time of each module, interleaved (opt-level table)
 //! imageswap-bench map RULES                                 prints a generated map
@@ -12,6 +13,7 @@ mod engine;
 mod timing;
 mod wasm;
 mod workload;
+mod worst;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -25,13 +27,14 @@ fn main() -> ExitCode {
     let arg = |i: usize| args.get(i);
     match arg(0).map(String::as_str) {
         Some("engine") => engine::run(number(arg(1), 15)),
-        Some("wasm") => {
+        Some(table @ ("wasm" | "worst")) => {
             let (Some(policy), Some(noop), Some(mutator)) = (arg(1), arg(2), arg(3)) else {
-                eprintln!("usage: imageswap-bench wasm POLICY NOOP MUTATOR [SAMPLES ROUNDS]");
+                eprintln!("usage: imageswap-bench {table} POLICY NOOP MUTATOR [SAMPLES ROUNDS]");
                 return ExitCode::from(2);
             };
+            let run = if table == "wasm" { wasm::run } else { worst::run };
             match wasm::Modules::load(Path::new(policy), Path::new(noop), Path::new(mutator)) {
-                Ok(modules) => wasm::run(&modules, number(arg(4), 5), number(arg(5), 3)),
+                Ok(modules) => run(&modules, number(arg(4), 5), number(arg(5), 3)),
                 Err(error) => {
                     eprintln!("imageswap-bench: {error}");
                     return ExitCode::from(2);

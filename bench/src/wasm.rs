@@ -46,7 +46,7 @@ fn per_call(policy: &Policy, payload: &[u8], fresh: bool, samples: usize) -> f64
 }
 
 /// One row: imageswap and both floors, interleaved over `rounds` rounds; the median of the rounds.
-fn row(modules: &Modules, payload: &[u8], fresh: bool, samples: usize, rounds: usize) -> [f64; 3] {
+pub fn row(modules: &Modules, payload: &[u8], fresh: bool, samples: usize, rounds: usize) -> [f64; 3] {
     let mut runs: [Vec<f64>; 3] = Default::default();
     for _ in 0..rounds {
         for (i, policy) in [&modules.policy, &modules.noop, &modules.mutator].into_iter().enumerate() {

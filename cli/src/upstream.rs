@@ -1,6 +1,7 @@
 //! The upstream webhook's swap, emulated, so that `imageswap migrate` can show what a map did
 //! before (phenixblue/imageswap-webhook v1.5.3, `build_swap_map` and `swap_image` in MAPS mode, as
-//! `../shared/research/imageswap-semantics.md` §2–§9 specifies them from its code and tests).
+//! the research notes behind docs/behaviour.md specified them from its code and tests;
+//! `tests/cases/upstream.json` records the behaviours checked).
 //!
 //! Only the CLI uses this; nothing of it is in the policy. One simplification: upstream treats a
 //! registry key as a regular expression when it substitutes it; here only `.` is special (it matches

@@ -1,4 +1,4 @@
-//! SPEC §4 "Objects and fields", §5b, §6 "Reporting what changed" and §6b "Validate mode": read
+//! docs/behaviour.md §4 "Objects and fields", §5b, §6 "Reporting what changed" and §6b "Validate mode": read
 //! an admission request, decide every distinct image [`crate::walk`] finds in its object once,
 //! and either edit only those fields (plus the annotation and the pull secrets) of the JSON object,
 //! so nothing the policy does not own is dropped, reordered or added, or, in validate mode, reject
@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::lookup::{Lookup, TargetLookup};
 use crate::normalize::Image;
 use crate::settings::{Mode, Settings};
-use crate::swap::{SwapError, decide, placeholder};
+use crate::swap::{Decision, Step, SwapError, decide_image, placeholder};
 use crate::walk::{self, ALL_LISTS, EPHEMERAL, FoundImage, ObjectError, is_not, pod_spec_path};
 
 /// The annotation that records the images this policy replaced.
@@ -126,7 +126,7 @@ pub enum Verdict {
     Reject(String),
 }
 
-/// A swap left undone because the host did not find its target (SPEC §5).
+/// A swap left undone because the host did not find its target (docs/behaviour.md §5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
     /// Where the image is.
@@ -148,9 +148,9 @@ pub struct Evaluation {
     pub verdict: Verdict,
     /// Every image this evaluation changed (in validate mode: every image it found wrong).
     pub rewrites: Vec<Rewrite>,
-    /// Swaps left undone because their target was not found (SPEC §5).
+    /// Swaps left undone because their target was not found (docs/behaviour.md §5).
     pub skipped: Vec<Skipped>,
-    /// Pull secrets this evaluation added to the pod spec (SPEC §5b; in validate mode: the ones
+    /// Pull secrets this evaluation added to the pod spec (docs/behaviour.md §5b; in validate mode: the ones
     /// missing from it).
     pub added_pull_secrets: Vec<String>,
 }
@@ -341,8 +341,8 @@ fn listing(items: impl Iterator<Item = String>, total: usize, what: &str) -> Str
 /// The decision for one distinct image, and what the host said of its target.
 #[derive(Debug)]
 struct Outcome<'s> {
-    decided: Result<crate::swap::Decision, SwapError>,
-    /// The pull secret of the registry the image is on as written (SPEC §5b).
+    decided: Result<Decision, SwapError>,
+    /// The pull secret of the registry the image is on as written (docs/behaviour.md §5b).
     own_secret: Option<&'s str>,
     /// The pull secret of the registry the decision swaps it to.
     swapped_secret: Option<&'s str>,
@@ -351,17 +351,26 @@ struct Outcome<'s> {
 }
 
 impl<'s> Outcome<'s> {
-    fn new(settings: &'s Settings, image: &str) -> Self {
-        let mut decided = decide(&settings.rules, settings.digest, image);
-        if let Ok(decision) = &mut decided
-            && decision.swapped.as_deref() == Some(image)
-        {
-            decision.swapped = None;
-        }
-        let mut outcome = Self { decided, own_secret: None, swapped_secret: None, lookup: None };
-        if !settings.image_pull_secrets.is_empty() && placeholder(image).is_none() {
-            outcome.own_secret = pull_secret(settings, image);
-            outcome.swapped_secret = outcome.swap().and_then(|to| pull_secret(settings, to));
+    fn new(settings: &'s Settings, written: &str) -> Self {
+        let secrets = &settings.image_pull_secrets;
+        let secret = |registry: &str| secrets.get(registry).map(String::as_str);
+        let mut outcome =
+            Self { decided: Ok(Decision::keep(Step::NoRule, 0)), own_secret: None, swapped_secret: None, lookup: None };
+        outcome.decided = match placeholder(written) {
+            Some(step) => Ok(Decision::keep(step, 0)),
+            None => match Image::parse(written) {
+                Err(error) => Err(SwapError::Unparseable(error)),
+                Ok(image) => {
+                    outcome.own_secret = secret(image.registry());
+                    decide_image(&settings.rules, settings.digest, written, &image)
+                }
+            },
+        };
+        if let Ok(decision) = &mut outcome.decided {
+            if decision.swapped.as_deref() == Some(written) {
+                decision.swapped = None;
+            }
+            outcome.swapped_secret = decision.swapped.as_ref().and(decision.registry.as_deref()).and_then(secret);
         }
         outcome
     }
@@ -388,12 +397,6 @@ impl<'s> Outcome<'s> {
     fn kept_digest(&self) -> bool {
         self.decided.as_ref().is_ok_and(|decision| decision.kept_digest)
     }
-}
-
-/// The pull secret of the registry `reference` is on, if `imagePullSecrets` names one.
-fn pull_secret<'s>(settings: &'s Settings, reference: &str) -> Option<&'s str> {
-    let image = Image::parse(reference).ok()?;
-    settings.image_pull_secrets.get(image.registry()).map(String::as_str)
 }
 
 /// The decisions for every distinct image of an object, and which one each image site uses.
@@ -435,7 +438,7 @@ fn look_up_targets(outcomes: &mut [Outcome<'_>], targets: &mut dyn TargetLookup)
     }
 }
 
-/// The secrets of `needed` that the pod spec's `imagePullSecrets` does not list yet (SPEC §5b).
+/// The secrets of `needed` that the pod spec's `imagePullSecrets` does not list yet (docs/behaviour.md §5b).
 fn missing_pull_secrets<'n>(
     object: &Value,
     spec_path: &[&str],

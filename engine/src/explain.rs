@@ -21,7 +21,7 @@ pub struct Explanation {
     pub new: Option<String>,
     /// The rule line that decided (0 when no line did).
     pub line: usize,
-    /// The step of SPEC §3 (`Exact`, `Prefix`, …); empty when the image cannot be decided.
+    /// The step of docs/behaviour.md §3 (`Exact`, `Prefix`, …); empty when the image cannot be decided.
     pub step: String,
     /// Why, in words.
     pub reason: String,

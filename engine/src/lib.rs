@@ -1,7 +1,7 @@
 //! The imageswap engine: everything the policy decides, free of Kubewarden SDK and waPC types, so
 //! that the policy module, the runner, tests, tools and a browser build share one implementation.
 //!
-//! The pipeline, one module per stage (SPEC section in brackets):
+//! The pipeline, one module per stage (the section of docs/behaviour.md in brackets):
 //! [`settings`] (§2) → [`map`] and [`rules`] (§3, the map parser and index) → [`reference`] and
 //! [`normalize`] (§3, the grammar and canonical forms) → [`swap`] (§3, the decision) →
 //! [`walk`] (§4, where images live) → [`admission`] (§4, §5, §6, the mutation and its report).

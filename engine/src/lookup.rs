@@ -1,4 +1,4 @@
-//! SPEC §5 "When the target does not exist": with `checkTargetExists`, a swap happens only when
+//! docs/behaviour.md §5 "When the target does not exist": with `checkTargetExists`, a swap happens only when
 //! the host finds the target's manifest. The host answers through [`TargetLookup`], so the policy
 //! glue, the runner and tests each bring their own.
 

@@ -1,4 +1,4 @@
-//! SPEC §3 "The swap map", first half: map text → numbered `key::value` lines, and the errors every
+//! docs/behaviour.md §3 "The swap map", first half: map text → numbered `key::value` lines, and the errors every
 //! later stage reports against a line.
 
 use std::fmt;

@@ -1,6 +1,6 @@
-//! SPEC §3 "Canonical and familiar forms": what imageswap compares, on top of the grammar.
+//! docs/behaviour.md §3 "Canonical and familiar forms": what imageswap compares, on top of the grammar.
 //!
-//! distribution/reference folds only `index.docker.io`. SPEC folds further: registry names compare
+//! distribution/reference folds only `index.docker.io`. imageswap folds further (docs/behaviour.md §3): registry names compare
 //! case-insensitively, and `docker.io`, `index.docker.io`, `registry-1.docker.io` and
 //! `registry.hub.docker.com` (without a port, or on port 443) all mean `docker.io`, so
 //! `Docker.io/nginx`, `registry-1.docker.io:443/nginx` and `nginx` are one image.
@@ -44,7 +44,7 @@ pub fn host_without_port(registry: &str) -> Option<&str> {
     }
 }
 
-/// An image in canonical form: a [`Reference`] whose registry and path are folded per SPEC (tag
+/// An image in canonical form: a [`Reference`] whose registry and path are folded per docs/behaviour.md §3 (tag
 /// and digest as written). Its parts are the reference's: [`Reference::path`], [`Reference::tag`]
 /// and [`Reference::digest`]; [`Image::registry`] is its domain.
 #[derive(Debug, Clone, PartialEq, Eq)]

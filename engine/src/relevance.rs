@@ -1,10 +1,10 @@
-//! The request path's shortcut (SPEC §7: a request's cost is linear in its size and the map's):
+//! The request path's shortcut (docs/behaviour.md §7: a request's cost is linear in its size and the map's):
 //! which map lines can decide the images of one request.
 //!
 //! `validate_settings` checks every line of the map once, when the policy-server loads the policy.
 //! A request then builds its index from the lines that can matter to its own images, lexed in one
 //! pass, and leaves the rest unparsed. A line is kept when it could take part in any step of
-//! SPEC §3 for one of the images; the test errs towards keeping, because a kept line that does not
+//! docs/behaviour.md §3 for one of the images; the test errs towards keeping, because a kept line that does not
 //! apply changes nothing, while a dropped line that applies would change the answer:
 //!
 //! - `default`, `noswap_wildcards` and every `[`-key other than `[EXACT]` and `[REPLACE]` (an IPv6
@@ -18,7 +18,7 @@
 //!   with the glob's literal beginning (up to its first `*`, `?` or `[`), or when its target
 //!   covers an image;
 //! - a line whose target is on the registry of a literal `noswap_wildcards` entry ([`Noswap`]),
-//!   because such an entry is ignored when it names a target (SPEC §3).
+//!   because such an entry is ignored when it names a target (docs/behaviour.md §3).
 //!
 //! The images' parts are kept in sorted tables and each line is looked up in them (a binary
 //! search), so the cost is the map's size times a logarithm of the request's, whatever their
@@ -26,8 +26,11 @@
 //! tables are sorted rather than hashed because the request's author chooses their contents.
 
 use crate::map::trim_blanks;
-use crate::normalize::{DOCKER_HUB_ALIASES, Image, canonical_registry, host_without_port};
-use crate::reference::{DEFAULT_TAG, DOCKER_HUB, concat};
+use std::borrow::Cow;
+use std::cell::OnceCell;
+
+use crate::normalize::{DOCKER_HUB_ALIASES, HTTPS_PORT, Image, canonical_registry, host_without_port};
+use crate::reference::{DEFAULT_TAG, DOCKER_HUB, split_port};
 use crate::rules::{DEFAULT_KEY, EXACT_KEYWORD, NOSWAP_KEY, REPLACE_KEYWORD};
 use crate::swap::placeholder;
 use crate::targets::Prefix;
@@ -35,13 +38,16 @@ use crate::targets::Prefix;
 /// The images of one request, in the parts the test compares.
 #[derive(Debug, Default)]
 pub struct Relevance {
-    /// Every canonical `registry`, `registry/c1`, `registry/c1/c2`, … of every image, also with
+    /// Every canonical registry with `""`, `c1`, `c1/c2`, … of the path of every image, also with
     /// the host without its port; sorted, without duplicates.
-    prefixes: Vec<String>,
-    /// Repository name and `:tag` (`:latest` when none) or `@digest` of every image; sorted.
-    identities: Vec<String>,
-    /// Every spelling of every image that `[REPLACE]` globs are matched against; sorted.
-    forms: Vec<String>,
+    prefixes: Vec<(String, String)>,
+    /// Repository name and tag (`latest` when none) or digest of every image; sorted.
+    identities: Vec<Identity>,
+    /// The images, parsed, for [`Relevance::forms`].
+    images: Vec<Image>,
+    /// Every spelling of every image that `[REPLACE]` globs are matched against, sorted; made on
+    /// the first `[REPLACE]` line (most maps have few or none, and large Pods many images).
+    forms: OnceCell<Vec<String>>,
     /// The first two bytes, in lower case, of every spelling of the images' registries.
     heads: Heads,
 }
@@ -53,15 +59,16 @@ impl Relevance {
         let mut written: Vec<&str> = images.into_iter().filter(|image| placeholder(image).is_none()).collect();
         written.sort_unstable();
         written.dedup();
+        let images: Vec<Image> = written.iter().filter_map(|written| Image::parse(written).ok()).collect();
         let mut relevance = Self::default();
-        for image in written.iter().filter_map(|written| Image::parse(written).ok()) {
-            relevance.add(&image);
+        for image in &images {
+            relevance.add(image);
         }
-        for table in [&mut relevance.prefixes, &mut relevance.identities, &mut relevance.forms] {
-            table.sort_unstable();
-            table.dedup();
-        }
-        relevance
+        relevance.prefixes.sort_unstable();
+        relevance.prefixes.dedup();
+        relevance.identities.sort_unstable();
+        relevance.identities.dedup();
+        Self { images, ..relevance }
     }
 
     fn add(&mut self, image: &Image) {
@@ -69,20 +76,16 @@ impl Relevance {
         let hosts = std::iter::once(registry).chain(host_without_port(registry));
         for host in hosts {
             self.heads.add_registry(host);
-            let mut prefix = host.to_owned();
-            self.prefixes.push(prefix.clone());
-            for component in image.path().split('/') {
-                prefix.push('/');
-                prefix.push_str(component);
-                self.prefixes.push(prefix.clone());
-            }
+            self.prefixes.push((host.to_owned(), String::new()));
+            let path = image.path();
+            let ends = path.match_indices('/').map(|(at, _)| at).chain(std::iter::once(path.len()));
+            self.prefixes.extend(ends.filter_map(|end| Some((host.to_owned(), path.get(..end)?.to_owned()))));
         }
-        let suffix = match image.digest() {
-            Some(digest) => ["@", digest],
-            None => [":", image.tag().unwrap_or(DEFAULT_TAG)],
+        let version = match image.digest() {
+            Some(digest) => (true, digest.to_owned()),
+            None => (false, image.tag().unwrap_or(DEFAULT_TAG).to_owned()),
         };
-        self.identities.push(concat(&[image.repository_name(), suffix[0], suffix[1]]));
-        self.forms.extend(image.forms());
+        self.identities.push((image.repository_name().to_owned(), version.0, version.1));
     }
 
     /// Whether the rule line `key::value` can take part in deciding one of the images.
@@ -106,14 +109,29 @@ impl Relevance {
     /// with the glob's literal text before its first `*`, `?` or `[`.
     fn may_match(&self, glob: &str) -> bool {
         let literal = glob.split(['*', '?', '[']).next().unwrap_or_default();
-        let first = self.forms.partition_point(|form| form.as_str() < literal);
-        self.forms.get(first).is_some_and(|form| form.starts_with(literal))
+        let forms = self.forms();
+        let first = forms.partition_point(|form| form.as_str() < literal);
+        forms.get(first).is_some_and(|form| form.starts_with(literal))
+    }
+
+    fn forms(&self) -> &[String] {
+        self.forms.get_or_init(|| {
+            let mut forms: Vec<String> = self.images.iter().flat_map(Image::forms).collect();
+            forms.sort_unstable();
+            forms.dedup();
+            forms
+        })
     }
 
     /// Whether `reference` (an `[EXACT]` operand as written) has the repository name and tag or
     /// digest of one of the images.
     fn identifies(&self, reference: &str) -> bool {
-        !reference.is_empty() && self.identities.binary_search(&identity(reference)).is_ok()
+        let wanted = identity(reference);
+        !reference.is_empty()
+            && self
+                .identities
+                .binary_search_by(|(name, digest, version)| (name.as_str(), *digest, version.as_str()).cmp(&wanted))
+                .is_ok()
     }
 
     /// Whether `prefix` (`registry[/path]`, as a key or target is written) can cover one of the
@@ -125,19 +143,16 @@ impl Relevance {
         }
         let (registry, path) = prefix.split_once('/').unwrap_or((prefix, ""));
         let path = if path.ends_with('-') { path.rsplit_once('/').map_or("", |(dir, _)| dir) } else { path };
-        let path = path.trim_end_matches('/');
-        let mut name = canonical_registry(registry);
-        if !path.is_empty() {
-            name.push('/');
-            name.push_str(path);
-        }
-        self.prefixes.binary_search(&name).is_ok()
+        let wanted = (canonical_spelling(registry), path.trim_end_matches('/'));
+        self.prefixes
+            .binary_search_by(|(registry, path)| (registry.as_str(), path.as_str()).cmp(&(&wanted.0, wanted.1)))
+            .is_ok()
     }
 }
 
 /// The registries of the literal entries of a map's `noswap_wildcards` line (those without `*` or
 /// `?` that name a registry). Such an entry is ignored when it names a target's registry or lies
-/// under a target (SPEC §3), so the request path must read every line whose target is on one of
+/// under a target (docs/behaviour.md §3), so the request path must read every line whose target is on one of
 /// these registries to know.
 #[derive(Debug, Default)]
 pub struct Noswap {
@@ -163,8 +178,8 @@ impl Noswap {
         if self.registries.is_empty() || key.starts_with(EXACT_KEYWORD) || !self.heads.has(value) {
             return false;
         }
-        let registry = value.split('/').next().unwrap_or_default();
-        self.registries.contains(&canonical_registry(registry))
+        let registry = canonical_spelling(value.split('/').next().unwrap_or_default());
+        self.registries.iter().any(|known| *known == *registry)
     }
 }
 
@@ -207,18 +222,51 @@ fn head(text: &[u8]) -> Option<[u8; 2]> {
     }
 }
 
-/// The repository name (last path component, [`Image::repository_name`]) of a reference as
-/// written, with `:tag` (`:latest` when none) or `@digest`, without parsing it. `localhost:5000`
+/// An image's repository name, whether it is pinned by digest, and its tag (`latest` when none) or
+/// digest: what `[EXACT]` compares, but for the registry and namespace.
+type Identity = (String, bool, String);
+
+/// The [`Identity`] of a reference as written, borrowed from it, without parsing it: the
+/// repository name is the last path component ([`Image::repository_name`]). `localhost:5000`
 /// reads as the name `localhost` with the tag `5000`, as the grammar reads it.
-fn identity(reference: &str) -> String {
-    let (name_tag, digest) = match reference.split_once('@') {
-        Some((name_tag, digest)) => (name_tag, Some(digest)),
-        None => (reference, None),
+fn identity(reference: &str) -> (&str, bool, &str) {
+    // One pass backwards to the last `/`: the `@` (there is at most one) starts the digest, and
+    // the `:` nearest the `/` ends the name (it starts the tag, or, without a tag, the digest's
+    // algorithm, which comes after the `@`).
+    let (mut start, mut at, mut colon) = (0, None, None);
+    for (i, byte) in reference.bytes().enumerate().rev() {
+        match byte {
+            b'/' => {
+                start = i + 1;
+                break;
+            }
+            b'@' => at = Some(i),
+            b':' => colon = Some(i),
+            _ => {}
+        }
+    }
+    let end = at.into_iter().chain(colon).min().unwrap_or(reference.len());
+    let name = reference.get(start..end).unwrap_or_default();
+    match at {
+        Some(at) => (name, true, reference.get(at + 1..).unwrap_or_default()),
+        None => (name, false, colon.and_then(|colon| reference.get(colon + 1..)).unwrap_or(DEFAULT_TAG)),
+    }
+}
+
+/// [`canonical_registry`], borrowing the text where it is canonical already (lower case, and not
+/// a Docker Hub name to fold): most keys and targets are written so, and this runs for many lines.
+fn canonical_spelling(registry: &str) -> Cow<'_, str> {
+    let may_fold = |registry: &str| {
+        let (host, port) = split_port(registry);
+        registry != DOCKER_HUB
+            && port.is_none_or(|port| port == HTTPS_PORT)
+            && DOCKER_HUB_ALIASES.iter().any(|alias| alias.eq_ignore_ascii_case(host))
     };
-    let last = name_tag.rsplit('/').next().unwrap_or_default();
-    let (name, tag) = last.split_once(':').map_or((last, None), |(name, tag)| (name, Some(tag)));
-    match digest {
-        Some(digest) => concat(&[name, "@", digest]),
-        None => concat(&[name, ":", tag.unwrap_or(DEFAULT_TAG)]),
+    // Every Docker Hub name starts with `do`, `in` or `re`, in any case.
+    let hub_head = matches!(head(registry.as_bytes()), Some([b'd', b'o'] | [b'i', b'n'] | [b'r', b'e']));
+    if registry.bytes().any(|b| b.is_ascii_uppercase()) || (hub_head && may_fold(registry)) {
+        Cow::Owned(canonical_registry(registry))
+    } else {
+        Cow::Borrowed(registry)
     }
 }

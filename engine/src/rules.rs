@@ -1,4 +1,4 @@
-//! SPEC §3 "The swap map", second half: lines → typed rules → [`Rules`], the index the decision
+//! docs/behaviour.md §3 "The swap map", second half: lines → typed rules → [`Rules`], the index the decision
 //! reads (hash maps for registry/path and `[EXACT]` keys; only `[REPLACE]` globs are scanned).
 //! Every check of "Checked when settings are validated" happens here, and every bad line is
 //! reported.
@@ -56,7 +56,7 @@ pub struct Rules {
     /// The `noswap_wildcards` patterns and their line (without the entries that name a target).
     pub noswap: Option<(usize, Vec<Glob>)>,
     /// The `noswap_wildcards` entries ignored because they name a target's registry or lie under
-    /// a target (SPEC §3): step 1 already leaves those images alone.
+    /// a target (docs/behaviour.md §3): step 1 already leaves those images alone.
     pub ignored_noswap: Vec<String>,
     /// Registry/path keys by canonical `registry[/path]`.
     pub prefixes: FnvHashMap<String, PrefixRule>,
@@ -100,14 +100,9 @@ impl Rules {
     /// give the same decision for those images; the lines it skips are not checked, and neither
     /// are dead rules, because `validate_settings` checked the whole map before any request.
     pub fn parse_for(map: &str, wanted: &Relevance) -> Result<Self, Vec<MapError>> {
-        let lines: Vec<_> = Lines::new(map).collect();
-        let noswap = lines
-            .iter()
-            .flatten()
-            .find(|line| line.key == NOSWAP_KEY)
-            .map_or_else(Noswap::default, |line| Noswap::new(line.value));
+        let noswap = noswap_value(map).map_or_else(Noswap::default, Noswap::new);
         let filter = |line: &MapLine<'_>| wanted.wants(line.key, line.value) || noswap.wants(line.key, line.value);
-        Self::build(lines, Some(&filter))
+        Self::build(Lines::new(map), Some(&filter))
     }
 
     /// Whether this index holds only the lines one request needs ([`Rules::parse_for`]).
@@ -159,7 +154,7 @@ impl Rules {
     }
 
     /// Removes the literal `noswap_wildcards` entries that name a target's registry or lie under
-    /// a target (SPEC §3): as substrings they would exempt every image that merely contains the
+    /// a target (docs/behaviour.md §3): as substrings they would exempt every image that merely contains the
     /// mirror's name (`evil.io/x:harbor.example.com`).
     fn drop_noswap_naming_targets(&mut self) {
         let Some((_, globs)) = &mut self.noswap else { return };
@@ -268,6 +263,17 @@ impl Rules {
             })
         })
     }
+}
+
+/// The value of the map's `noswap_wildcards` line, found without lexing the whole map: the request
+/// path needs it before it reads the other lines (see [`Noswap`]).
+fn noswap_value(map: &str) -> Option<&str> {
+    map.match_indices(NOSWAP_KEY).find_map(|(at, _)| {
+        let start = map.get(..at)?.rfind('\n').map_or(0, |newline| newline + 1);
+        let end = map.get(at..)?.find('\n').map_or(map.len(), |newline| at + newline);
+        let line = Lines::new(map.get(start..end)?).next()?.ok()?;
+        (line.key == NOSWAP_KEY).then_some(line.value)
+    })
 }
 
 /// Classifies one line and checks its key and target.

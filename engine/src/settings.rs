@@ -1,4 +1,4 @@
-//! SPEC §2 "Settings": the settings document → [`Settings`], with every problem reported.
+//! docs/behaviour.md §2 "Settings": the settings document → [`Settings`], with every problem reported.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -17,11 +17,11 @@ pub const IMAGE_CHANGE: &str = "imageChange";
 pub const RECORD_ORIGINAL_IMAGES: &str = "recordOriginalImages";
 /// The key of the digest policy.
 pub const DIGEST: &str = "digest";
-/// The key of the registry → pull secret map (SPEC §5b).
+/// The key of the registry → pull secret map (docs/behaviour.md §5b).
 pub const IMAGE_PULL_SECRETS: &str = "imagePullSecrets";
-/// The key of the missing-target fallback (SPEC §5).
+/// The key of the missing-target fallback (docs/behaviour.md §5).
 pub const CHECK_TARGET_EXISTS: &str = "checkTargetExists";
-/// The key of the mode (SPEC §6b).
+/// The key of the mode (docs/behaviour.md §6b).
 pub const MODE: &str = "mode";
 /// Longest Kubernetes object name (a DNS-1123 subdomain).
 const MAX_NAME_LEN: usize = 253;
@@ -30,7 +30,7 @@ const PALETTE_WRAPPER: &str = "imageSwap";
 const KNOWN_KEYS: [&str; 6] =
     [IMAGE_CHANGE, RECORD_ORIGINAL_IMAGES, DIGEST, IMAGE_PULL_SECRETS, CHECK_TARGET_EXISTS, MODE];
 
-/// What the policy does with an image the map would change (SPEC §6b).
+/// What the policy does with an image the map would change (docs/behaviour.md §6b).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
     /// Rewrite it (and add pull secrets, and the annotation).
@@ -51,11 +51,11 @@ pub struct Settings {
     pub record_original_images: bool,
     /// What a swap does with a digest (default keep).
     pub digest: DigestPolicy,
-    /// Canonical registry → the pull secret that Pods with images on it need (SPEC §5b).
+    /// Canonical registry → the pull secret that Pods with images on it need (docs/behaviour.md §5b).
     pub image_pull_secrets: BTreeMap<String, String>,
-    /// Ask the host whether a target exists before swapping to it (SPEC §5; default false).
+    /// Ask the host whether a target exists before swapping to it (docs/behaviour.md §5; default false).
     pub check_target_exists: bool,
-    /// Mutate (the default) or validate (SPEC §6b).
+    /// Mutate (the default) or validate (docs/behaviour.md §6b).
     pub mode: Mode,
 }
 

@@ -1,4 +1,4 @@
-//! SPEC §3 "How an image is decided" and "How the new reference is built": one image, one
+//! docs/behaviour.md §3 "How an image is decided" and "How the new reference is built": one image, one
 //! [`Decision`]. The first step that decides wins.
 
 use std::fmt;
@@ -18,7 +18,7 @@ pub enum DigestPolicy {
     Drop,
 }
 
-/// The step of SPEC §3 that decided an image.
+/// The step of docs/behaviour.md §3 that decided an image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     /// 0: the image is empty or blank, a placeholder that other tools fill in (OpenShift's image
@@ -44,7 +44,7 @@ pub enum Step {
 }
 
 impl Step {
-    /// Why this step decided, in SPEC §3's words (what the CLI and the playground show).
+    /// Why this step decided, in docs/behaviour.md §3's words (what the CLI and the playground show).
     pub fn reason(self) -> &'static str {
         match self {
             Self::Placeholder => "placeholder: an empty or blank image, left for the tool that fills it in",
@@ -71,6 +71,8 @@ pub struct Decision {
     pub swapped: Option<String>,
     /// `digest: drop` could not drop the digest, because the image is pinned only by it.
     pub kept_digest: bool,
+    /// The canonical registry of `swapped` (what its pull secret is looked up by).
+    pub registry: Option<String>,
 }
 
 /// Why an image cannot be decided.
@@ -107,8 +109,9 @@ impl fmt::Display for SwapError {
 impl std::error::Error for SwapError {}
 
 impl Decision {
-    fn keep(step: Step, line: usize) -> Self {
-        Self { step, line, swapped: None, kept_digest: false }
+    /// Leaves the image as written, decided by `step` on `line` (0: no line).
+    pub fn keep(step: Step, line: usize) -> Self {
+        Self { step, line, swapped: None, kept_digest: false, registry: None }
     }
 }
 
@@ -127,31 +130,44 @@ pub fn placeholder(written: &str) -> Option<Step> {
     }
 }
 
-/// Decides one image against the map (SPEC §3 steps 0 to 6).
+/// Decides one image against the map (docs/behaviour.md §3 steps 0 to 6).
 pub fn decide(rules: &Rules, digest: DigestPolicy, written: &str) -> Result<Decision, SwapError> {
     if let Some(step) = placeholder(written) {
         return Ok(Decision::keep(step, 0));
     }
     let image = Image::parse(written).map_err(SwapError::Unparseable)?;
+    decide_image(rules, digest, written, &image)
+}
+
+/// [`decide`] for an image already parsed (`image` is `written`, parsed), which is no placeholder.
+pub fn decide_image(rules: &Rules, digest: DigestPolicy, written: &str, image: &Image) -> Result<Decision, SwapError> {
     let id = image.exact_id();
     if let Some(line) = rules.targets.covering_id(&id) {
         return Ok(Decision::keep(Step::AlreadySwapped, line));
     }
     if let Some(rule) = rules.exact.get(&id) {
-        return Ok(Decision { step: Step::Exact, line: rule.line, swapped: rule.target.clone(), kept_digest: false });
+        let registry =
+            rule.target.as_deref().and_then(|target| Image::parse(target).ok()).map(|t| t.registry().to_owned());
+        return Ok(Decision {
+            step: Step::Exact,
+            line: rule.line,
+            swapped: rule.target.clone(),
+            kept_digest: false,
+            registry,
+        });
     }
     // Every spelling of the image, made only when a glob or a noswap pattern needs them.
     let mut forms: Option<Vec<String>> = None;
     let mut matched =
         |glob: &crate::glob::Glob| forms.get_or_insert_with(|| image.forms()).iter().any(|f| glob.matches(f));
     if let Some(replace) = rules.replace.iter().find(|r| matched(&r.glob)) {
-        return rebuild(rules, &image, written, digest, Step::Replace, &replace.rule, |target| {
+        return rebuild(rules, image, written, digest, Step::Replace, &replace.rule, |target| {
             join(target, image.repository_name())
         });
     }
-    if let Some(prefix) = rules.prefix_rule(&image) {
-        return rebuild(rules, &image, written, digest, Step::Prefix, &prefix.rule, |target| {
-            registry_join(target, &image, prefix.depth)
+    if let Some(prefix) = rules.prefix_rule(image) {
+        return rebuild(rules, image, written, digest, Step::Prefix, &prefix.rule, |target| {
+            registry_join(target, image, prefix.depth)
         });
     }
     if let Some((line, globs)) = &rules.noswap
@@ -161,7 +177,7 @@ pub fn decide(rules: &Rules, digest: DigestPolicy, written: &str) -> Result<Deci
     }
     match &rules.default {
         Some(default) => {
-            rebuild(rules, &image, written, digest, Step::Default, default, |target| registry_join(target, &image, 0))
+            rebuild(rules, image, written, digest, Step::Default, default, |target| registry_join(target, image, 0))
         }
         None => Ok(Decision::keep(Step::NoRule, 0)),
     }
@@ -219,7 +235,7 @@ fn rebuild(
         });
     }
     let kept_digest = policy == DigestPolicy::Drop && image.digest().is_some() && !drop_digest;
-    Ok(Decision { step, line: rule.line, swapped: Some(result), kept_digest })
+    Ok(Decision { step, line: rule.line, swapped: Some(result), kept_digest, registry: Some(target.registry.clone()) })
 }
 
 /// How to fix a map whose rule builds an invalid reference.

@@ -1,4 +1,4 @@
-//! Targets, and SPEC §3 step 1 "already swapped": an image under any non-empty target is left
+//! Targets, and docs/behaviour.md §3 step 1 "already swapped": an image under any non-empty target is left
 //! alone, which makes the policy idempotent. The same test finds dead rules when settings are
 //! validated.
 
@@ -6,7 +6,7 @@ use crate::hash::FnvHashMap;
 use crate::normalize::{ExactId, Image, canonical_registry};
 use crate::reference::{LOCALHOST, MAX_HOST_LEN, concat, is_domain, is_path, split_port};
 
-/// How a registry target joins the image name (SPEC §3 "How the new reference is built").
+/// How a registry target joins the image name (docs/behaviour.md §3 "How the new reference is built").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
     /// `target/rest`: the rest of the canonical name after the matched prefix.
@@ -64,7 +64,7 @@ impl Prefix {
     }
 }
 
-/// SPEC's registry test for keys and targets: the first component contains `.` or `:` or is
+/// The registry test of docs/behaviour.md §3 for keys and targets: the first component contains `.` or `:` or is
 /// `localhost` (an upper-case first component, a registry to the grammar, is not enough here).
 pub fn names_registry_strictly(first: &str) -> bool {
     first.contains(['.', ':']) || first == LOCALHOST

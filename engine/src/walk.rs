@@ -1,4 +1,4 @@
-//! SPEC §4 "Objects and fields": where the images of each handled kind live, and the walk that
+//! docs/behaviour.md §4 "Objects and fields": where the images of each handled kind live, and the walk that
 //! finds them in a JSON object. The policy, the CLI and the playground all find images here.
 
 use std::fmt;

@@ -1,4 +1,4 @@
-//! SPEC §4 and §6 natively: `tests/cases/admission.json` (inline requests for every kind, field
+//! docs/behaviour.md §4 and §6 natively: `tests/cases/admission.json` (inline requests for every kind, field
 //! and bad shape) and `e2e-tests/cases.json` (the table the runner and kwctl also run).
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
@@ -48,7 +48,7 @@ fn e2e_cases_natively() {
     );
 }
 
-/// SPEC §6b: `mode: validate` on a request rejects exactly when `mutate` would change an image or
+/// docs/behaviour.md §6b: `mode: validate` on a request rejects exactly when `mutate` would change an image or
 /// add a pull secret, naming each such field, asks the registry the same questions, and never
 /// mutates.
 fn check_validate_mode(

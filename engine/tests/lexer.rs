@@ -1,5 +1,5 @@
 //! The map lexer (`map::Lines`, a one-pass scanner that reads eight bytes at a time) against a
-//! deliberately plain lexer written from SPEC §3's words, on generated text made of the bytes that
+//! deliberately plain lexer written from docs/behaviour.md §3's words, on generated text made of the bytes that
 //! matter to it: separators, comments, brackets, line endings, blanks.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
@@ -9,7 +9,7 @@ use proptest::prelude::*;
 /// What a line lexes to: `(line, Ok((key, value)))` or `(line, Err(kind name))`.
 type Lexed = Vec<(usize, Result<(String, String), String>)>;
 
-/// SPEC §3, plainly: a `#` starts a comment; blank lines are skipped; key and value are split at
+/// docs/behaviour.md §3, plainly: a `#` starts a comment; blank lines are skipped; key and value are split at
 /// the first `::` outside a closed `[...]`, or at the only `:` of a line without `::`.
 fn plain(map: &str) -> Lexed {
     let trim = |s: &str| s.trim_matches([' ', '\t']).to_owned();

@@ -208,7 +208,7 @@ proptest! {
         let Verdict::Mutate(mut mutated) = evaluate(payload.to_string().as_bytes(), &mut AssumeFound).verdict else {
             return Ok(());
         };
-        // Put back what SPEC lets the policy change; the rest must be exactly as sent.
+        // Put back what docs/behaviour.md §4 lets the policy change; the rest must be exactly as sent.
         for (i, image) in images.iter().enumerate() {
             mutated["spec"]["containers"][i]["image"] = json!(image);
         }

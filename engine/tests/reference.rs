@@ -1,4 +1,4 @@
-//! The grammar against distribution/reference's own answers, and SPEC's canonical forms.
+//! The grammar against distribution/reference's own answers, and the canonical forms of docs/behaviour.md §3.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
 mod common;
@@ -69,7 +69,7 @@ fn reference_vectors() {
     run_all(&load::<Vector>("reference-vectors.json"), |v| format!("{:?}", v.input), check_vector);
 }
 
-/// One row of `canonical.json`: SPEC §3's forms of an image, or the error kind when folding it
+/// One row of `canonical.json`: docs/behaviour.md §3's forms of an image, or the error kind when folding it
 /// into canonical form makes it invalid.
 #[derive(Deserialize)]
 struct Canonical {

@@ -1,4 +1,4 @@
-//! Settings documents: accepted, or `valid: false` with the whole message (SPEC §2).
+//! Settings documents: accepted, or `valid: false` with the whole message (docs/behaviour.md §2).
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
 mod common;

@@ -1,4 +1,4 @@
-//! Every spelling of an image is decided alike (SPEC §3), and look-alike images are not caught.
+//! Every spelling of an image is decided alike (docs/behaviour.md §3), and look-alike images are not caught.
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 mod common;

@@ -112,7 +112,7 @@ fn inline_admission_cases_through_wasm() {
     );
 }
 
-/// SPEC §6b through wasm: `mode: validate` answers what `mode: mutate` implies (see
+/// docs/behaviour.md §6b through wasm: `mode: validate` answers what `mode: mutate` implies (see
 /// `validate_expectation`), asks the registry the same questions, and never mutates.
 fn check_validate_mode(
     request: &Value,
@@ -212,7 +212,7 @@ fn module_holds_no_regex_code() {
     for needle in [b"regex-automata".as_slice(), b"regex-syntax".as_slice()] {
         assert!(
             !bytes.windows(needle.len()).any(|w| w == needle),
-            "{} is linked (SPEC §7)",
+            "{} is linked (docs/behaviour.md §7)",
             String::from_utf8_lossy(needle)
         );
     }

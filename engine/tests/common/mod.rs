@@ -358,7 +358,7 @@ impl E2eCase {
 }
 
 /// What `mode: validate` must answer, derived from what `mode: mutate` answers for the same request
-/// (SPEC §6b), so that the two modes cannot drift.
+/// (docs/behaviour.md §6b), so that the two modes cannot drift.
 #[derive(Debug)]
 pub enum ValidateExpect {
     /// Accepted without a mutation: mutate mode changes no image and adds no pull secret.
