@@ -14,8 +14,11 @@ type Lexed = Vec<(usize, Result<(String, String), String>)>;
 fn plain(map: &str) -> Lexed {
     let trim = |s: &str| s.trim_matches([' ', '\t']).to_owned();
     let mut out = Vec::new();
-    for (index, raw) in map.split('\n').enumerate() {
-        let text = raw.strip_suffix('\r').unwrap_or(raw);
+    let lines: Vec<&str> = map.split('\n').collect();
+    for (index, raw) in lines.iter().copied().enumerate() {
+        // A line ends at `\n` or `\r\n`: the last line, with no `\n` after it, keeps a `\r`.
+        let ended = index + 1 < lines.len();
+        let text = if ended { raw.strip_suffix('\r').unwrap_or(raw) } else { raw };
         let content = text.split('#').next().unwrap().trim_matches([' ', '\t']);
         if content.is_empty() {
             continue;
@@ -69,6 +72,7 @@ fn text() -> impl Strategy<Value = String> {
         Just("]"),
         Just("\n"),
         Just("\r\n"),
+        Just("\r"),
         Just(" "),
         Just("\t"),
         Just("a"),
