@@ -1,32 +1,24 @@
-//! `imageswap explain`: what a swap map does to images, before it reaches a cluster. The answers
-//! come from the engine the policy runs, so they are the policy's answers.
+//! `imageswap`: what a swap map does to images before it reaches a cluster (`explain`), and moving
+//! maps from the upstream webhook (`migrate`). The answers come from the engine the policy runs,
+//! so they are the policy's answers.
 //!
 //! Exit status: 0 when every image was decided, 1 when an image cannot be decided (it does not
-//! parse, or its rule builds a bad reference), 2 for bad settings and usage errors.
+//! parse, or its rule builds a bad reference) or `migrate` meets lines the policy refuses, 2 for
+//! bad settings and usage errors.
 
 mod migrate;
 mod upstream;
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use imageswap_engine::Settings;
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use imageswap_engine::explain::{self, Explanation};
-use imageswap_engine::walk;
+use imageswap_engine::{Settings, walk};
 use serde_json::Value;
 
-const HELP: &str =
-    "usage: imageswap explain --settings SETTINGS.yml [--output text|json] (IMAGE... | --object OBJECT.yml)
-
-Prints, for each image, the new reference (or that it is left as written), the rule line that
-decided it and why (the step of the decision). SETTINGS is the policy's settings (YAML or JSON,
-with imageChange); OBJECT is a Pod or workload (YAML or JSON) whose images are explained.
-
-migrate reads a Palette pack's imageSwap: block, the upstream webhook's ConfigMap (data.maps) or a
-map file, prints a ClusterAdmissionPolicy for this policy, and notes on stderr every line whose
-meaning differs from the upstream webhook; it exits 1, printing no policy, when the map has lines
-this policy refuses.
-
-The map language, one rule per line (# starts a comment):
+/// The map language, shown after the help.
+const MAP_LANGUAGE: &str = "The map language, one rule per line (# starts a comment):
   default::TARGET                 images no other rule decides
   REGISTRY[/PATH]::TARGET         images under that prefix (the longest key wins)
   [EXACT]IMAGE::IMAGE             that one image, in any spelling
@@ -34,15 +26,75 @@ The map language, one rule per line (# starts a comment):
   noswap_wildcards::P1,P2         images containing a pattern are not swapped by default
 An empty TARGET leaves the images alone. Images already under a target are left alone.";
 
-/// Why the command stopped: a usage error (help follows) or a problem with its input.
-enum Failure {
-    Usage(String),
-    Input(String),
+/// What a swap map does to images, before it reaches a cluster.
+#[derive(Parser)]
+#[command(name = "imageswap", version, about, after_help = MAP_LANGUAGE)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
-fn read_document(path: &str) -> Result<Value, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| Failure::Input(format!("cannot read {path}: {e}")))?;
-    serde_yaml::from_str(&text).map_err(|e| Failure::Input(format!("{path} is not YAML or JSON: {e}")))
+#[derive(Subcommand)]
+enum Command {
+    /// For each image: the new reference (or that it is left as written), the rule line that
+    /// decided it and why.
+    Explain(ExplainArgs),
+    /// Turn a Palette pack's imageSwap: block, the upstream webhook's ConfigMap (data.maps) or a map
+    /// file into a ClusterAdmissionPolicy, with a note on stderr for every line whose meaning
+    /// differs from the upstream webhook; exit 1, printing no policy, for lines the policy refuses.
+    Migrate(MigrateArgs),
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    /// The policy's settings (YAML or JSON, with imageChange), or a ClusterAdmissionPolicy.
+    #[arg(long, value_name = "SETTINGS.yml")]
+    settings: PathBuf,
+    /// A Pod or workload (YAML or JSON), or an AdmissionReview, whose images are explained.
+    #[arg(long, value_name = "OBJECT.yml")]
+    object: Option<PathBuf>,
+    /// How to print the answers.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    output: Output,
+    /// The images to explain.
+    #[arg(value_name = "IMAGE", required_unless_present = "object")]
+    images: Vec<String>,
+}
+
+/// `--output`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Output {
+    /// One line per image.
+    Text,
+    /// A JSON array of the explanations.
+    Json,
+}
+
+#[derive(Args)]
+struct MigrateArgs {
+    /// A Palette pack, the upstream ConfigMap, or a map file.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// The name of the ClusterAdmissionPolicy.
+    #[arg(long, default_value = "imageswap")]
+    name: String,
+    /// The module the policy runs (default: this version's release).
+    #[arg(long, value_name = "URI")]
+    module: Option<String>,
+}
+
+/// The module of this version's release, as `policy-metadata.yml`'s `ociUrl` names it.
+fn default_module() -> String {
+    format!("registry://ghcr.io/imageswap/policies/imageswap:v{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// A problem with the command's input (exit status 2).
+struct Failure(String);
+
+fn read_document(path: &Path) -> Result<Value, Failure> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| Failure(format!("cannot read {shown}: {e}")))?;
+    serde_yaml::from_str(&text).map_err(|e| Failure(format!("{shown} is not YAML or JSON: {e}")))
 }
 
 /// The settings in a file: a settings document, or the `spec.settings` of a (Cluster)AdmissionPolicy.
@@ -55,60 +107,45 @@ fn settings_of(document: Value) -> Value {
     }
 }
 
-fn explain(args: &[String]) -> Result<ExitCode, Failure> {
-    let usage = |problem: String| Failure::Usage(problem);
-    let (mut settings, mut object, mut json_output, mut images) = (None, None, false, Vec::new());
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--settings" => settings = args.next().cloned(),
-            "--object" => object = args.next().cloned(),
-            "--output" => json_output = args.next().map(String::as_str) == Some("json"),
-            "-h" | "--help" => return Err(usage(String::new())),
-            other if other.starts_with("--") => return Err(usage(format!("unknown option {other}"))),
-            image => images.push(image.to_owned()),
-        }
-    }
-    let path = settings.ok_or_else(|| usage("--settings is required".to_owned()))?;
+fn explain(args: ExplainArgs) -> Result<ExitCode, Failure> {
+    let ExplainArgs { settings: path, object, output, images } = args;
     let settings = Settings::from_value(&settings_of(read_document(&path)?))
-        .map_err(|errors| Failure::Input(format!("the settings in {path} are not valid:\n{errors}")))?;
-    let found = match object {
+        .map_err(|errors| Failure(format!("the settings in {} are not valid:\n{errors}", path.display())))?;
+    let found = match &object {
         Some(path) => {
-            walk::document_images(&read_document(&path)?).map_err(|e| Failure::Input(format!("{path}: {e}")))?.1
+            walk::document_images(&read_document(path)?).map_err(|e| Failure(format!("{}: {e}", path.display())))?.1
         }
         None => Vec::new(),
     };
-    if images.is_empty() && found.is_empty() {
-        return Err(usage("no images: give IMAGE arguments or --object".to_owned()));
-    }
     let mut results: Vec<Explanation> =
         images.iter().map(|image| explain::explain(&settings.rules, settings.digest, image)).collect();
     results.extend(explain::explain_found(&settings.rules, settings.digest, &found));
-    if json_output {
-        let text = serde_json::to_string_pretty(&results).map_err(|e| Failure::Input(e.to_string()))?;
+    if output == Output::Json {
+        let text = serde_json::to_string_pretty(&results).map_err(|e| Failure(e.to_string()))?;
         println!("{text}");
     } else {
         for result in &results {
             println!("{result}");
         }
+        if object.is_some() {
+            let secrets = explain::pull_secrets(&settings, &results);
+            if !secrets.is_empty() {
+                println!("pull secrets the pod spec must list: {}", secrets.join(", "));
+            }
+        }
+    }
+    if settings.check_target_exists {
+        eprintln!(
+            "note: checkTargetExists is on: the policy asks the registry for each target and leaves an image as written when it is missing; explain makes no lookups"
+        );
     }
     Ok(if results.iter().all(Explanation::is_decided) { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn migrate_command(args: &[String]) -> Result<ExitCode, Failure> {
-    let (mut file, mut name, mut module) = (None, "imageswap".to_owned(), None);
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--name" => name = args.next().cloned().unwrap_or(name),
-            "--module" => module = args.next().cloned(),
-            "-h" | "--help" => return Err(Failure::Usage(String::new())),
-            other if other.starts_with("--") => return Err(Failure::Usage(format!("unknown option {other}"))),
-            path => file = Some(path.to_owned()),
-        }
-    }
-    let path = file.ok_or_else(|| Failure::Usage("migrate needs a FILE".to_owned()))?;
-    let text = std::fs::read_to_string(&path).map_err(|e| Failure::Input(format!("cannot read {path}: {e}")))?;
+fn migrate_command(args: MigrateArgs) -> Result<ExitCode, Failure> {
+    let MigrateArgs { file, name, module } = args;
+    let path = file.display();
+    let text = std::fs::read_to_string(&file).map_err(|e| Failure(format!("cannot read {path}: {e}")))?;
     let source = migrate::read_source(&text);
     eprintln!("imageswap: {path}: {}", source.kind);
     let map = source.settings.get("imageChange").and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -131,31 +168,18 @@ fn migrate_command(args: &[String]) -> Result<ExitCode, Failure> {
         let rule = if change.line == 0 { String::new() } else { format!("line {}, ", change.line) };
         eprintln!("  {}: {} -> {}   ({rule}{})", change.image, change.old, change.new, change.reason);
     }
-    let module = module.unwrap_or_else(|| "registry://ghcr.io/imageswap/policies/imageswap:v0.1.0".to_owned());
-    print!("{}", migrate::policy_yaml(&name, &module, &source.settings).map_err(Failure::Input)?);
+    let module = module.unwrap_or_else(default_module);
+    print!("{}", migrate::policy_yaml(&name, &module, &source.settings).map_err(Failure)?);
     Ok(ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let outcome = match args.first().map(String::as_str) {
-        Some("explain") => explain(args.get(1..).unwrap_or_default()),
-        Some("migrate") => migrate_command(args.get(1..).unwrap_or_default()),
-        Some("-h" | "--help") | None => Err(Failure::Usage(String::new())),
-        Some(other) => Err(Failure::Usage(format!("unknown command {other}"))),
+    let outcome = match Cli::parse().command {
+        Command::Explain(args) => explain(args),
+        Command::Migrate(args) => migrate_command(args),
     };
-    match outcome {
-        Ok(code) => code,
-        Err(Failure::Usage(problem)) => {
-            if !problem.is_empty() {
-                eprintln!("imageswap: {problem}");
-            }
-            eprintln!("{HELP}");
-            ExitCode::from(2)
-        }
-        Err(Failure::Input(problem)) => {
-            eprintln!("imageswap: {problem}");
-            ExitCode::from(2)
-        }
-    }
+    outcome.unwrap_or_else(|Failure(problem)| {
+        eprintln!("imageswap: {problem}");
+        ExitCode::from(2)
+    })
 }

@@ -11,15 +11,9 @@ use std::process::Command;
 use common::{check_shown, object_kind, run_all, shown_from, tool_cases};
 use serde_json::Value;
 
+/// `imageswap explain ARGS…` from the repository root: exit status, stdout, stderr.
 fn explain(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_imageswap"))
-        .arg("explain")
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .expect("run imageswap");
-    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
-    (output.status.code().unwrap_or(-1), text(output.stdout), text(output.stderr))
+    imageswap(&[&["explain"], args].concat())
 }
 
 #[test]
@@ -97,11 +91,75 @@ fn bad_settings_exit_2_with_every_bad_line() {
     assert!(!err.contains("usage:"), "settings errors are not usage errors: {err}");
 }
 
+/// `imageswap ARGS…` from the repository root: exit status, stdout, stderr.
+fn imageswap(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_imageswap"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("run imageswap");
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    (output.status.code().unwrap_or(-1), text(output.stdout), text(output.stderr))
+}
+
 #[test]
-fn usage_errors_exit_2_with_help() {
-    let (code, _, err) = explain(&["--settings"]);
-    assert_eq!(code, 2);
-    assert!(err.contains("usage: imageswap explain"), "{err}");
+fn every_flag_and_usage_error() {
+    const SEED: &str = "e2e-tests/settings/seed-2-global-swap.json";
+    // (arguments, exit status, a text stdout or stderr must hold)
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["--help"], 0, "Usage: imageswap <COMMAND>"),
+        (&["explain", "--help"], 0, "Usage: imageswap explain [OPTIONS] --settings <SETTINGS.yml>"),
+        (&["migrate", "--help"], 0, "Usage: imageswap migrate [OPTIONS] <FILE>"),
+        (&["--version"], 0, concat!("imageswap ", env!("CARGO_PKG_VERSION"))),
+        (&[], 2, "Usage: imageswap <COMMAND>"),
+        (&["nonsense"], 2, "unrecognized subcommand 'nonsense'"),
+        (&["explain", "--settings"], 2, "a value is required for '--settings <SETTINGS.yml>'"),
+        (&["explain", "nginx"], 2, "--settings <SETTINGS.yml>"),
+        (&["explain", "--settings", SEED], 2, "<IMAGE>..."),
+        (
+            &["explain", "--settings", SEED, "--output", "yaml", "nginx"],
+            2,
+            "invalid value 'yaml' for '--output <OUTPUT>'",
+        ),
+        (
+            &["explain", "--settings", SEED, "--output", "json", "nginx"],
+            0,
+            "\"new\": \"harbor.internal.example.com/library/nginx\"",
+        ),
+        (&["explain", "--settings", SEED, "-v"], 2, "unexpected argument '-v' found"),
+        (&["explain", "--settings", SEED, "--", "-v"], 1, "\"-v\" is not a valid image reference"),
+        (
+            &["explain", "--settings", "e2e-tests/settings/seed-2-check-target.json", "nginx"],
+            0,
+            "explain makes no lookups",
+        ),
+        (&["migrate"], 2, "<FILE>"),
+        (&["migrate", "a", "b"], 2, "unexpected argument 'b' found"),
+        (&["migrate", "no-such-file"], 2, "imageswap: cannot read no-such-file"),
+    ];
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|(args, status, holds)| {
+            let (code, out, err) = imageswap(args);
+            (code != *status || !(out.contains(holds) || err.contains(holds))).then(|| {
+                format!("{args:?}: exit {code}, expected {status} with {holds:?}; stdout {out:?} stderr {err:?}")
+            })
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn explain_shows_the_pull_secrets_a_pod_would_get() {
+    let (code, out, err) = explain(&[
+        "--settings",
+        "e2e-tests/settings/seed-2-pull-secrets.json",
+        "--object",
+        "e2e-tests/requests/pod-create.json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // nginx and busybox go to Harbor; the proxy stays on example.private.io.
+    assert!(out.ends_with("pull secrets the pod spec must list: harbor-pull, private-pull\n"), "{out}");
 }
 
 fn migrate(input: &str) -> (i32, String, String) {
@@ -115,6 +173,20 @@ fn migrate(input: &str) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_imageswap")).arg("migrate").arg(&path).output().unwrap();
     let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
     (output.status.code().unwrap_or(-1), text(output.stdout), text(output.stderr))
+}
+
+#[test]
+fn migrate_writes_this_versions_module_and_the_metadata_rules() {
+    let (code, out, err) = migrate("default::harbor.example.com\n");
+    assert_eq!(code, 0, "{err}");
+    let policy: Value = serde_yaml::from_str(&out).unwrap();
+    let metadata: Value = serde_yaml::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policy-metadata.yml")).unwrap(),
+    )
+    .unwrap();
+    let oci = metadata["annotations"]["io.kubewarden.policy.ociUrl"].as_str().unwrap();
+    assert_eq!(policy["spec"]["module"], format!("registry://{oci}:v{}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(policy["spec"]["rules"], metadata["rules"], "migrate's rules are not the metadata's");
 }
 
 #[test]

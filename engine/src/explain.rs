@@ -5,8 +5,10 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::normalize::Image;
 use crate::rules::Rules;
-use crate::swap::{DigestPolicy, decide};
+use crate::settings::Settings;
+use crate::swap::{DigestPolicy, decide, placeholder};
 use crate::walk::FoundImage;
 
 /// The decision for one image, as the tools show it.
@@ -88,4 +90,19 @@ impl fmt::Display for Explanation {
             None => write!(f, " left as written   ({}{rule})", self.reason),
         }
     }
+}
+
+/// The pull secrets a pod spec holding these images must list once they are decided
+/// (docs/behaviour.md §5b), in the order of first use: the secret of the registry each image ends
+/// up on. Placeholders and images that cannot be decided need none.
+pub fn pull_secrets<'s>(settings: &'s Settings, explanations: &[Explanation]) -> Vec<&'s str> {
+    let mut secrets = Vec::new();
+    for explanation in explanations.iter().filter(|e| e.is_decided() && placeholder(&e.image).is_none()) {
+        let image = explanation.new.as_deref().unwrap_or(&explanation.image);
+        let secret = Image::parse(image).ok().and_then(|image| settings.image_pull_secrets.get(image.registry()));
+        if let Some(secret) = secret.filter(|secret| !secrets.contains(&secret.as_str())) {
+            secrets.push(secret.as_str());
+        }
+    }
+    secrets
 }
