@@ -81,6 +81,13 @@ fn artifacthub_package_agrees_with_metadata_and_questions() {
 }
 
 #[test]
+fn artifacthub_repository_names_its_owners() {
+    let repository = yaml(&repo().join("artifacthub-repo.yml"));
+    let owners = repository["owners"].as_array().expect("owners");
+    assert!(!owners.is_empty() && owners.iter().all(|owner| owner["email"].as_str().is_some_and(|e| e.contains('@'))));
+}
+
+#[test]
 fn questions_ui_asks_for_every_setting() {
     let questions = yaml(&repo().join("questions-ui.yml"));
     let variables: Vec<&str> =
