@@ -12,8 +12,9 @@
 //! - a registry/path line when its key (step 4) or its target (step 1) is, in canonical form, the
 //!   registry of one of the images (with its port, or its host alone: a key without a port covers
 //!   every port) followed by whole components of its path;
-//! - an `[EXACT]` line when its key (step 2) or its target (step 1) has the repository name and the
-//!   tag or digest of one of the images (the identity `[EXACT]` compares, but for the namespace);
+//! - an `[EXACT]` line when its key (step 2) or its target (step 1) has the registry, the repository
+//!   name and the tag or digest of one of the images (the identity `[EXACT]` compares, but for the
+//!   namespace);
 //! - a `[REPLACE]` line when some spelling of an image (the forms globs are matched against) starts
 //!   with the glob's literal beginning (up to its first `*`, `?` or `[`), or when its target
 //!   covers an image;
@@ -30,7 +31,7 @@ use std::borrow::Cow;
 use std::cell::OnceCell;
 
 use crate::normalize::{DOCKER_HUB_ALIASES, HTTPS_PORT, Image, canonical_registry, host_without_port};
-use crate::reference::{DEFAULT_TAG, DOCKER_HUB, split_port};
+use crate::reference::{DEFAULT_TAG, DOCKER_HUB, names_registry, split_port};
 use crate::rules::{DEFAULT_KEY, EXACT_KEYWORD, NOSWAP_KEY, REPLACE_KEYWORD};
 use crate::swap::placeholder;
 use crate::targets::Prefix;
@@ -85,7 +86,7 @@ impl Relevance {
             Some(digest) => (true, digest.to_owned()),
             None => (false, image.tag().unwrap_or(DEFAULT_TAG).to_owned()),
         };
-        self.identities.push((image.repository_name().to_owned(), version.0, version.1));
+        self.identities.push((image.registry().to_owned(), image.repository_name().to_owned(), version.0, version.1));
     }
 
     /// Whether the rule line `key::value` can take part in deciding one of the images.
@@ -126,12 +127,17 @@ impl Relevance {
     /// Whether `reference` (an `[EXACT]` operand as written) has the repository name and tag or
     /// digest of one of the images.
     fn identifies(&self, reference: &str) -> bool {
-        let wanted = identity(reference);
-        !reference.is_empty()
-            && self
-                .identities
-                .binary_search_by(|(name, digest, version)| (name.as_str(), *digest, version.as_str()).cmp(&wanted))
-                .is_ok()
+        if reference.is_empty() {
+            return false;
+        }
+        let (name, digest, version) = identity(reference);
+        let registry = registry_of(reference);
+        let wanted = (&*registry, name, digest, version);
+        self.identities
+            .binary_search_by(|(registry, name, digest, version)| {
+                (registry.as_str(), name.as_str(), *digest, version.as_str()).cmp(&wanted)
+            })
+            .is_ok()
     }
 
     /// Whether `prefix` (`registry[/path]`, as a key or target is written) can cover one of the
@@ -222,9 +228,18 @@ fn head(text: &[u8]) -> Option<[u8; 2]> {
     }
 }
 
-/// An image's repository name, whether it is pinned by digest, and its tag (`latest` when none) or
-/// digest: what `[EXACT]` compares, but for the registry and namespace.
-type Identity = (String, bool, String);
+/// An image's canonical registry, repository name, whether it is pinned by digest, and its tag
+/// (`latest` when none) or digest: what `[EXACT]` compares, but for the namespace.
+type Identity = (String, String, bool, String);
+
+/// The canonical registry of a reference as written, without parsing it: its first component when
+/// that names a registry by the grammar's rules, else Docker Hub.
+fn registry_of(reference: &str) -> Cow<'_, str> {
+    match reference.split_once('/') {
+        Some((first, _)) if names_registry(first) => canonical_spelling(first),
+        _ => Cow::Borrowed(DOCKER_HUB),
+    }
+}
 
 /// The [`Identity`] of a reference as written, borrowed from it, without parsing it: the
 /// repository name is the last path component ([`Image::repository_name`]). `localhost:5000`
