@@ -51,6 +51,10 @@ fn validate(payload: &[u8]) -> CallResult {
             "image" => &skip.image, "target" => &skip.target, "rule_line" => skip.line, "field" => &skip.field,
             "reason" => reason);
     }
+    if skipped.len() > LOGGED_REWRITES {
+        warn!(log, "more images left as written: their targets were not found or the lookup failed";
+            "count" => skipped.len() - LOGGED_REWRITES);
+    }
     // In validate mode the rejection names what would change; nothing was swapped or added.
     let mutated = matches!(verdict, Verdict::Mutate(_));
     let (rewrites, added_pull_secrets) = if mutated { (rewrites, added_pull_secrets) } else { Default::default() };
