@@ -5,6 +5,8 @@
 //! `registry.hub.docker.com` (without a port, or on port 443) all mean `docker.io`, so
 //! `Docker.io/nginx`, `registry-1.docker.io:443/nginx` and `nginx` are one image.
 
+use std::borrow::Cow;
+
 use crate::reference::{
     DEFAULT_TAG, DOCKER_HUB, MAX_PATH_LEN, OFFICIAL_PREFIX, RefError, RefErrorKind, Reference, concat, familiar_name,
     split_port, with_suffix,
@@ -23,10 +25,29 @@ pub const HTTPS_PORT: &str = "443";
 /// through its upper-case letters included: `Foo/bar` names the registry `foo`), and the Docker
 /// Hub names, without a port or on port 443, folded into `docker.io`.
 pub fn canonical_registry(registry: &str) -> String {
-    let lower = registry.to_ascii_lowercase();
-    match split_port(&lower) {
-        (host, None) | (host, Some(HTTPS_PORT)) if DOCKER_HUB_ALIASES.contains(&host) => DOCKER_HUB.to_owned(),
-        _ => lower,
+    canonical_registry_text(registry).into_owned()
+}
+
+/// [`canonical_registry`], borrowing the text where it is canonical already (lower case, and no
+/// Docker Hub name to fold): most keys and targets are written so, and the request path compares
+/// many of them.
+pub fn canonical_registry_text(registry: &str) -> Cow<'_, str> {
+    if registry.bytes().any(|b| b.is_ascii_uppercase()) {
+        let lower = registry.to_ascii_lowercase();
+        return Cow::Owned(if names_docker_hub(&lower) { DOCKER_HUB.to_owned() } else { lower });
+    }
+    if registry != DOCKER_HUB && names_docker_hub(registry) {
+        Cow::Borrowed(DOCKER_HUB)
+    } else {
+        Cow::Borrowed(registry)
+    }
+}
+
+/// Whether a lower-case registry is one of Docker Hub's names, without a port or on port 443.
+fn names_docker_hub(lower: &str) -> bool {
+    match split_port(lower) {
+        (host, None | Some(HTTPS_PORT)) => DOCKER_HUB_ALIASES.contains(&host),
+        _ => false,
     }
 }
 

@@ -30,8 +30,8 @@ use crate::map::trim_blanks;
 use std::borrow::Cow;
 use std::cell::OnceCell;
 
-use crate::normalize::{DOCKER_HUB_ALIASES, HTTPS_PORT, Image, canonical_registry, host_without_port};
-use crate::reference::{DEFAULT_TAG, DOCKER_HUB, names_registry, split_port};
+use crate::normalize::{DOCKER_HUB_ALIASES, Image, canonical_registry_text, host_without_port};
+use crate::reference::{DEFAULT_TAG, DOCKER_HUB, names_registry};
 use crate::rules::{DEFAULT_KEY, EXACT_KEYWORD, NOSWAP_KEY, REPLACE_KEYWORD};
 use crate::swap::placeholder;
 use crate::targets::Prefix;
@@ -149,7 +149,7 @@ impl Relevance {
         }
         let (registry, path) = prefix.split_once('/').unwrap_or((prefix, ""));
         let path = if path.ends_with('-') { path.rsplit_once('/').map_or("", |(dir, _)| dir) } else { path };
-        let wanted = (canonical_spelling(registry), path.trim_end_matches('/'));
+        let wanted = (canonical_registry_text(registry), path.trim_end_matches('/'));
         self.prefixes
             .binary_search_by(|(registry, path)| (registry.as_str(), path.as_str()).cmp(&(&wanted.0, wanted.1)))
             .is_ok()
@@ -184,7 +184,7 @@ impl Noswap {
         if self.registries.is_empty() || key.starts_with(EXACT_KEYWORD) || !self.heads.has(value) {
             return false;
         }
-        let registry = canonical_spelling(value.split('/').next().unwrap_or_default());
+        let registry = canonical_registry_text(value.split('/').next().unwrap_or_default());
         self.registries.iter().any(|known| *known == *registry)
     }
 }
@@ -236,7 +236,7 @@ type Identity = (String, String, bool, String);
 /// that names a registry by the grammar's rules, else Docker Hub.
 fn registry_of(reference: &str) -> Cow<'_, str> {
     match reference.split_once('/') {
-        Some((first, _)) if names_registry(first) => canonical_spelling(first),
+        Some((first, _)) if names_registry(first) => canonical_registry_text(first),
         _ => Cow::Borrowed(DOCKER_HUB),
     }
 }
@@ -265,23 +265,5 @@ fn identity(reference: &str) -> (&str, bool, &str) {
     match at {
         Some(at) => (name, true, reference.get(at + 1..).unwrap_or_default()),
         None => (name, false, colon.and_then(|colon| reference.get(colon + 1..)).unwrap_or(DEFAULT_TAG)),
-    }
-}
-
-/// [`canonical_registry`], borrowing the text where it is canonical already (lower case, and not
-/// a Docker Hub name to fold): most keys and targets are written so, and this runs for many lines.
-fn canonical_spelling(registry: &str) -> Cow<'_, str> {
-    let may_fold = |registry: &str| {
-        let (host, port) = split_port(registry);
-        registry != DOCKER_HUB
-            && port.is_none_or(|port| port == HTTPS_PORT)
-            && DOCKER_HUB_ALIASES.iter().any(|alias| alias.eq_ignore_ascii_case(host))
-    };
-    // Every Docker Hub name starts with `do`, `in` or `re`, in any case.
-    let hub_head = matches!(head(registry.as_bytes()), Some([b'd', b'o'] | [b'i', b'n'] | [b'r', b'e']));
-    if registry.bytes().any(|b| b.is_ascii_uppercase()) || (hub_head && may_fold(registry)) {
-        Cow::Owned(canonical_registry(registry))
-    } else {
-        Cow::Borrowed(registry)
     }
 }
