@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::lookup::{Lookup, TargetLookup};
 use crate::normalize::Image;
 use crate::settings::{Mode, Settings};
-use crate::swap::{Decision, Step, SwapError, decide_image, placeholder};
+use crate::swap::{Decision, SwapError, decide_image, placeholder};
 use crate::walk::{self, ALL_LISTS, EPHEMERAL, FoundImage, ObjectError, is_not, pod_spec_path};
 
 /// The annotation that records the images this policy replaced.
@@ -352,20 +352,17 @@ struct Outcome<'s> {
 
 impl<'s> Outcome<'s> {
     fn new(settings: &'s Settings, written: &str) -> Self {
-        let secrets = &settings.image_pull_secrets;
-        let secret = |registry: &str| secrets.get(registry).map(String::as_str);
-        let mut outcome =
-            Self { decided: Ok(Decision::keep(Step::NoRule, 0)), own_secret: None, swapped_secret: None, lookup: None };
-        outcome.decided = match placeholder(written) {
-            Some(step) => Ok(Decision::keep(step, 0)),
+        let secret = |registry: &str| settings.image_pull_secrets.get(registry).map(String::as_str);
+        let (decided, own_secret) = match placeholder(written) {
+            Some(step) => (Ok(Decision::keep(step, 0)), None),
             None => match Image::parse(written) {
-                Err(error) => Err(SwapError::Unparseable(error)),
+                Err(error) => (Err(SwapError::Unparseable(error)), None),
                 Ok(image) => {
-                    outcome.own_secret = secret(image.registry());
-                    decide_image(&settings.rules, settings.digest, written, &image)
+                    (decide_image(&settings.rules, settings.digest, written, &image), secret(image.registry()))
                 }
             },
         };
+        let mut outcome = Self { decided, own_secret, swapped_secret: None, lookup: None };
         if let Ok(decision) = &mut outcome.decided {
             if decision.swapped.as_deref() == Some(written) {
                 decision.swapped = None;

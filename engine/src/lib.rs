@@ -45,6 +45,17 @@ pub fn validate_settings(document: &[u8]) -> Result<Settings, SettingsErrors> {
     Settings::from_json(document)
 }
 
+/// The payload read, or its rejection.
+fn read_envelope(payload: &[u8]) -> Result<ValidationRequest, Evaluation> {
+    serde_json::from_slice(payload)
+        .map_err(|error| Evaluation::answer(Verdict::Reject(format!("the admission request cannot be read: {error}"))))
+}
+
+/// The rejection of a request whose settings are not valid.
+fn invalid(errors: SettingsErrors) -> Evaluation {
+    Evaluation::answer(Verdict::Reject(format!("the policy settings are not valid: {errors}")))
+}
+
 /// Evaluates one `validate` payload: `{"request": AdmissionRequest, "settings": {...}}`.
 /// `targets` answers `checkTargetExists` lookups. Every failure becomes a rejection with a
 /// message; nothing panics.
@@ -56,11 +67,9 @@ pub fn validate_settings(document: &[u8]) -> Result<Settings, SettingsErrors> {
 /// the lines that can cover it as well, so the request path rejects only what the whole map
 /// rejects.
 pub fn evaluate(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
-    let reject = |message: String| Evaluation::answer(Verdict::Reject(message));
-    let invalid = |errors: SettingsErrors| reject(format!("the policy settings are not valid: {errors}"));
-    let envelope: ValidationRequest = match serde_json::from_slice(payload) {
+    let envelope = match read_envelope(payload) {
         Ok(envelope) => envelope,
-        Err(error) => return reject(format!("the admission request cannot be read: {error}")),
+        Err(rejection) => return rejection,
     };
     let admission = match admission::Admission::read(envelope.request) {
         admission::Read::Decide(admission) => admission,
@@ -96,14 +105,13 @@ pub fn evaluate(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
 /// the request's images. For an accepted map both answer alike, for every request; the tests and
 /// fuzz targets check that. The policy itself never calls this: it costs the whole map per request.
 pub fn evaluate_whole_map(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
-    let reject = |message: String| Evaluation::answer(Verdict::Reject(message));
-    let envelope: ValidationRequest = match serde_json::from_slice(payload) {
+    let envelope = match read_envelope(payload) {
         Ok(envelope) => envelope,
-        Err(error) => return reject(format!("the admission request cannot be read: {error}")),
+        Err(rejection) => return rejection,
     };
     let read = admission::Admission::read(envelope.request);
     match (Settings::from_value(&envelope.settings), read) {
-        (Err(errors), _) => reject(format!("the policy settings are not valid: {errors}")),
+        (Err(errors), _) => invalid(errors),
         (Ok(_), admission::Read::Answer(answer)) => answer,
         (Ok(settings), admission::Read::Decide(admission)) => admission.decide(&settings, targets),
     }
