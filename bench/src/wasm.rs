@@ -46,7 +46,7 @@ fn per_call(policy: &Policy, payload: &[u8], fresh: bool, samples: usize) -> f64
 }
 
 /// One row: imageswap and both floors, interleaved over `rounds` rounds; the median of the rounds.
-pub fn row(modules: &Modules, payload: &[u8], fresh: bool, samples: usize, rounds: usize) -> [f64; 3] {
+fn row(modules: &Modules, payload: &[u8], fresh: bool, samples: usize, rounds: usize) -> [f64; 3] {
     let mut runs: [Vec<f64>; 3] = Default::default();
     for _ in 0..rounds {
         for (i, policy) in [&modules.policy, &modules.noop, &modules.mutator].into_iter().enumerate() {
@@ -58,6 +58,23 @@ pub fn row(modules: &Modules, payload: &[u8], fresh: bool, samples: usize, round
     runs.map(|mut run| {
         run.sort_by(f64::total_cmp);
         run.get(run.len() / 2).copied().unwrap_or(f64::NAN)
+    })
+}
+
+/// The cells a table row ends with, warm and then fresh (measured in that order): the mode, the
+/// three modules' times and imageswap's ratios to the floors.
+pub fn timed_cells(modules: &Modules, payload: &[u8], samples: usize, rounds: usize) -> [String; 2] {
+    [false, true].map(|fresh| {
+        let [ours, noop, mutator] = row(modules, payload, fresh, samples, rounds);
+        let mode = if fresh { "fresh" } else { "warm" };
+        format!(
+            "{mode} | {} | {} | {} | {:.2}× | {:.2}× |",
+            show(ours),
+            show(noop),
+            show(mutator),
+            ours / noop,
+            ours / mutator
+        )
     })
 }
 
@@ -77,18 +94,8 @@ pub fn run(modules: &Modules, samples: usize, rounds: usize) {
     for (label, request, map) in &requests {
         let payload =
             serde_json::to_vec(&json!({ "request": request, "settings": workload::settings(map) })).unwrap_or_default();
-        for fresh in [false, true] {
-            let [ours, noop, mutator] = row(modules, &payload, fresh, samples, rounds);
-            println!(
-                "| {label} ({} KB settings) | {} | {} | {} | {} | {:.2}× | {:.2}× |",
-                map.len() / 1024,
-                if fresh { "fresh" } else { "warm" },
-                show(ours),
-                show(noop),
-                show(mutator),
-                ours / noop,
-                ours / mutator
-            );
+        for cells in timed_cells(modules, &payload, samples, rounds) {
+            println!("| {label} ({} KB settings) | {cells}", map.len() / 1024);
         }
     }
     println!();

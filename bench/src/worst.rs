@@ -5,8 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::timing::show;
-use crate::wasm::{Modules, row};
+use crate::wasm::{Modules, timed_cells};
 use crate::workload;
 
 /// The policy-server's request body limit; requests are built just under it.
@@ -123,17 +122,8 @@ fn table(modules: &Modules, shapes: &[(&str, Value, Value)], samples: usize, rou
         let payload = serde_json::to_vec(&json!({ "request": request, "settings": settings })).unwrap_or_default();
         let request_kb = request.to_string().len() / 1024;
         let settings_kb = settings.to_string().len() / 1024;
-        for fresh in [false, true] {
-            let [ours, noop, mutator] = row(modules, &payload, fresh, samples, rounds);
-            println!(
-                "| {label} | {request_kb} KB | {settings_kb} KB | {} | {} | {} | {} | {:.2}× | {:.2}× |",
-                if fresh { "fresh" } else { "warm" },
-                show(ours),
-                show(noop),
-                show(mutator),
-                ours / noop,
-                ours / mutator
-            );
+        for cells in timed_cells(modules, &payload, samples, rounds) {
+            println!("| {label} | {request_kb} KB | {settings_kb} KB | {cells}");
         }
     }
     println!();
