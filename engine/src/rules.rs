@@ -39,6 +39,16 @@ pub struct ReplaceRule {
     pub rule: Ruled<RegistryTarget>,
 }
 
+/// The target of an `[EXACT]` rule: used verbatim, and the canonical registry it names (for
+/// pull secrets), read once when the map is.
+#[derive(Debug, Clone)]
+pub struct ExactTarget {
+    /// As written in the map.
+    pub written: String,
+    /// Its canonical registry.
+    pub registry: String,
+}
+
 /// A registry/path rule: its line, target, and how many path components its key has.
 #[derive(Debug, Clone)]
 pub struct PrefixRule {
@@ -61,7 +71,7 @@ pub struct Rules {
     /// Registry/path keys by canonical `registry[/path]`.
     pub prefixes: FnvHashMap<String, PrefixRule>,
     /// `[EXACT]` keys by image identity.
-    pub exact: FnvHashMap<ExactId, Ruled<String>>,
+    pub exact: FnvHashMap<ExactId, Ruled<ExactTarget>>,
     /// `[REPLACE]` rules in file order.
     pub replace: Vec<ReplaceRule>,
     /// Every non-empty target, for step 1.
@@ -208,8 +218,10 @@ impl Rules {
                     return Err(first.line);
                 }
                 let target = target.map(|(written, target_id)| {
+                    // A canonical name starts with its registry, which holds no `/`.
+                    let registry = target_id.name().split('/').next().unwrap_or_default().to_owned();
                     self.targets.add_image(target_id, line);
-                    written
+                    ExactTarget { written, registry }
                 });
                 let check = target.is_some().then_some(KeyToCheck::Image(image));
                 self.exact.insert(id, Ruled { line, target });

@@ -146,15 +146,9 @@ pub fn decide_image(rules: &Rules, digest: DigestPolicy, written: &str, image: &
         return Ok(Decision::keep(Step::AlreadySwapped, line));
     }
     if let Some(rule) = rules.exact.get(&id) {
-        let registry =
-            rule.target.as_deref().and_then(|target| Image::parse(target).ok()).map(|t| t.registry().to_owned());
-        return Ok(Decision {
-            step: Step::Exact,
-            line: rule.line,
-            swapped: rule.target.clone(),
-            kept_digest: false,
-            registry,
-        });
+        let swapped = rule.target.as_ref().map(|target| target.written.clone());
+        let registry = rule.target.as_ref().map(|target| target.registry.clone());
+        return Ok(Decision { step: Step::Exact, line: rule.line, swapped, kept_digest: false, registry });
     }
     // Every spelling of the image, made only when a glob or a noswap pattern needs them.
     let mut forms: Option<Vec<String>> = None;
