@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use imageswap_engine::Settings;
 use imageswap_engine::explain::{self, Explanation};
-use imageswap_engine::{Settings, walk};
+use imageswap_engine::walk::{self, Found};
 use serde_json::Value;
 
 /// The map language, shown after the help.
@@ -113,9 +114,11 @@ fn explain(args: ExplainArgs) -> Result<ExitCode, Failure> {
         .map_err(|errors| Failure(format!("the settings in {} are not valid:\n{errors}", path.display())))?;
     let found = match &object {
         Some(path) => {
-            walk::document_images(&read_document(path)?).map_err(|e| Failure(format!("{}: {e}", path.display())))?.1
+            walk::document_images(&read_document(path)?, &settings.custom_resources)
+                .map_err(|e| Failure(format!("{}: {e}", path.display())))?
+                .1
         }
-        None => Vec::new(),
+        None => Found::default(),
     };
     let mut results: Vec<Explanation> =
         images.iter().map(|image| explain::explain(&settings.rules, settings.digest, image)).collect();
@@ -128,9 +131,8 @@ fn explain(args: ExplainArgs) -> Result<ExitCode, Failure> {
             println!("{result}");
         }
         if object.is_some() {
-            let secrets = explain::pull_secrets(&settings, &results);
-            if !secrets.is_empty() {
-                println!("pull secrets the pod spec must list: {}", secrets.join(", "));
+            for (pod_spec, secrets) in explain::pull_secrets(&settings, &results) {
+                println!("{pod_spec}.imagePullSecrets must list: {}", secrets.join(", "));
             }
         }
     }

@@ -159,7 +159,7 @@ fn explain_shows_the_pull_secrets_a_pod_would_get() {
     ]);
     assert_eq!(code, 0, "{err}");
     // nginx and busybox go to Harbor; the proxy stays on example.private.io.
-    assert!(out.ends_with("pull secrets the pod spec must list: harbor-pull, private-pull\n"), "{out}");
+    assert!(out.ends_with("spec.imagePullSecrets must list: harbor-pull, private-pull\n"), "{out}");
 }
 
 fn migrate(input: &str) -> (i32, String, String) {

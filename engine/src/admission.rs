@@ -5,16 +5,17 @@
 //! the request naming every field that mutate mode would change. Both modes come from the same
 //! decisions.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::kinds::CustomResources;
 use crate::lookup::{Lookup, TargetLookup};
 use crate::normalize::Image;
 use crate::settings::{Mode, Settings};
-use crate::swap::{Decision, SwapError, decide_image, placeholder};
-use crate::walk::{self, ALL_LISTS, EPHEMERAL, FoundImage, ObjectError, is_not, pod_spec_path};
+use crate::swap::{Decision, SwapError, decide_image, step_zero};
+use crate::walk::{self, ALL_LISTS, EPHEMERAL, Found, FoundImage, ObjectError, is_not};
 
 /// The annotation that records the images this policy replaced.
 pub const ORIGINAL_IMAGES_ANNOTATION: &str = "imageswap.kubewarden.io/original-images";
@@ -150,8 +151,8 @@ pub struct Evaluation {
     pub rewrites: Vec<Rewrite>,
     /// Swaps left undone because their target was not found (docs/behaviour.md §5).
     pub skipped: Vec<Skipped>,
-    /// Pull secrets this evaluation added to the pod spec (docs/behaviour.md §5b; in validate mode: the ones
-    /// missing from it).
+    /// Pull secrets this evaluation added to the pod specs (docs/behaviour.md §5b; in validate mode: the
+    /// ones missing from them), each once.
     pub added_pull_secrets: Vec<String>,
 }
 
@@ -174,7 +175,6 @@ pub enum Read {
 pub struct Admission {
     object: Value,
     kind: String,
-    spec_path: &'static [&'static str],
     /// A Pod's `ephemeralcontainers` subresource: only those images, no annotation, no secrets.
     ephemeral_only: bool,
     /// A Pod UPDATE: its `imagePullSecrets` cannot change.
@@ -182,6 +182,8 @@ pub struct Admission {
     /// On UPDATE, the entries of `oldObject`'s original-images annotation; `None` on CREATE.
     previous_originals: Option<BTreeMap<String, String>>,
     sites: Vec<FoundImage>,
+    /// The pointers of the object's pod specs, which [`FoundImage::pod_spec`] indexes.
+    pod_specs: Vec<String>,
 }
 
 /// How many fields a rejection names before it counts the rest: a hostile Pod may hold tens of
@@ -190,8 +192,8 @@ const NAMED_FIELDS: usize = 100;
 
 impl Admission {
     /// Reads the request: the operation, group, kind and subresource, and every image of the
-    /// object.
-    pub fn read(request: AdmissionRequest) -> Read {
+    /// object, where its kind keeps them (a built-in kind, or one of `custom`).
+    pub fn read(request: AdmissionRequest, custom: &CustomResources) -> Read {
         let accept = || Read::Answer(Evaluation::answer(Verdict::Accept));
         let reject = |message: String| Read::Answer(Evaluation::answer(Verdict::Reject(message)));
         let update = match request.operation.as_str() {
@@ -200,7 +202,7 @@ impl Admission {
             _ => return accept(),
         };
         let GroupVersionKind { group, kind } = request.kind;
-        let Some(spec_path) = pod_spec_path(&group, &kind) else {
+        let Some(layout) = custom.layout(&group, &kind) else {
             return accept();
         };
         let is_pod = group.is_empty() && kind == "Pod";
@@ -213,11 +215,11 @@ impl Admission {
             return reject(format!("the {kind} {} request has no object to read", request.operation));
         };
         let lists: &'static [walk::ImageList] = if ephemeral_only { &[EPHEMERAL] } else { &ALL_LISTS };
-        match walk::images(&group, &kind, &object, lists) {
-            Ok(sites) => {
+        match walk::images(&object, &layout, lists) {
+            Ok(Found { sites, pod_specs }) => {
                 let previous_originals = update.then(|| request.old_object.unwrap_or_default().originals());
                 let pod_update = is_pod && update;
-                Read::Decide(Self { object, kind, spec_path, ephemeral_only, pod_update, previous_originals, sites })
+                Read::Decide(Self { object, kind, ephemeral_only, pod_update, previous_originals, sites, pod_specs })
             }
             Err(error) => reject(error.to_string()),
         }
@@ -235,7 +237,7 @@ impl Admission {
         let mut of_site = Vec::with_capacity(self.sites.len());
         for site in &self.sites {
             let index = *by_image.entry(site.image.as_str()).or_insert_with(|| {
-                outcomes.push(Outcome::new(settings, &site.image));
+                outcomes.push(Outcome::new(settings, &site.image, site.in_custom_resource()));
                 outcomes.len() - 1
             });
             of_site.push(index);
@@ -247,7 +249,7 @@ impl Admission {
     /// `checkTargetExists` asks for it, then mutates the object, or in validate mode accepts or
     /// rejects it.
     pub fn answer(self, settings: &Settings, decisions: Decisions<'_>, targets: &mut dyn TargetLookup) -> Evaluation {
-        let Self { mut object, kind, spec_path, ephemeral_only, pod_update, previous_originals, sites } = self;
+        let Self { mut object, kind, ephemeral_only, pod_update, previous_originals, sites, pod_specs } = self;
         let Decisions { mut outcomes, of_site } = decisions;
         let errors: Vec<(&FoundImage, &SwapError)> = sites
             .iter()
@@ -263,11 +265,15 @@ impl Admission {
         }
         let mut rewrites = Vec::new();
         let mut skipped = Vec::new();
-        let mut needed: Vec<&str> = Vec::new();
+        // The secrets each pod spec needs, in the order of first use.
+        let mut needed: Vec<Vec<&str>> = vec![Vec::new(); pod_specs.len()];
         for (site, at) in sites.into_iter().zip(of_site) {
             let Some(outcome) = outcomes.get(at) else { continue };
-            if let Some(secret) = outcome.secret().filter(|secret| !needed.contains(secret)) {
-                needed.push(secret);
+            let secrets = site.pod_spec().and_then(|pod_spec| needed.get_mut(pod_spec));
+            if let (Some(secrets), Some(secret)) = (secrets, outcome.secret())
+                && !secrets.contains(&secret)
+            {
+                secrets.push(secret);
             }
             let Some(to) = outcome.swap() else { continue };
             match &outcome.lookup {
@@ -289,11 +295,20 @@ impl Admission {
         if ephemeral_only || pod_update {
             needed.clear();
         }
-        let missing = match missing_pull_secrets(&object, spec_path, &needed) {
-            Ok(missing) => missing,
-            Err(error) => return reject(error.to_string()),
-        };
-        let added_pull_secrets: Vec<String> = missing.iter().map(|secret| (*secret).to_owned()).collect();
+        let mut missing: Vec<(&str, Vec<&str>)> = Vec::new();
+        for (at, needed) in pod_specs.iter().zip(&needed) {
+            match missing_pull_secrets(&object, at, needed) {
+                Ok(secrets) if secrets.is_empty() => {}
+                Ok(secrets) => missing.push((at, secrets)),
+                Err(error) => return reject(error.to_string()),
+            }
+        }
+        let mut added_pull_secrets: Vec<String> = Vec::new();
+        for secret in missing.iter().flat_map(|(_, secrets)| secrets) {
+            if !added_pull_secrets.iter().any(|added| added == secret) {
+                added_pull_secrets.push((*secret).to_owned());
+            }
+        }
         let verdict = if rewrites.is_empty() && missing.is_empty() {
             Verdict::Accept
         } else {
@@ -301,12 +316,12 @@ impl Admission {
             match settings.mode {
                 // Rejected in mutate mode's words when it could not write the annotation.
                 Mode::Validate => match annotations_writable(&object, record && !rewrites.is_empty()) {
-                    Ok(()) => Verdict::Reject(validate_message(&kind, spec_path, &rewrites, &missing)),
+                    Ok(()) => Verdict::Reject(validate_message(&kind, &rewrites, &missing)),
                     Err(error) => Verdict::Reject(error.to_string()),
                 },
                 Mode::Mutate => {
                     let originals = record.then_some(previous_originals);
-                    match apply(&mut object, &rewrites, originals, spec_path, &missing) {
+                    match apply(&mut object, &rewrites, originals, &missing) {
                         Ok(()) => Verdict::Mutate(object),
                         Err(error) => Verdict::Reject(error.to_string()),
                     }
@@ -351,9 +366,10 @@ struct Outcome<'s> {
 }
 
 impl<'s> Outcome<'s> {
-    fn new(settings: &'s Settings, written: &str) -> Self {
+    /// Decides `written`; `custom`: found in a kind of `customResources`.
+    fn new(settings: &'s Settings, written: &str, custom: bool) -> Self {
         let secret = |registry: &str| settings.image_pull_secrets.get(registry).map(String::as_str);
-        let (decided, own_secret) = match placeholder(written) {
+        let (decided, own_secret) = match step_zero(written, custom) {
             Some(step) => (Ok(Decision::keep(step, 0)), None),
             None => match Image::parse(written) {
                 Err(error) => (Err(SwapError::Unparseable(error)), None),
@@ -435,17 +451,13 @@ fn look_up_targets(outcomes: &mut [Outcome<'_>], targets: &mut dyn TargetLookup)
     }
 }
 
-/// The secrets of `needed` that the pod spec's `imagePullSecrets` does not list yet (docs/behaviour.md §5b).
-fn missing_pull_secrets<'n>(
-    object: &Value,
-    spec_path: &[&str],
-    needed: &[&'n str],
-) -> Result<Vec<&'n str>, ObjectError> {
+/// The secrets of `needed` that the `imagePullSecrets` of the pod spec at `at` does not list yet
+/// (docs/behaviour.md §5b).
+fn missing_pull_secrets<'n>(object: &Value, at: &str, needed: &[&'n str]) -> Result<Vec<&'n str>, ObjectError> {
     if needed.is_empty() {
         return Ok(Vec::new());
     }
-    let at = spec_pointer(spec_path);
-    let listed = object.pointer(&at).and_then(|spec| spec.get("imagePullSecrets")).filter(|list| !list.is_null());
+    let listed = object.pointer(at).and_then(|spec| spec.get("imagePullSecrets")).filter(|list| !list.is_null());
     let entries = match listed {
         None => &[][..],
         Some(list) => list
@@ -456,14 +468,9 @@ fn missing_pull_secrets<'n>(
     Ok(needed.iter().copied().filter(|secret| !listed(secret)).collect())
 }
 
-/// `/spec/template/spec` for the pod spec path.
-fn spec_pointer(spec_path: &[&str]) -> String {
-    spec_path.iter().map(|step| format!("/{step}")).collect()
-}
-
 /// The validate-mode rejection: every image that mutate mode would change, with the image it must
-/// be and the rule's line, and every pull secret it would add.
-fn validate_message(kind: &str, spec_path: &[&str], rewrites: &[Rewrite], missing: &[&str]) -> String {
+/// be and the rule's line, and every pull secret it would add to each pod spec.
+fn validate_message(kind: &str, rewrites: &[Rewrite], missing: &[(&str, Vec<&str>)]) -> String {
     let images = rewrites.iter().map(|rewrite| {
         format!(
             "{}: image {:?} must be {:?} (swap map line {})",
@@ -473,43 +480,44 @@ fn validate_message(kind: &str, spec_path: &[&str], rewrites: &[Rewrite], missin
             rewrite.line
         )
     });
-    let secrets = missing.iter().map(|secret| {
-        format!("{}.imagePullSecrets must list the secret {secret:?}", walk::dotted(&spec_pointer(spec_path)))
+    let secrets = missing.iter().flat_map(|(at, secrets)| {
+        secrets
+            .iter()
+            .map(move |secret| format!("{}.imagePullSecrets must list the secret {secret:?}", walk::dotted(at)))
     });
+    let total = rewrites.len() + missing.iter().map(|(_, secrets)| secrets.len()).sum::<usize>();
     let mut text = format!("this {kind} does not use the images the swap map requires: ");
-    text.push_str(&listing(images.chain(secrets), rewrites.len() + missing.len(), "fields"));
+    text.push_str(&listing(images.chain(secrets), total, "fields"));
     text
 }
 
-/// Writes the new images, the missing pull secrets and, when `originals` is given, the
-/// original-images annotation: this evaluation's entries, merged into those of `oldObject` on
-/// UPDATE (`Some(Some(..))`), alone on CREATE (`Some(None)`). A value the user wrote is replaced.
+/// Writes the new images, the missing pull secrets of each pod spec and, when `originals` is
+/// given, the original-images annotation: this evaluation's entries, merged into those of
+/// `oldObject` on UPDATE (`Some(Some(..))`), alone on CREATE (`Some(None)`). A value the user
+/// wrote is replaced.
 fn apply(
     object: &mut Value,
     rewrites: &[Rewrite],
     originals: Option<Option<BTreeMap<String, String>>>,
-    spec_path: &[&str],
-    missing: &[&str],
+    missing: &[(&str, Vec<&str>)],
 ) -> Result<(), ObjectError> {
     for rewrite in rewrites {
         if let Some(slot) = object.pointer_mut(rewrite.pointer()) {
             *slot = Value::String(rewrite.to.clone());
         }
     }
-    add_pull_secrets(object, spec_path, missing)?;
+    for (at, secrets) in missing {
+        add_pull_secrets(object, at, secrets)?;
+    }
     match originals {
         Some(previous) if !rewrites.is_empty() => record_originals(object, rewrites, previous.unwrap_or_default()),
         _ => Ok(()),
     }
 }
 
-/// Appends each secret to the pod spec's `imagePullSecrets` (creating the list).
-fn add_pull_secrets(object: &mut Value, spec_path: &[&str], secrets: &[&str]) -> Result<(), ObjectError> {
-    if secrets.is_empty() {
-        return Ok(());
-    }
-    let at = spec_pointer(spec_path);
-    let Some(spec) = object.pointer_mut(&at).and_then(Value::as_object_mut) else {
+/// Appends each secret to the `imagePullSecrets` of the pod spec at `at` (creating the list).
+fn add_pull_secrets(object: &mut Value, at: &str, secrets: &[&str]) -> Result<(), ObjectError> {
+    let Some(spec) = object.pointer_mut(at).and_then(Value::as_object_mut) else {
         return Ok(());
     };
     let list = spec.entry("imagePullSecrets").or_insert(Value::Null);
@@ -534,8 +542,14 @@ fn record_originals(
     let root = object.as_object_mut().ok_or_else(|| ObjectError::unreadable(is_not("", "an object")))?;
     let metadata = object_entry(root, "metadata").ok_or_else(|| not_object("metadata"))?;
     let annotations = object_entry(metadata, "annotations").ok_or_else(|| not_object("metadata.annotations"))?;
+    // A key this evaluation wrote already (two pod specs of a custom resource with a container
+    // of the same name) gives way to the field of the later image.
+    let mut written: BTreeSet<String> = BTreeSet::new();
     for rewrite in rewrites {
-        originals.insert(rewrite.key(), rewrite.from().to_owned());
+        let key = rewrite.key();
+        let key = if written.contains(&key) { rewrite.field() } else { key };
+        written.insert(key.clone());
+        originals.insert(key, rewrite.from().to_owned());
     }
     let text = serde_json::to_string(&originals)
         .map_err(|e| ObjectError::unreadable(format!("{ORIGINAL_IMAGES_ANNOTATION}: {e}")))?;

@@ -8,8 +8,8 @@ use serde::Serialize;
 use crate::normalize::Image;
 use crate::rules::Rules;
 use crate::settings::Settings;
-use crate::swap::{DigestPolicy, decide, placeholder};
-use crate::walk::FoundImage;
+use crate::swap::{DigestPolicy, decide_in};
+use crate::walk::{Found, dotted};
 
 /// The decision for one image, as the tools show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -19,6 +19,9 @@ pub struct Explanation {
     /// Where the image is in an object (`spec.containers[0].image`), when it comes from one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The pod spec the image is in (`spec.template.spec`), when it is in one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_spec: Option<String>,
     /// The new reference; `None` when the image is left as written (or cannot be decided).
     pub new: Option<String>,
     /// The rule line that decided (0 when no line did).
@@ -31,38 +34,56 @@ pub struct Explanation {
     pub kept_digest: bool,
     /// Why the image cannot be decided (the policy rejects the request with this message).
     pub error: Option<String>,
+    /// Left alone at step 0 (a placeholder or a template expression), before every rule.
+    #[serde(skip)]
+    step_zero: bool,
 }
 
-/// Decides every image an object holds (found where the policy finds them), each with its field.
-pub fn explain_found(rules: &Rules, digest: DigestPolicy, found: &[FoundImage]) -> Vec<Explanation> {
+/// Decides every image an object holds (found where the policy finds them), each with its field
+/// and pod spec.
+pub fn explain_found(rules: &Rules, digest: DigestPolicy, found: &Found) -> Vec<Explanation> {
     found
+        .sites
         .iter()
-        .map(|found| Explanation { field: Some(found.field()), ..explain(rules, digest, &found.image) })
+        .map(|site| Explanation {
+            field: Some(site.field()),
+            pod_spec: site.pod_spec().and_then(|index| found.pod_specs.get(index)).map(|at| dotted(at)),
+            ..explain_in(rules, digest, &site.image, site.in_custom_resource())
+        })
         .collect()
 }
 
 /// Decides `image` as the policy does and says why.
 pub fn explain(rules: &Rules, digest: DigestPolicy, image: &str) -> Explanation {
-    match decide(rules, digest, image) {
+    explain_in(rules, digest, image, false)
+}
+
+/// [`explain`] for an image found in an object; `custom`: in a kind of `customResources`.
+fn explain_in(rules: &Rules, digest: DigestPolicy, image: &str, custom: bool) -> Explanation {
+    match decide_in(rules, digest, image, custom) {
         Ok(decision) => Explanation {
             image: image.to_owned(),
             field: None,
+            pod_spec: None,
             new: decision.swapped.filter(|new| new != image),
             line: decision.line,
-            step: format!("{:?}", decision.step),
+            step: decision.step.as_str().to_owned(),
             reason: decision.step.reason().to_owned(),
             kept_digest: decision.kept_digest,
             error: None,
+            step_zero: decision.step.is_step_zero(),
         },
         Err(error) => Explanation {
             image: image.to_owned(),
             field: None,
+            pod_spec: None,
             new: None,
             line: 0,
             step: String::new(),
             reason: String::new(),
             kept_digest: false,
             error: Some(error.to_string()),
+            step_zero: false,
         },
     }
 }
@@ -92,17 +113,29 @@ impl fmt::Display for Explanation {
     }
 }
 
-/// The pull secrets a pod spec holding these images must list once they are decided
-/// (docs/behaviour.md §5b), in the order of first use: the secret of the registry each image ends
-/// up on. Placeholders and images that cannot be decided need none.
-pub fn pull_secrets<'s>(settings: &'s Settings, explanations: &[Explanation]) -> Vec<&'s str> {
-    let mut secrets = Vec::new();
-    for explanation in explanations.iter().filter(|e| e.is_decided() && placeholder(&e.image).is_none()) {
+/// The pull secrets each pod spec of the explained images must list once they are decided
+/// (docs/behaviour.md §5b): per pod spec (`spec.template.spec`), in the order of first use, the
+/// secret of the registry each of its images ends up on. Images outside a pod spec, those left
+/// alone at step 0 (placeholders, template expressions) and those that cannot be decided need none.
+pub fn pull_secrets<'s>(settings: &'s Settings, explanations: &[Explanation]) -> Vec<(String, Vec<&'s str>)> {
+    let mut by_pod_spec: Vec<(String, Vec<&'s str>)> = Vec::new();
+    for explanation in explanations.iter().filter(|e| e.is_decided() && !e.step_zero) {
+        let Some(pod_spec) = &explanation.pod_spec else { continue };
         let image = explanation.new.as_deref().unwrap_or(&explanation.image);
-        let secret = Image::parse(image).ok().and_then(|image| settings.image_pull_secrets.get(image.registry()));
-        if let Some(secret) = secret.filter(|secret| !secrets.contains(&secret.as_str())) {
+        let Some(secret) = Image::parse(image).ok().and_then(|image| settings.image_pull_secrets.get(image.registry()))
+        else {
+            continue;
+        };
+        let at = match by_pod_spec.iter().position(|(at, _)| at == pod_spec) {
+            Some(at) => at,
+            None => {
+                by_pod_spec.push((pod_spec.clone(), Vec::new()));
+                by_pod_spec.len() - 1
+            }
+        };
+        if let Some((_, secrets)) = by_pod_spec.get_mut(at).filter(|(_, secrets)| !secrets.contains(&secret.as_str())) {
             secrets.push(secret.as_str());
         }
     }
-    secrets
+    by_pod_spec
 }

@@ -14,6 +14,7 @@ pub mod admission;
 pub mod explain;
 pub mod glob;
 pub mod hash;
+pub mod kinds;
 pub mod lookup;
 pub mod map;
 pub mod normalize;
@@ -71,7 +72,8 @@ pub fn evaluate(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
         Ok(envelope) => envelope,
         Err(rejection) => return rejection,
     };
-    let admission = match admission::Admission::read(envelope.request) {
+    let kinds = Settings::custom_resources_of(&envelope.settings);
+    let admission = match admission::Admission::read(envelope.request, &kinds) {
         admission::Read::Decide(admission) => admission,
         admission::Read::Answer(answer) => {
             return match Settings::for_images(&envelope.settings, &relevance::Relevance::default()) {
@@ -109,10 +111,12 @@ pub fn evaluate_whole_map(payload: &[u8], targets: &mut dyn TargetLookup) -> Eva
         Ok(envelope) => envelope,
         Err(rejection) => return rejection,
     };
-    let read = admission::Admission::read(envelope.request);
-    match (Settings::from_value(&envelope.settings), read) {
-        (Err(errors), _) => invalid(errors),
-        (Ok(_), admission::Read::Answer(answer)) => answer,
-        (Ok(settings), admission::Read::Decide(admission)) => admission.decide(&settings, targets),
+    let settings = match Settings::from_value(&envelope.settings) {
+        Ok(settings) => settings,
+        Err(errors) => return invalid(errors),
+    };
+    match admission::Admission::read(envelope.request, &settings.custom_resources) {
+        admission::Read::Answer(answer) => answer,
+        admission::Read::Decide(admission) => admission.decide(&settings, targets),
     }
 }

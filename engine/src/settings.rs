@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use crate::kinds::{CustomResourceError, CustomResources, MAX_SUBDOMAIN_LEN, is_dns_subdomain};
 use crate::map::MapError;
 use crate::relevance::Relevance;
 use crate::rules::Rules;
@@ -23,12 +24,12 @@ pub const IMAGE_PULL_SECRETS: &str = "imagePullSecrets";
 pub const CHECK_TARGET_EXISTS: &str = "checkTargetExists";
 /// The key of the mode (docs/behaviour.md §6b).
 pub const MODE: &str = "mode";
-/// Longest Kubernetes object name (a DNS-1123 subdomain).
-const MAX_NAME_LEN: usize = 253;
+/// The key of the kinds besides the built-in ones whose images the policy reads (docs/behaviour.md §4).
+pub const CUSTOM_RESOURCES: &str = "customResources";
 /// The key a Palette pack wraps the settings in.
 const PALETTE_WRAPPER: &str = "imageSwap";
-const KNOWN_KEYS: [&str; 6] =
-    [IMAGE_CHANGE, RECORD_ORIGINAL_IMAGES, DIGEST, IMAGE_PULL_SECRETS, CHECK_TARGET_EXISTS, MODE];
+const KNOWN_KEYS: [&str; 7] =
+    [IMAGE_CHANGE, RECORD_ORIGINAL_IMAGES, DIGEST, IMAGE_PULL_SECRETS, CHECK_TARGET_EXISTS, MODE, CUSTOM_RESOURCES];
 
 /// What the policy does with an image the map would change (docs/behaviour.md §6b).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -57,6 +58,8 @@ pub struct Settings {
     pub check_target_exists: bool,
     /// Mutate (the default) or validate (docs/behaviour.md §6b).
     pub mode: Mode,
+    /// Where the kinds besides the built-in ones keep pod specs and images (docs/behaviour.md §4).
+    pub custom_resources: CustomResources,
 }
 
 /// One problem with the settings document.
@@ -81,6 +84,8 @@ pub enum SettingsError {
     SecretName(String, String),
     /// A bad line of the swap map.
     Map(MapError),
+    /// A bad entry of `customResources`.
+    CustomResource(CustomResourceError),
 }
 
 impl fmt::Display for SettingsError {
@@ -103,10 +108,11 @@ impl fmt::Display for SettingsError {
             }
             Self::SecretName(key, name) => write!(
                 f,
-                "imagePullSecrets {key:?}: {name:?} is not a valid secret name (dot-separated labels of lower-case letters, digits and `-`, each starting and ending with a letter or digit; at most {MAX_NAME_LEN} characters)"
+                "imagePullSecrets {key:?}: {name:?} is not a valid secret name (dot-separated labels of lower-case letters, digits and `-`, each starting and ending with a letter or digit; at most {MAX_SUBDOMAIN_LEN} characters)"
             ),
             Self::Map(error) if error.line == 0 => write!(f, "imageChange: {error}"),
             Self::Map(error) => write!(f, "imageChange {error}"),
+            Self::CustomResource(error) => error.fmt(f),
         }
     }
 }
@@ -154,6 +160,13 @@ impl Settings {
         Self::read(document, |map| Rules::parse_for(map, images))
     }
 
+    /// The `customResources` of a settings document alone, so that the request path can read the
+    /// request's object before it reads the map. Its problems are left to the whole read, which
+    /// every request makes too.
+    pub fn custom_resources_of(document: &Value) -> CustomResources {
+        CustomResources::read(document.get(CUSTOM_RESOURCES).filter(|v| !v.is_null()), &mut Vec::new())
+    }
+
     fn read(
         document: &Value,
         parse_map: impl FnOnce(&str) -> Result<Rules, Vec<MapError>>,
@@ -197,6 +210,9 @@ impl Settings {
                 BTreeMap::new()
             }
         };
+        let mut kind_errors = Vec::new();
+        let custom_resources = CustomResources::read(present(CUSTOM_RESOURCES), &mut kind_errors);
+        errors.extend(kind_errors.into_iter().map(SettingsError::CustomResource));
         let rules = match present(IMAGE_CHANGE).map(Value::as_str) {
             None => {
                 errors.push(SettingsError::MissingMap);
@@ -215,9 +231,15 @@ impl Settings {
             },
         };
         match rules {
-            Some(rules) if errors.is_empty() => {
-                Ok(Self { rules, record_original_images, digest, image_pull_secrets, check_target_exists, mode })
-            }
+            Some(rules) if errors.is_empty() => Ok(Self {
+                rules,
+                record_original_images,
+                digest,
+                image_pull_secrets,
+                check_target_exists,
+                mode,
+                custom_resources,
+            }),
             _ => Err(SettingsErrors(errors)),
         }
     }
@@ -260,7 +282,7 @@ fn parse_pull_secrets(secrets: &Map<String, Value>, errors: &mut Vec<SettingsErr
                 continue;
             }
         };
-        let Some(name) = name.as_str().filter(|name| is_kubernetes_name(name)) else {
+        let Some(name) = name.as_str().filter(|name| is_dns_subdomain(name)) else {
             errors.push(SettingsError::SecretName(
                 key.clone(),
                 name.as_str().map_or_else(|| name.to_string(), str::to_owned),
@@ -275,18 +297,4 @@ fn parse_pull_secrets(secrets: &Map<String, Value>, errors: &mut Vec<SettingsErr
         parsed.insert(registry, name.to_owned());
     }
     parsed
-}
-
-/// A DNS-1123 subdomain, the form of Secret names: at most 253 characters, dot-separated labels of
-/// lower-case letters, digits and `-`, each starting and ending with a letter or digit (so no empty
-/// label: `a..b` is not a name).
-fn is_kubernetes_name(name: &str) -> bool {
-    let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-    let label = |label: &str| {
-        let bytes = label.as_bytes();
-        bytes.first().is_some_and(alnum)
-            && bytes.last().is_some_and(alnum)
-            && bytes.iter().all(|b| alnum(b) || *b == b'-')
-    };
-    name.len() <= MAX_NAME_LEN && name.split('.').all(label)
 }

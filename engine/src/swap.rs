@@ -27,6 +27,10 @@ pub enum Step {
     /// 0: the image is exactly `auto`, Istio's injection placeholder, which its injector replaces
     /// with the proxy image only while it is still `auto`.
     IstioAuto,
+    /// 0: in a kind of `customResources`, the image holds a template expression of the kind's
+    /// controller (`$(params.image)`, `{{inputs.parameters.image}}`, `${IMAGE}`), which the
+    /// controller substitutes before it creates the Pod, and the Pod is decided then.
+    Template,
     /// 1: the image is already under a target.
     AlreadySwapped,
     /// 2: an `[EXACT]` key.
@@ -44,11 +48,37 @@ pub enum Step {
 }
 
 impl Step {
+    /// Its stable name, what the CLI's JSON and the case tables show: `Placeholder`, `IstioAuto`,
+    /// `Template`, `AlreadySwapped`, `Exact`, `Replace`, `Prefix`, `Noswap`, `Default`, `NoRule`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Placeholder => "Placeholder",
+            Self::IstioAuto => "IstioAuto",
+            Self::Template => "Template",
+            Self::AlreadySwapped => "AlreadySwapped",
+            Self::Exact => "Exact",
+            Self::Replace => "Replace",
+            Self::Prefix => "Prefix",
+            Self::Noswap => "Noswap",
+            Self::Default => "Default",
+            Self::NoRule => "NoRule",
+        }
+    }
+
+    /// Whether the step leaves an image alone before every rule (step 0), so that it needs no pull
+    /// secret.
+    pub fn is_step_zero(self) -> bool {
+        matches!(self, Self::Placeholder | Self::IstioAuto | Self::Template)
+    }
+
     /// Why this step decided, in docs/behaviour.md §3's words (what the CLI and the playground show).
     pub fn reason(self) -> &'static str {
         match self {
             Self::Placeholder => "placeholder: an empty or blank image, left for the tool that fills it in",
             Self::IstioAuto => "placeholder: Istio's `auto`, which its injector replaces with the proxy image",
+            Self::Template => {
+                "template expression: the controller substitutes it, and the Pod it creates is decided then"
+            }
             Self::AlreadySwapped => "already under the target of this line",
             Self::Exact => "[EXACT] key",
             Self::Replace => "[REPLACE] glob",
@@ -130,9 +160,28 @@ pub fn placeholder(written: &str) -> Option<Step> {
     }
 }
 
+/// The openings of the template expressions of the controllers of custom resources: Tekton's
+/// `$(params.image)`, Argo Workflows' `{{inputs.parameters.image}}`, `${IMAGE}` of Knative and
+/// shell-like substitution.
+const TEMPLATE_OPENINGS: [&str; 3] = ["$(", "{{", "${"];
+
+/// Step 0: the step that leaves `written` alone before every rule, if one does: a placeholder
+/// ([`placeholder`]) and, in a kind of `customResources` (`custom`), an image holding a template
+/// expression of its controller.
+pub fn step_zero(written: &str, custom: bool) -> Option<Step> {
+    placeholder(written).or_else(|| {
+        (custom && TEMPLATE_OPENINGS.iter().any(|opening| written.contains(opening))).then_some(Step::Template)
+    })
+}
+
 /// Decides one image against the map (docs/behaviour.md §3 steps 0 to 6).
 pub fn decide(rules: &Rules, digest: DigestPolicy, written: &str) -> Result<Decision, SwapError> {
-    if let Some(step) = placeholder(written) {
+    decide_in(rules, digest, written, false)
+}
+
+/// [`decide`] for an image found in an object; `custom`: in a kind of `customResources`.
+pub fn decide_in(rules: &Rules, digest: DigestPolicy, written: &str, custom: bool) -> Result<Decision, SwapError> {
+    if let Some(step) = step_zero(written, custom) {
         return Ok(Decision::keep(step, 0));
     }
     let image = Image::parse(written).map_err(SwapError::Unparseable)?;

@@ -1,24 +1,12 @@
-//! docs/behaviour.md §4 "Objects and fields": where the images of each handled kind live, and the walk that
-//! finds them in a JSON object. The policy, the CLI and the playground all find images here.
+//! docs/behaviour.md §4 "Objects and fields": the walk that finds the images of an object, given
+//! where its kind keeps them ([`Layout`], the same for built-in kinds and `customResources`). The
+//! policy, the CLI and the playground all find images here.
 
 use std::fmt;
 
 use serde_json::Value;
 
-/// Where the pod spec of each handled kind lives, by API group (`""` for the core group) and kind;
-/// `None` for kinds the policy does not handle. A custom resource named `Pod` or `Deployment` in
-/// another group is not one of them.
-pub fn pod_spec_path(group: &str, kind: &str) -> Option<&'static [&'static str]> {
-    Some(match (group, kind) {
-        ("", "Pod") => &["spec"],
-        ("apps", "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet")
-        | ("", "ReplicationController")
-        | ("batch", "Job") => &["spec", "template", "spec"],
-        ("batch", "CronJob") => &["spec", "jobTemplate", "spec", "template", "spec"],
-        ("", "PodTemplate") => &["template", "spec"],
-        _ => return None,
-    })
-}
+use crate::kinds::{CustomResources, FieldPath, Layout, PathStep};
 
 /// The API group of an object's `apiVersion`: `apps` of `apps/v1`, `""` (the core group) of `v1`.
 pub fn group_of(api_version: &str) -> &str {
@@ -85,9 +73,20 @@ pub struct FoundImage {
     pub image: String,
     /// RFC 6901 pointer to the image string (`/spec/containers/0/image`).
     pub pointer: String,
+    /// The container or volume entry holding it; `None` for an image a kind's `images` path names.
+    entry: Option<Entry>,
+    /// Found in a kind of `customResources`.
+    custom: bool,
+}
+
+/// The container or volume entry of a pod spec an image is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
     list: &'static ImageList,
     index: usize,
     name: Option<String>,
+    /// The index of its pod spec in [`Found::pod_specs`].
+    pod_spec: usize,
 }
 
 impl FoundImage {
@@ -96,23 +95,43 @@ impl FoundImage {
         dotted(&self.pointer)
     }
 
-    /// How messages name its container or volume: `container "web" (spec.containers[0])`.
+    /// How messages name its container or volume: `container "web" (spec.containers[0])`; an
+    /// image outside a pod spec by its field: `spec.steps[0].image`.
     pub fn place(&self) -> String {
-        place(self.list, self.name.as_deref(), self.entry_pointer())
-    }
-
-    /// Its key in the original-images annotation: `web`, `init:setup`, `volume:data`, or the list
-    /// and index for an entry without a name (`containers[0]`).
-    pub fn key(&self) -> String {
-        match &self.name {
-            Some(name) => format!("{}{name}", self.list.prefix),
-            None => format!("{}{}[{}]", self.list.prefix, self.list.field, self.index),
+        match &self.entry {
+            Some(entry) => place(entry.list, entry.name.as_deref(), self.entry_pointer(entry)),
+            None => self.field(),
         }
     }
 
+    /// Its key in the original-images annotation: `web`, `init:setup`, `volume:data`; for an entry
+    /// without a name the list and index (`containers[0]`) in a built-in kind and the field
+    /// (`spec.template.spec.containers[0].image`) in a custom resource; for an image outside a
+    /// pod spec its field (`spec.steps[0].image`).
+    pub fn key(&self) -> String {
+        match &self.entry {
+            Some(Entry { list, name: Some(name), .. }) => format!("{}{name}", list.prefix),
+            Some(Entry { list, index, name: None, .. }) if !self.custom => {
+                format!("{}{}[{index}]", list.prefix, list.field)
+            }
+            _ => self.field(),
+        }
+    }
+
+    /// The index in [`Found::pod_specs`] of the pod spec the image is in, if it is in one.
+    pub fn pod_spec(&self) -> Option<usize> {
+        self.entry.as_ref().map(|entry| entry.pod_spec)
+    }
+
+    /// Whether the image is in a kind of `customResources`, whose controller may substitute
+    /// template expressions in it (docs/behaviour.md §4).
+    pub fn in_custom_resource(&self) -> bool {
+        self.custom
+    }
+
     /// The pointer of the container or volume entry (the image pointer without its image steps).
-    fn entry_pointer(&self) -> &str {
-        let steps: usize = self.list.image.iter().map(|step| step.len() + 1).sum();
+    fn entry_pointer(&self, entry: &Entry) -> &str {
+        let steps: usize = entry.list.image.iter().map(|step| step.len() + 1).sum();
         self.pointer.get(..self.pointer.len().saturating_sub(steps)).unwrap_or_default()
     }
 }
@@ -168,11 +187,47 @@ fn follow<'v>(
     Ok(Some((value, pointer)))
 }
 
-/// Every image of a document an operator tool was given: a Pod or workload, or an AdmissionReview
-/// (its `request.object`, with the group and kind of `request.kind`). Returns the object's kind
-/// with them; `Err` names a kind the policy reads no images from, or what makes the object
-/// unreadable.
-pub fn document_images(document: &Value) -> Result<(String, Vec<FoundImage>), String> {
+/// Every value `path` leads to from `root`, with its pointer, in document order: a missing or
+/// `null` field, and a `null` list item, lead nowhere; a value of the wrong type on the way is an
+/// error naming it.
+fn expand<'v>(root: &'v Value, path: &FieldPath) -> Result<Vec<(&'v Value, String)>, ObjectError> {
+    let mut reached = vec![(root, String::new())];
+    for step in path.steps() {
+        let mut next = Vec::with_capacity(reached.len());
+        for (value, at) in reached {
+            match step {
+                PathStep::Field(name) => {
+                    let object = value.as_object().ok_or_else(|| ObjectError::unreadable(is_not(&at, "an object")))?;
+                    if let Some(child) = object.get(name.as_ref()).filter(|child| !child.is_null()) {
+                        next.push((child, format!("{at}/{name}")));
+                    }
+                }
+                PathStep::Each => {
+                    let items = value.as_array().ok_or_else(|| ObjectError::unreadable(is_not(&at, "a list")))?;
+                    let present = items.iter().enumerate().filter(|(_, item)| !item.is_null());
+                    next.extend(present.map(|(index, item)| (item, format!("{at}/{index}"))));
+                }
+            }
+        }
+        reached = next;
+    }
+    Ok(reached)
+}
+
+/// The images of an object and the pod specs they are in.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// Every image, in the order of the layout's paths, and of the lists within each pod spec.
+    pub sites: Vec<FoundImage>,
+    /// The pointer of every pod spec found (`/spec/template/spec`).
+    pub pod_specs: Vec<String>,
+}
+
+/// Every image of a document an operator tool was given: a Pod, workload or custom resource the
+/// settings name, or an AdmissionReview (its `request.object`, with the group and kind of
+/// `request.kind`). Returns the object's kind with them; `Err` names a kind the policy reads no
+/// images from, or what makes the object unreadable.
+pub fn document_images(document: &Value, custom: &CustomResources) -> Result<(String, Found), String> {
     let text = |value: Option<&Value>| value.and_then(Value::as_str).unwrap_or_default().to_owned();
     let (group, kind, object) = match document.get("kind").and_then(Value::as_str) {
         Some("AdmissionReview") => (
@@ -182,29 +237,49 @@ pub fn document_images(document: &Value) -> Result<(String, Vec<FoundImage>), St
         ),
         _ => (group_of(&text(document.get("apiVersion"))).to_owned(), text(document.get("kind")), document),
     };
-    if pod_spec_path(&group, &kind).is_none() {
+    let Some(layout) = custom.layout(&group, &kind) else {
         let named = if group.is_empty() { format!("{kind:?}") } else { format!("{kind:?} in the API group {group:?}") };
         return Err(format!("the policy reads no images from an object of kind {named}"));
-    }
-    let found = images(&group, &kind, object, &ALL_LISTS).map_err(|error| error.to_string())?;
+    };
+    let found = images(object, &layout, &ALL_LISTS).map_err(|error| error.to_string())?;
     Ok((kind, found))
 }
 
-/// Every image of an object of `group` and `kind` in `lists`, in list order. `null` or missing means empty; a
-/// value of the wrong type on the way is an error. Kinds the policy does not handle have none.
-pub fn images(
-    group: &str,
-    kind: &str,
-    object: &Value,
+/// Every image of an object laid out as `layout` says: in each pod spec the lists of `lists`, in
+/// order, then each image path. `null` or missing means empty; a value of the wrong type on the
+/// way is an error.
+pub fn images(object: &Value, layout: &Layout<'_>, lists: &'static [ImageList]) -> Result<Found, ObjectError> {
+    let mut found = Found::default();
+    for path in layout.pod_specs {
+        for (spec, spec_at) in expand(object, path)? {
+            let pod_spec = found.pod_specs.len();
+            found.pod_specs.push(spec_at.clone());
+            pod_spec_images(spec, spec_at, pod_spec, layout.custom, lists, &mut found.sites)?;
+        }
+    }
+    for path in layout.images {
+        for (value, image_at) in expand(object, path)? {
+            let image = value.as_str().ok_or_else(|| ObjectError::unreadable(is_not(&image_at, "a string")))?;
+            found.sites.push(FoundImage {
+                image: image.to_owned(),
+                pointer: image_at,
+                entry: None,
+                custom: layout.custom,
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// The images in the lists of one pod spec (at `spec_at`, the `pod_spec`th found).
+fn pod_spec_images(
+    spec: &Value,
+    spec_at: String,
+    pod_spec: usize,
+    custom: bool,
     lists: &'static [ImageList],
-) -> Result<Vec<FoundImage>, ObjectError> {
-    let Some(spec_path) = pod_spec_path(group, kind) else {
-        return Ok(Vec::new());
-    };
-    let Some((spec, spec_at)) = follow(object, spec_path, String::new())? else {
-        return Ok(Vec::new());
-    };
-    let mut found = Vec::new();
+    found: &mut Vec<FoundImage>,
+) -> Result<(), ObjectError> {
     for list in lists {
         let Some((entries, list_at)) = follow(spec, &[list.field], spec_at.clone())? else {
             continue;
@@ -223,9 +298,9 @@ pub fn images(
                 continue;
             };
             let image = value.as_str().ok_or_else(|| in_entry(is_not(&image_at, "a string")))?;
-            let name = name.map(str::to_owned);
-            found.push(FoundImage { image: image.to_owned(), pointer: image_at, list, index, name });
+            let entry = Entry { list, index, name: name.map(str::to_owned), pod_spec };
+            found.push(FoundImage { image: image.to_owned(), pointer: image_at, entry: Some(entry), custom });
         }
     }
-    Ok(found)
+    Ok(())
 }

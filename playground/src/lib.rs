@@ -8,9 +8,10 @@
 #![deny(missing_docs)]
 
 use imageswap_engine::explain::{explain, explain_found};
+use imageswap_engine::kinds::CustomResources;
 use imageswap_engine::rules::Rules;
 use imageswap_engine::swap::DigestPolicy;
-use imageswap_engine::walk::{self, FoundImage};
+use imageswap_engine::walk::{self, Found};
 use serde_json::{Value, json};
 use wasm_bindgen::prelude::wasm_bindgen;
 
@@ -32,34 +33,53 @@ harbor.internal.example.com/library/redis:7";
 /// What the input box holds: images, or the images of an object (with its kind).
 enum Input {
     Images(Vec<String>),
-    Object(String, Vec<FoundImage>),
+    Object(String, Found),
 }
 
-/// Reads the input: a Pod, workload or AdmissionReview (YAML or JSON, recognised by its `kind`),
-/// or else one image per line (blank lines and `#` comments skipped).
-fn read_input(text: &str) -> Result<Input, String> {
+/// Reads the input: a Pod, workload, custom resource of `kinds` or AdmissionReview (YAML or JSON,
+/// recognised by its `kind`), or else one image per line (blank lines and `#` comments skipped).
+fn read_input(text: &str, kinds: &CustomResources) -> Result<Input, String> {
     let document: Option<Value> = serde_yaml::from_str(text).ok().filter(|d: &Value| d.get("kind").is_some());
     let Some(document) = document else {
         let lines = text.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#'));
         return Ok(Input::Images(lines.map(str::to_owned).collect()));
     };
-    let (kind, found) = walk::document_images(&document)?;
+    let (kind, found) = walk::document_images(&document, kinds)?;
     Ok(Input::Object(kind, found))
 }
 
-/// The page's answer for a map, a digest policy (`keep` or `drop`) and the input box: the map's
-/// errors (`line`, `message`), and when it has none, one explanation per image (with its `field`
-/// for objects). `input` says what the box held (`images` or the object's kind); the input's own
-/// problem, if any, is `inputError`.
-pub fn run(map: &str, digest: &str, input: &str) -> Value {
+/// Reads the `customResources` box (YAML or JSON; empty for none): the entries, and the problems
+/// the policy would name.
+fn read_kinds(text: &str) -> (CustomResources, Vec<String>) {
+    if text.trim().is_empty() {
+        return (CustomResources::default(), Vec::new());
+    }
+    let value: Value = match serde_yaml::from_str(text) {
+        Ok(value) => value,
+        Err(error) => {
+            return (CustomResources::default(), vec![format!("customResources is not YAML or JSON: {error}")]);
+        }
+    };
+    let mut errors = Vec::new();
+    let kinds = CustomResources::read(Some(&value), &mut errors);
+    (kinds, errors.iter().map(ToString::to_string).collect())
+}
+
+/// The page's answer for a map, a digest policy (`keep` or `drop`), the `customResources` setting
+/// (YAML or JSON, may be empty) and the input box: the map's errors (`line`, `message`), and when
+/// it has none, one explanation per image (with its `field` for objects). `input` says what the
+/// box held (`images` or the object's kind); the input's own problem, if any, is `inputError`, and
+/// the problems of `customResources` are `kindErrors`.
+pub fn run(map: &str, digest: &str, custom_resources: &str, input: &str) -> Value {
     let digest = if digest == "drop" { DigestPolicy::Drop } else { DigestPolicy::Keep };
+    let (kinds, kind_errors) = read_kinds(custom_resources);
     let (rules, errors) = match Rules::parse(map) {
         Ok(rules) => (Some(rules), Vec::new()),
         Err(errors) => (None, errors),
     };
     let errors: Vec<Value> =
         errors.iter().map(|error| json!({ "line": error.line, "message": error.to_string() })).collect();
-    let (what, results, input_error) = match (read_input(input), &rules) {
+    let (what, results, input_error) = match (read_input(input, &kinds), &rules) {
         (Err(problem), _) => (String::new(), Vec::new(), Some(problem)),
         (Ok(Input::Images(images)), rules) => {
             let results = rules.iter().flat_map(|rules| images.iter().map(|image| explain(rules, digest, image)));
@@ -69,7 +89,7 @@ pub fn run(map: &str, digest: &str, input: &str) -> Value {
             (kind, rules.as_ref().map(|rules| explain_found(rules, digest, &found)).unwrap_or_default(), None)
         }
     };
-    json!({ "errors": errors, "results": results, "input": what, "inputError": input_error })
+    json!({ "errors": errors, "results": results, "input": what, "inputError": input_error, "kindErrors": kind_errors })
 }
 
 /// The seed's examples: `name` (the title the seed page gives it) and `map` (its `imageChange`).
@@ -88,8 +108,8 @@ pub fn example_list() -> Value {
 
 /// [`run`], for the page: strings in, JSON text out.
 #[wasm_bindgen(js_name = explain)]
-pub fn explain_for_page(map: &str, digest: &str, input: &str) -> String {
-    run(map, digest, input).to_string()
+pub fn explain_for_page(map: &str, digest: &str, custom_resources: &str, input: &str) -> String {
+    run(map, digest, custom_resources, input).to_string()
 }
 
 /// [`example_list`], for the page.

@@ -19,7 +19,8 @@ fn the_page_gives_the_policys_answers_for_the_e2e_cases() {
             let path = format!("{}/../e2e-tests/{}", env!("CARGO_MANIFEST_DIR"), case.request);
             let request = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
             let map = settings["imageChange"].as_str().unwrap_or_default();
-            let answer = run(map, settings["digest"].as_str().unwrap_or("keep"), &request);
+            let kinds = settings.get("customResources").map_or_else(String::new, ToString::to_string);
+            let answer = run(map, settings["digest"].as_str().unwrap_or("keep"), &kinds, &request);
             let (kind, handled) = object_kind(case);
             if !handled {
                 // The policy accepts such objects unchanged; the page says it reads no images there.
@@ -45,7 +46,7 @@ fn the_page_names_the_bad_map_lines_the_policy_names() {
         |c| c.name.clone(),
         |case| {
             let settings = e2e(&case.settings);
-            let answer = run(settings["imageChange"].as_str().unwrap_or_default(), "keep", "nginx");
+            let answer = run(settings["imageChange"].as_str().unwrap_or_default(), "keep", "", "nginx");
             let page: Vec<String> = answer["errors"]
                 .as_array()
                 .unwrap()
@@ -81,7 +82,7 @@ fn the_seed_examples_load_with_their_names() {
     );
     // Each example, with the sample images, is a valid map that swaps at least one of them.
     for example in examples["examples"].as_array().unwrap() {
-        let answer = run(example["map"].as_str().unwrap(), "keep", examples["images"].as_str().unwrap());
+        let answer = run(example["map"].as_str().unwrap(), "keep", "", examples["images"].as_str().unwrap());
         assert_eq!(answer["errors"], serde_json::json!([]), "{}", example["name"]);
         let swapped = answer["results"].as_array().unwrap().iter().filter(|r| r["new"].is_string()).count();
         assert!(swapped >= 1, "{}: no sample image is swapped: {answer}", example["name"]);
@@ -90,8 +91,8 @@ fn the_seed_examples_load_with_their_names() {
 
 #[test]
 fn input_that_is_neither_images_nor_a_handled_object_is_named() {
-    let answer = run("default::m.example.com", "keep", "kind: ConfigMap\ndata: {}");
+    let answer = run("default::m.example.com", "keep", "", "kind: ConfigMap\ndata: {}");
     assert_eq!(answer["inputError"], "the policy reads no images from an object of kind \"ConfigMap\"");
-    let answer = run("default::m.example.com", "keep", "kind: Pod\nspec:\n  containers: 7");
+    let answer = run("default::m.example.com", "keep", "", "kind: Pod\nspec:\n  containers: 7");
     assert_eq!(answer["inputError"], "the object cannot be read: spec.containers is not a list");
 }

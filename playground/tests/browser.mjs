@@ -106,10 +106,13 @@ try {
       || settings.checkTargetExists) continue;
     await page.fill('#map', settings.imageChange);
     await page.selectOption('#digest', settings.digest ?? 'keep');
+    await page.fill('#kinds', settings.customResources ? JSON.stringify(settings.customResources, null, 2) : '');
     await page.fill('#images', JSON.stringify(review, null, 2));
-    if (request.kind.kind === 'ConfigMap') {
-      check(`${c.name}: input`, await page.textContent('#input-status'),
-        'the policy reads no images from an object of kind "ConfigMap"');
+    check(`${c.name}: customResources problems`, await page.$$eval('#kind-errors li', (lis) => lis.length), 0);
+    const status = await page.textContent('#input-status');
+    if (status.startsWith('the policy reads no images from an object of kind')) {
+      // The policy accepts such objects unchanged.
+      if (!c.allowed || Object.keys(c.changes ?? {}).length > 0) failures.push(`${c.name}: the page reads no images`);
       checked += 1;
       continue;
     }

@@ -11,7 +11,7 @@ function cell(row, text, className) {
 }
 
 function render() {
-  const answer = JSON.parse(explain($('map').value, $('digest').value, $('images').value));
+  const answer = JSON.parse(explain($('map').value, $('digest').value, $('kinds').value, $('images').value));
   const errors = $('errors');
   errors.replaceChildren();
   for (const error of answer.errors) {
@@ -24,6 +24,13 @@ function render() {
     ? 'The map is valid.'
     : `The policy refuses this map (${answer.errors.length} bad line${answer.errors.length > 1 ? 's' : ''}); fix it to see the images decided.`;
   $('status').className = answer.errors.length === 0 ? 'ok' : 'bad';
+  const kindErrors = $('kind-errors');
+  kindErrors.replaceChildren();
+  for (const message of answer.kindErrors) {
+    const item = document.createElement('li');
+    item.textContent = message;
+    kindErrors.append(item);
+  }
   $('input-status').textContent = answer.inputError
     ? answer.inputError
     : answer.input === 'images' ? '' : `Images of the ${answer.input}:`;
@@ -59,7 +66,7 @@ $('example').addEventListener('change', () => {
 });
 $('map').value = start.examples[0].map;
 $('images').value = start.images;
-for (const id of ['map', 'digest', 'images']) {
+for (const id of ['map', 'digest', 'kinds', 'images']) {
   $(id).addEventListener('input', render);
 }
 render();

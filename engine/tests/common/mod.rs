@@ -301,7 +301,8 @@ pub fn object_kind(case: &E2eCase) -> (String, bool) {
     let object = &request_of(e2e(&case.request))["object"];
     let kind = object["kind"].as_str().unwrap_or_default().to_owned();
     let group = imageswap_engine::walk::group_of(object["apiVersion"].as_str().unwrap_or_default());
-    let handled = imageswap_engine::walk::pod_spec_path(group, &kind).is_some();
+    let kinds = imageswap_engine::Settings::custom_resources_of(&e2e(&case.settings));
+    let handled = kinds.layout(group, &kind).is_some();
     (kind, handled)
 }
 
