@@ -61,7 +61,9 @@ for_each_case() {
 }
 
 # validate_named CASE_JSON: the fields a validate-mode rejection must name, derived from what
-# mutate mode changes (docs/behaviour.md §6b), one per line as `entry|says` (entry empty for a pull secret).
+# mutate mode changes (docs/behaviour.md §6b), one per line as `entry|field|says`: the container or
+# volume entry and the image's field (an image outside a pod spec is named by its field), both
+# empty for a pull secret, whose pod spec `says` names.
 validate_named() {
   local object
   object=$(request_of "$(jq -r .request <<<"$1")" | jq '.object')
@@ -69,10 +71,12 @@ validate_named() {
     def dotted: split("/")[1:] | map(if test("^[0-9]+$") then "[\(.)]" else ".\(.)" end) | join("") | ltrimstr(".");
     $case.changes // {} | to_entries[] as $c
     | if ($c.key | test("/image(/reference)?$")) then
-        "\($c.key | sub("/image(/reference)?$"; "") | dotted)| image \($obj | getpath($c.key | path_of) | tojson) must be \($c.value | tojson)"
+        "\($c.key | sub("/image(/reference)?$"; "") | dotted)|\($c.key | dotted)| image \($obj | getpath($c.key | path_of) | tojson) must be \($c.value | tojson)"
       elif ($c.key | endswith("/imagePullSecrets")) then
         ($obj | getpath($c.key | path_of) // []) as $before
-        | $c.value[] | select(. as $e | $before | index([$e]) | not) | "|imagePullSecrets must list the secret \(.name | tojson)"
+        | ($c.key | sub("/imagePullSecrets$"; "") | dotted) as $spec
+        | $c.value[] | select(. as $e | $before | index([$e]) | not)
+        | "||\($spec).imagePullSecrets must list the secret \(.name | tojson)"
       else empty end' --argjson case "$1" --argjson obj "$object"
 }
 
@@ -80,7 +84,7 @@ validate_named() {
 # not what mutate mode's case implies (no patch ever; mutate's rejection in the same words; a
 # rejection naming every field mutate mode changes and no other; else accepted), nothing when it is.
 check_validate_response() {
-  local case="$1" out="$2" allowed message patch named entry says count=0 fields
+  local case="$1" out="$2" allowed message patch named entry field says count=0 fields
   patch=$(jq -r '.patch // ""' <<<"$out")
   [ -z "$patch" ] || { echo "validate mode mutated: $(base64 -d <<<"$patch")"; return; }
   allowed=$(jq .allowed <<<"$out")
@@ -96,10 +100,11 @@ check_validate_response() {
     return
   fi
   [ "$allowed" = false ] || { echo "accepted, but mutate mode changes: $named"; return; }
-  while IFS='|' read -r entry says; do
+  while IFS='|' read -r entry field says; do
     count=$((count + 1))
     if [ -n "$entry" ]; then
-      [[ "$message" == *"$entry):$says"* || "$message" == *"$entry:$says"* ]] || { echo "does not name $entry:$says in: $message"; return; }
+      [[ "$message" == *"$entry):$says"* || "$message" == *"$entry:$says"* || "$message" == *"$field:$says"* ]] \
+        || { echo "does not name $entry:$says in: $message"; return; }
     else
       [[ "$message" == *"$says"* ]] || { echo "does not name $says in: $message"; return; }
     fi

@@ -8,7 +8,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{check_shown, object_kind, run_all, shown_from, tool_cases};
+use common::{check_shown, run_all, shown_from, tool_cases, unread_kind, unreadable_object};
 use serde_json::Value;
 
 /// `imageswap explain ARGS…` from the repository root: exit status, stdout, stderr.
@@ -51,12 +51,16 @@ fn the_cli_gives_the_policys_answers_for_the_e2e_cases() {
             let settings = format!("e2e-tests/{}", case.settings);
             let object = format!("e2e-tests/{}", case.request);
             let (code, out, err) = explain(&["--settings", &settings, "--object", &object, "--output", "json"]);
-            let (kind, handled) = object_kind(case);
-            if !handled {
+            if let Some(kind) = unread_kind(case) {
                 // The policy accepts such objects unchanged; the CLI says it has nothing to explain.
                 common::expect_eq("exit status", code, 2)?;
-                let expected =
-                    format!("imageswap: {object}: the policy reads no images from an object of kind {kind:?}");
+                let expected = format!("imageswap: {object}: the policy reads no images from an object of kind {kind}");
+                return common::expect_eq("message", err.lines().next(), Some(expected.as_str()));
+            }
+            if let Some(message) = unreadable_object(case) {
+                // The policy rejects it; the CLI refuses it as bad input, in the same words.
+                common::expect_eq("exit status", code, 2)?;
+                let expected = format!("imageswap: {object}: {message}");
                 return common::expect_eq("message", err.lines().next(), Some(expected.as_str()));
             }
             common::expect_eq("exit status", code, if case.allowed { 0 } else { 1 })?;

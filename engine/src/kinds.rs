@@ -290,6 +290,11 @@ fn read_entry(index: usize, item: &Value, errors: &mut Vec<CustomResourceError>)
     if is_builtin(&group, &kind) {
         errors.push(error(Problem::BuiltIn));
     }
+    let given = |key: &str| object.get(key).and_then(Value::as_array).is_some_and(|paths| !paths.is_empty());
+    let wrong_type = |key: &str| object.get(key).is_some_and(|paths| !paths.is_null() && !paths.is_array());
+    if !given(POD_SPECS) && !given(IMAGES) && !wrong_type(POD_SPECS) && !wrong_type(IMAGES) {
+        errors.push(error(Problem::NoPaths));
+    }
     let pod_specs = read_paths(object, POD_SPECS, &mut |problem| errors.push(error(problem)));
     let images = read_paths(object, IMAGES, &mut |problem| errors.push(error(problem)));
     check_paths(&pod_specs, &images, &mut |problem| errors.push(error(problem)));
@@ -320,11 +325,8 @@ fn read_paths(object: &Map<String, Value>, key: &'static str, problem: &mut dyn 
     paths
 }
 
-/// At least one path, none twice, no image inside a pod spec, no pod spec inside another.
+/// No path twice, no image inside a pod spec, no pod spec inside another.
 fn check_paths(pod_specs: &[FieldPath], images: &[FieldPath], problem: &mut dyn FnMut(Problem)) {
-    if pod_specs.is_empty() && images.is_empty() {
-        problem(Problem::NoPaths);
-    }
     let all: Vec<&FieldPath> = pod_specs.iter().chain(images).collect();
     for (index, path) in all.iter().enumerate() {
         let earlier = all.get(..index).unwrap_or_default();
@@ -434,6 +436,7 @@ impl fmt::Display for CustomResourceError {
             (Some(group), Some(kind)) if group.is_empty() => write!(f, " (kind {kind} of the core group)")?,
             (Some(group), Some(kind)) => write!(f, " (kind {kind} of {group})")?,
             (None, Some(kind)) => write!(f, " (kind {kind})")?,
+            (Some(group), None) if !group.is_empty() => write!(f, " (apiGroup {group})")?,
             _ => {}
         }
         f.write_str(": ")?;
@@ -446,7 +449,7 @@ impl fmt::Display for CustomResourceError {
             Problem::Missing(key) if *key == API_GROUP => {
                 f.write_str("apiGroup is required: the API group without a version (\"\" for the core group)")
             }
-            Problem::Missing(key) => write!(f, "{key} is required: a string"),
+            Problem::Missing(_) => f.write_str("kind is required: the kind as Kubernetes spells it (`Rollout`)"),
             Problem::Group(group) if group.contains('/') => write!(
                 f,
                 "apiGroup {group:?} names a version too; give the group only ({:?})",
@@ -465,7 +468,10 @@ impl fmt::Display for CustomResourceError {
             Problem::BuiltIn => {
                 f.write_str("a built-in kind, whose images the policy reads already; it cannot be redefined")
             }
-            Problem::NotPaths(key) => write!(f, "{key} must be a list of paths (`spec.template.spec`)"),
+            Problem::NotPaths(key) => {
+                let example = if *key == POD_SPECS { "spec.template.spec" } else { "spec.steps[*].image" };
+                write!(f, "{key} must be a list of paths (`{example}`)")
+            }
             Problem::NoPaths => f.write_str("podSpecs or images must name at least one path"),
             Problem::Path { key, index, text, error } => write!(f, "{key}[{index}] {text:?}: {error}"),
             Problem::PathTwice(path) => write!(f, "the path {path:?} is given twice"),

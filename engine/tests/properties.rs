@@ -252,6 +252,104 @@ proptest! {
     }
 }
 
+/// Kinds that are not built-in (some named like built-in kinds, in other groups), as (group, kind).
+const OTHER_KINDS: [(&str, &str); 8] = [
+    ("argoproj.io", "Rollout"),
+    ("tekton.dev", "Task"),
+    ("example.com", "Pod"),
+    ("example.com", "Deployment"),
+    ("apps", "Pod"),
+    ("", "Deployment"),
+    ("batch", "Rollout"),
+    ("kubevirt.io", "VirtualMachine"),
+];
+
+/// `customResources` entries for some of [`OTHER_KINDS`], with paths that reach images in the
+/// object of [`everywhere`].
+fn entries() -> impl Strategy<Value = Vec<Value>> {
+    prop::collection::vec((select(OTHER_KINDS.to_vec()), any::<bool>()), 0..4).prop_map(|kinds| {
+        let mut entries: Vec<Value> = Vec::new();
+        for ((group, kind), pod_spec) in kinds {
+            if entries.iter().any(|e| e["apiGroup"] == group && e["kind"] == kind) {
+                continue;
+            }
+            entries.push(if pod_spec {
+                json!({ "apiGroup": group, "kind": kind, "podSpecs": ["spec.template.spec"] })
+            } else {
+                json!({ "apiGroup": group, "kind": kind, "images": ["spec.steps[*].image", "spec.images[*]"] })
+            });
+        }
+        entries
+    })
+}
+
+/// An object of `group` and `kind` with the images wherever some kind keeps them: a pod spec, a
+/// Pod's spec, Tekton-like steps and a list of image strings.
+fn everywhere(group: &str, kind: &str, images: &[String]) -> Value {
+    let steps: Vec<Value> = images.iter().map(|image| json!({ "name": "s", "image": image })).collect();
+    let api_version = if group.is_empty() { "v1".to_owned() } else { format!("{group}/v1") };
+    let mut object = pod(images);
+    object["apiVersion"] = json!(api_version);
+    object["kind"] = json!(kind);
+    object["spec"]["template"] = json!({ "spec": pod(images)["spec"] });
+    object["spec"]["steps"] = json!(steps);
+    object["spec"]["images"] = json!(images);
+    object
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn objects_of_kinds_the_settings_do_not_name_are_never_changed(
+        text in map(), images in images(), entries in entries(), (group, kind) in select(OTHER_KINDS.to_vec())
+    ) {
+        if Rules::parse(&text).is_err() || entries.iter().any(|e| e["apiGroup"] == group && e["kind"] == kind) {
+            return Ok(());
+        }
+        let settings = json!({ "imageChange": text, "customResources": entries,
+            "imagePullSecrets": { "mirror.example.com": "pull" } });
+        let object = everywhere(group, kind, &images);
+        for mode in ["mutate", "validate"] {
+            let mut settings = settings.clone();
+            settings["mode"] = json!(mode);
+            let payload = json!({ "request": { "uid": "u", "operation": "CREATE", "kind": { "group": group, "kind": kind }, "object": object }, "settings": settings });
+            prop_assert_eq!(evaluate(payload.to_string().as_bytes(), &mut AssumeFound).verdict, Verdict::Accept);
+        }
+    }
+
+    #[test]
+    fn a_custom_resource_laid_out_like_a_deployment_is_decided_as_one(
+        text in map(), images in images(), validate in any::<bool>()
+    ) {
+        if Rules::parse(&text).is_err() {
+            return Ok(());
+        }
+        let mode = if validate { "validate" } else { "mutate" };
+        let run = |group: &str, kind: &str| {
+            let settings = json!({ "imageChange": text, "mode": mode,
+                "imagePullSecrets": { "mirror.example.com": "pull", "quay.io": "quay-pull" },
+                "customResources": [{ "apiGroup": "argoproj.io", "kind": "Rollout", "podSpecs": ["spec.template.spec"] }] });
+            let mut object = everywhere(group, kind, &images);
+            object["spec"].as_object_mut().unwrap().retain(|key, _| key == "template");
+            let payload = json!({ "request": { "uid": "u", "operation": "CREATE", "kind": { "group": group, "kind": kind }, "object": object }, "settings": settings });
+            let verdict = evaluate(payload.to_string().as_bytes(), &mut AssumeFound).verdict;
+            // The kind's name in a validate-mode message is the only difference.
+            match verdict {
+                Verdict::Reject(message) => Verdict::Reject(message.replace(kind, "KIND")),
+                Verdict::Mutate(mut mutated) => {
+                    mutated["apiVersion"] = json!("");
+                    mutated["kind"] = json!("");
+                    Verdict::Mutate(mutated)
+                }
+                other => other,
+            }
+        };
+        // Including template expressions: `{{` and `$(` cannot appear in images that parse.
+        prop_assert_eq!(run("argoproj.io", "Rollout"), run("apps", "Deployment"));
+    }
+}
+
 /// A Pod with the generated images and fields the policy does not own, some of them `null`.
 fn pod(images: &[String]) -> Value {
     let containers: Vec<Value> = images

@@ -6,8 +6,9 @@
 #[path = "../../engine/tests/common/mod.rs"]
 mod common;
 
-use common::{SettingsCase, check_shown, e2e, object_kind, run_all, shown_from, tool_cases};
+use common::{SettingsCase, check_shown, e2e, run_all, shown_from, tool_cases, unread_kind, unreadable_object};
 use imageswap_playground::{example_list, run};
+use serde_json::json;
 
 #[test]
 fn the_page_gives_the_policys_answers_for_the_e2e_cases() {
@@ -21,12 +22,16 @@ fn the_page_gives_the_policys_answers_for_the_e2e_cases() {
             let map = settings["imageChange"].as_str().unwrap_or_default();
             let kinds = settings.get("customResources").map_or_else(String::new, ToString::to_string);
             let answer = run(map, settings["digest"].as_str().unwrap_or("keep"), &kinds, &request);
-            let (kind, handled) = object_kind(case);
-            if !handled {
+            if let Some(kind) = unread_kind(case) {
                 // The policy accepts such objects unchanged; the page says it reads no images there.
-                let expected = format!("the policy reads no images from an object of kind {kind:?}");
+                let expected = format!("the policy reads no images from an object of kind {kind}");
                 return common::expect_eq("input error", answer["inputError"].as_str(), Some(expected.as_str()));
             }
+            if let Some(message) = unreadable_object(case) {
+                // The policy rejects it; the page names the problem in the same words.
+                return common::expect_eq("input error", answer["inputError"].as_str(), Some(message));
+            }
+            common::expect_eq("customResources problems", &answer["kindErrors"], &json!([]))?;
             if !answer["errors"].as_array().unwrap().is_empty() || !answer["inputError"].is_null() {
                 return Err(format!("the page refuses the case: {answer}"));
             }

@@ -296,14 +296,25 @@ pub fn tool_cases() -> Vec<E2eCase> {
     cases
 }
 
-/// The kind of an e2e case's object, and whether the policy reads images from that kind.
-pub fn object_kind(case: &E2eCase) -> (String, bool) {
+/// How the tools name the kind of an e2e case's object when they read no images from it
+/// (`"ConfigMap"`, `"Rollout" in the API group "example.com"`), or `None` when the policy reads
+/// that kind with the case's settings.
+pub fn unread_kind(case: &E2eCase) -> Option<String> {
     let object = &request_of(e2e(&case.request))["object"];
-    let kind = object["kind"].as_str().unwrap_or_default().to_owned();
+    let kind = object["kind"].as_str().unwrap_or_default();
     let group = imageswap_engine::walk::group_of(object["apiVersion"].as_str().unwrap_or_default());
     let kinds = imageswap_engine::Settings::custom_resources_of(&e2e(&case.settings));
-    let handled = kinds.layout(group, &kind).is_some();
-    (kind, handled)
+    match kinds.layout(group, kind) {
+        Some(_) => None,
+        None if group.is_empty() => Some(format!("{kind:?}")),
+        None => Some(format!("{kind:?} in the API group {group:?}")),
+    }
+}
+
+/// The rejection of an e2e case whose object the policy cannot read (which the tools refuse as
+/// bad input, exit status 2), if it is one.
+pub fn unreadable_object(case: &E2eCase) -> Option<&str> {
+    case.message.as_deref().filter(|message| message.starts_with("the object cannot be read"))
 }
 
 /// What a tool showed, from its JSON explanations (`field`, `new`, `error`).
@@ -376,6 +387,9 @@ pub enum ValidateExpect {
 pub struct Named {
     /// `spec.containers[0]`; empty for a pull secret.
     pub entry: String,
+    /// `spec.containers[0].image`, how an image outside a pod spec is named; empty for a pull
+    /// secret.
+    pub field: String,
     /// What the message says of it.
     pub says: String,
 }
@@ -395,15 +409,18 @@ pub fn validate_expectation(object: &serde_json::Value, mutate: &Expect) -> Vali
             let to = new.as_str().unwrap_or_default();
             named.push(Named {
                 entry: imageswap_engine::walk::dotted(entry),
+                field: imageswap_engine::walk::dotted(pointer),
                 says: format!("image {from:?} must be {to:?}"),
             });
-        } else if pointer.ends_with("/imagePullSecrets") {
+        } else if let Some(pod_spec) = pointer.strip_suffix("/imagePullSecrets") {
             let before = object.pointer(pointer).and_then(serde_json::Value::as_array).cloned().unwrap_or_default();
             for secret in new.as_array().into_iter().flatten().filter(|entry| !before.contains(entry)) {
                 let name = secret["name"].as_str().unwrap_or_default();
+                let pod_spec = imageswap_engine::walk::dotted(pod_spec);
                 named.push(Named {
                     entry: String::new(),
-                    says: format!("imagePullSecrets must list the secret {name:?}"),
+                    field: String::new(),
+                    says: format!("{pod_spec}.imagePullSecrets must list the secret {name:?}"),
                 });
             }
         }
@@ -430,9 +447,15 @@ pub fn check_validate(
                 let found = if field.entry.is_empty() {
                     message.contains(&field.says)
                 } else {
-                    [format!("{}): {}", field.entry, field.says), format!("{}: {}", field.entry, field.says)]
-                        .iter()
-                        .any(|text| message.contains(text.as_str()))
+                    // The container or volume (`container "web" (spec.containers[0])` or
+                    // `container spec.containers[0]`), or an image outside a pod spec by its field.
+                    [
+                        format!("{}): {}", field.entry, field.says),
+                        format!("{}: {}", field.entry, field.says),
+                        format!("{}: {}", field.field, field.says),
+                    ]
+                    .iter()
+                    .any(|text| message.contains(text.as_str()))
                 };
                 if !found {
                     return Err(format!("the message does not name {} {}: {message}", field.entry, field.says));
