@@ -81,21 +81,24 @@ pub fn timed_cells(modules: &Modules, payload: &[u8], samples: usize, rounds: us
 /// Prints the evaluation table.
 pub fn run(modules: &Modules, samples: usize, rounds: usize) {
     let seed = workload::map(10);
-    let requests: Vec<(String, Value, String)> = vec![
-        ("Pod, swapped".to_owned(), workload::pod_swapped(), seed.clone()),
-        ("Pod, left alone".to_owned(), workload::pod_left_alone(), seed.clone()),
-        ("Deployment, 10 containers".to_owned(), workload::deployment_10(), seed),
-        ("Pod, swapped, 1 000-rule map".to_owned(), workload::pod_swapped(), workload::map(1_000)),
-        ("Pod, swapped, 10 000-rule map".to_owned(), workload::pod_swapped(), workload::map(10_000)),
+    let with_kinds = workload::settings_with_custom_resources(&seed);
+    let requests: Vec<(&str, Value, Value)> = vec![
+        ("Pod, swapped", workload::pod_swapped(), workload::settings(&seed)),
+        ("Pod, left alone", workload::pod_left_alone(), workload::settings(&seed)),
+        ("Deployment, 10 containers", workload::deployment_10(), workload::settings(&seed)),
+        ("Pod, swapped, 1 000-rule map", workload::pod_swapped(), workload::settings(&workload::map(1_000))),
+        ("Pod, swapped, 10 000-rule map", workload::pod_swapped(), workload::settings(&workload::map(10_000))),
+        ("Pod, swapped, the 15 ready customResources entries", workload::pod_swapped(), with_kinds.clone()),
+        ("Tekton Task, 3 steps (customResources)", workload::tekton_task(), with_kinds),
     ];
     println!("### Whole evaluation in wasmtime (median per call)\n");
     println!("| request | mode | imageswap | no-op floor | trivial mutator | ÷ no-op | ÷ mutator |");
     println!("|---|---|---:|---:|---:|---:|---:|");
-    for (label, request, map) in &requests {
-        let payload =
-            serde_json::to_vec(&json!({ "request": request, "settings": workload::settings(map) })).unwrap_or_default();
+    for (label, request, settings) in &requests {
+        let size = settings.to_string().len();
+        let payload = serde_json::to_vec(&json!({ "request": request, "settings": settings })).unwrap_or_default();
         for cells in timed_cells(modules, &payload, samples, rounds) {
-            println!("| {label} ({} KB settings) | {cells}", map.len() / 1024);
+            println!("| {label} ({} KB settings) | {cells}", size / 1024);
         }
     }
     println!();

@@ -46,6 +46,28 @@ pub fn settings(map: &str) -> Value {
     json!({ "imageChange": map })
 }
 
+/// The settings document for `map` with the README's ready `customResources` entries (the ones
+/// the e2e cases test).
+pub fn settings_with_custom_resources(map: &str) -> Value {
+    let ready: Value =
+        serde_json::from_str(include_str!("../../e2e-tests/settings/custom-resources.json")).unwrap_or_default();
+    json!({ "imageChange": map, "customResources": ready["customResources"] })
+}
+
+/// A Tekton Task with three steps the map swaps.
+pub fn tekton_task() -> Value {
+    let steps: Vec<Value> = ["alpine:3.20", "golang:1.22", "quay.io/org1/app:2"]
+        .iter()
+        .enumerate()
+        .map(|(i, image)| json!({ "name": format!("s{i}"), "image": image, "script": "echo hi" }))
+        .collect();
+    json!({ "uid": "bench", "kind": { "group": "tekton.dev", "version": "v1", "kind": "Task" },
+            "resource": { "group": "tekton.dev", "version": "v1", "resource": "tasks" }, "operation": "CREATE",
+            "userInfo": { "username": "bench" }, "namespace": "default",
+            "object": { "apiVersion": "tekton.dev/v1", "kind": "Task", "metadata": { "name": "t" },
+                        "spec": { "steps": steps } } })
+}
+
 fn container(name: &str, image: &str) -> Value {
     json!({ "name": name, "image": image, "imagePullPolicy": "IfNotPresent", "resources": {},
             "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File" })

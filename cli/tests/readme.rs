@@ -67,3 +67,26 @@ fn the_readme_examples_print_what_the_readme_shows() {
         }
     }
 }
+
+/// Every settings document the README shows (a `yaml` block with `imageChange` or
+/// `customResources` at the top) is accepted; a block of `customResources` alone is given a map.
+#[test]
+fn the_readme_settings_are_accepted() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(repo.join("README.md")).unwrap();
+    let mut checked = 0;
+    for block in readme.split("```yaml\n").skip(1) {
+        let block = block.split("```").next().unwrap_or_default();
+        let Ok(serde_json::Value::Object(mut settings)) = serde_yaml::from_str(block) else { continue };
+        if !settings.contains_key("imageChange") && !settings.contains_key("customResources") {
+            continue;
+        }
+        settings.entry("imageChange").or_insert_with(|| "default::harbor.example.com".into());
+        let document = serde_json::Value::Object(settings).to_string();
+        if let Err(errors) = imageswap_engine::validate_settings(document.as_bytes()) {
+            panic!("the README's settings are refused: {errors}\n{block}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 2, "only {checked} settings blocks in the README");
+}

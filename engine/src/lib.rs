@@ -4,7 +4,8 @@
 //! The pipeline, one module per stage (the section of docs/behaviour.md in brackets):
 //! [`settings`] (§2) → [`map`] and [`rules`] (§3, the map parser and index) → [`reference`] and
 //! [`normalize`] (§3, the grammar and canonical forms) → [`swap`] (§3, the decision) →
-//! [`walk`] (§4, where images live) → [`admission`] (§4, §5, §6, the mutation and its report).
+//! [`kinds`] and [`walk`] (§4, where each kind keeps its images, and the walk that finds them) →
+//! [`admission`] (§4, §5, §6, the mutation and its report).
 //! [`relevance`] picks the map lines a request reads. [`evaluate`] and [`validate_settings`] are
 //! the two entry points the waPC glue calls.
 #![forbid(unsafe_code)]

@@ -28,7 +28,8 @@ pub const MODE: &str = "mode";
 pub const CUSTOM_RESOURCES: &str = "customResources";
 /// The key a Palette pack wraps the settings in.
 const PALETTE_WRAPPER: &str = "imageSwap";
-const KNOWN_KEYS: [&str; 7] =
+/// Every key of the settings document (docs/behaviour.md §2).
+pub const KNOWN_KEYS: [&str; 7] =
     [IMAGE_CHANGE, RECORD_ORIGINAL_IMAGES, DIGEST, IMAGE_PULL_SECRETS, CHECK_TARGET_EXISTS, MODE, CUSTOM_RESOURCES];
 
 /// What the policy does with an image the map would change (docs/behaviour.md §6b).

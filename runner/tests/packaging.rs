@@ -92,10 +92,11 @@ fn questions_ui_asks_for_every_setting() {
     let questions = yaml(&repo().join("questions-ui.yml"));
     let variables: Vec<&str> =
         questions["questions"].as_array().unwrap().iter().map(|q| q["variable"].as_str().unwrap()).collect();
-    assert_eq!(
-        variables,
-        ["imageChange", "recordOriginalImages", "digest", "checkTargetExists", "imagePullSecrets", "mode"]
-    );
+    let mut asked = variables.clone();
+    asked.sort_unstable();
+    let mut keys = imageswap_engine::settings::KNOWN_KEYS.to_vec();
+    keys.sort_unstable();
+    assert_eq!(asked, keys);
 }
 
 /// The OCI location is written once, in the metadata; the examples and the Artifact Hub package
@@ -141,6 +142,7 @@ fn every_example_policy_has_settings_the_module_accepts() {
         let answer =
             policy.instance(Arc::new(NoCapabilities)).unwrap().validate_settings(&example["spec"]["settings"]).unwrap();
         assert!(answer.valid, "{}: {:?}", path.display(), answer.message);
+        let custom = custom_resources(&example["spec"]["settings"]);
         for rule in example["spec"]["rules"].as_array().unwrap() {
             let covered = registered.as_array().unwrap().iter().any(|r| {
                 r["apiGroups"] == rule["apiGroups"]
@@ -150,8 +152,61 @@ fn every_example_policy_has_settings_the_module_accepts() {
                         .iter()
                         .all(|x| r["resources"].as_array().unwrap().contains(x))
             });
-            assert!(covered, "{}: rule {rule} is not one the metadata registers", path.display());
+            // Or a rule for kinds of its own customResources, and for nothing else.
+            let custom_only = rule_resources(rule).iter().all(|resource| custom.contains(resource));
+            assert!(covered || custom_only, "{}: rule {rule} is not one the metadata registers", path.display());
+        }
+        // A kind the API server never sends to the policy is read in vain.
+        let ruled: Vec<(String, String)> = example["spec"]["rules"].as_array().unwrap().iter().flat_map(rule_resources).collect();
+        for resource in &custom {
+            assert!(ruled.contains(resource), "{}: no rule sends {resource:?} to the policy", path.display());
         }
     }
     assert!(seen >= 5, "only {seen} examples");
+}
+
+/// The (API group, resource) of each kind of a settings document's `customResources` (the
+/// resource of kind `Rollout` is `rollouts`).
+fn custom_resources(settings: &Value) -> Vec<(String, String)> {
+    let entries = settings["customResources"].as_array().cloned().unwrap_or_default();
+    entries
+        .iter()
+        .map(|e| (e["apiGroup"].as_str().unwrap().to_owned(), format!("{}s", e["kind"].as_str().unwrap().to_lowercase())))
+        .collect()
+}
+
+/// Every (API group, resource) a ClusterAdmissionPolicy rule names.
+fn rule_resources(rule: &Value) -> Vec<(String, String)> {
+    let texts = |key: &str| -> Vec<String> {
+        rule[key].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+    };
+    let resources = texts("resources");
+    texts("apiGroups").into_iter().flat_map(|group| resources.iter().map(move |r| (group.clone(), r.clone()))).collect()
+}
+
+/// The ready entries the README lists are the ones the e2e cases test, with a real object each.
+#[test]
+fn the_ready_custom_resource_entries_are_the_tested_ones() {
+    let example = yaml(&repo().join("examples/custom-resources.yml"));
+    let text = std::fs::read_to_string(repo().join("e2e-tests/settings/custom-resources.json")).unwrap();
+    let tested: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(example["spec"]["settings"], tested);
+    let cases = std::fs::read_to_string(repo().join("e2e-tests/cases.json")).unwrap();
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    for entry in tested["customResources"].as_array().unwrap() {
+        let (group, kind) = (entry["apiGroup"].as_str().unwrap(), entry["kind"].as_str().unwrap());
+        // A request file with an object of that group and kind, swapped by a case.
+        let swapped = serde_json::from_str::<Vec<Value>>(&cases).unwrap().into_iter().any(|case| {
+            let request = std::fs::read_to_string(repo().join("e2e-tests").join(case["request"].as_str().unwrap()))
+                .unwrap();
+            let request: Value = serde_json::from_str(&request).unwrap();
+            let object = &request["request"]["object"];
+            case["settings"] == "settings/custom-resources.json"
+                && object["kind"] == kind
+                && object["apiVersion"].as_str().unwrap().starts_with(&format!("{group}/"))
+                && case["changes"].as_object().is_some_and(|changes| !changes.is_empty())
+        });
+        assert!(swapped, "no case swaps a real {kind} of {group}");
+        assert!(readme.contains(&format!("| `{group}` | `{kind}` |")), "the README does not list {kind} of {group}");
+    }
 }
