@@ -157,7 +157,8 @@ fn every_example_policy_has_settings_the_module_accepts() {
             assert!(covered || custom_only, "{}: rule {rule} is not one the metadata registers", path.display());
         }
         // A kind the API server never sends to the policy is read in vain.
-        let ruled: Vec<(String, String)> = example["spec"]["rules"].as_array().unwrap().iter().flat_map(rule_resources).collect();
+        let ruled: Vec<(String, String)> =
+            example["spec"]["rules"].as_array().unwrap().iter().flat_map(rule_resources).collect();
         for resource in &custom {
             assert!(ruled.contains(resource), "{}: no rule sends {resource:?} to the policy", path.display());
         }
@@ -171,7 +172,9 @@ fn custom_resources(settings: &Value) -> Vec<(String, String)> {
     let entries = settings["customResources"].as_array().cloned().unwrap_or_default();
     entries
         .iter()
-        .map(|e| (e["apiGroup"].as_str().unwrap().to_owned(), format!("{}s", e["kind"].as_str().unwrap().to_lowercase())))
+        .map(|e| {
+            (e["apiGroup"].as_str().unwrap().to_owned(), format!("{}s", e["kind"].as_str().unwrap().to_lowercase()))
+        })
         .collect()
 }
 
@@ -197,8 +200,8 @@ fn the_ready_custom_resource_entries_are_the_tested_ones() {
         let (group, kind) = (entry["apiGroup"].as_str().unwrap(), entry["kind"].as_str().unwrap());
         // A request file with an object of that group and kind, swapped by a case.
         let swapped = serde_json::from_str::<Vec<Value>>(&cases).unwrap().into_iter().any(|case| {
-            let request = std::fs::read_to_string(repo().join("e2e-tests").join(case["request"].as_str().unwrap()))
-                .unwrap();
+            let request =
+                std::fs::read_to_string(repo().join("e2e-tests").join(case["request"].as_str().unwrap())).unwrap();
             let request: Value = serde_json::from_str(&request).unwrap();
             let object = &request["request"]["object"];
             case["settings"] == "settings/custom-resources.json"
