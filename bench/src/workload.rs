@@ -51,7 +51,7 @@ pub fn settings(map: &str) -> Value {
 pub fn settings_with_custom_resources(map: &str) -> Value {
     let ready: Value =
         serde_json::from_str(include_str!("../../e2e-tests/settings/custom-resources.json")).unwrap_or_default();
-    json!({ "imageChange": map, "customResources": ready["customResources"] })
+    json!({ "imageChange": map, "customResources": ready.get("customResources") })
 }
 
 /// A Tekton Task with three steps the map swaps.
