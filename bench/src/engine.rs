@@ -61,7 +61,7 @@ pub fn run(samples: usize) {
         });
         let request = median_ns(samples, || {
             let value: Value = serde_json::from_slice(black_box(&document)).unwrap_or_default();
-            let _ = black_box(Settings::for_images(&value, &wanted));
+            let _ = black_box(Settings::for_request(&value, &wanted, "", "Pod"));
         });
         let mb_per_s = document.len() as f64 / request * 1e3;
         println!(

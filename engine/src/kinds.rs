@@ -222,8 +222,9 @@ impl CustomResources {
         &self.entries
     }
 
-    /// Reads the setting (absent or `null`: no entries), pushing every problem to `errors`.
-    pub fn read(value: Option<&Value>, errors: &mut Vec<CustomResourceError>) -> Self {
+    /// Reads the setting (absent or `null`: no entries), the entries `which` says, pushing every
+    /// problem of those to `errors`.
+    pub fn read(value: Option<&Value>, which: Entries<'_>, errors: &mut Vec<CustomResourceError>) -> Self {
         let items = match value {
             None | Some(Value::Null) => return Self::default(),
             Some(Value::Array(items)) => items,
@@ -234,6 +235,9 @@ impl CustomResources {
         };
         let mut entries: Vec<CustomResource> = Vec::new();
         for (index, item) in items.iter().enumerate() {
+            if !which.reads(item) {
+                continue;
+            }
             let before = errors.len();
             let entry = read_entry(index, item, errors);
             let Some(entry) = entry.filter(|_| errors.len() == before) else { continue };
@@ -245,6 +249,34 @@ impl CustomResources {
             entries.push(entry);
         }
         Self { entries }
+    }
+}
+
+/// Which entries of `customResources` a read checks and keeps.
+#[derive(Debug, Clone, Copy)]
+pub enum Entries<'a> {
+    /// Every entry (`validate_settings`).
+    All,
+    /// Only those naming this group and kind (the request path, which needs only its own kind;
+    /// none for a built-in kind, which no entry can name).
+    Of {
+        /// The request's API group.
+        group: &'a str,
+        /// The request's kind.
+        kind: &'a str,
+    },
+}
+
+impl Entries<'_> {
+    fn reads(self, item: &Value) -> bool {
+        match self {
+            Self::All => true,
+            Self::Of { group, kind } => {
+                !is_builtin(group, kind)
+                    && item.get(API_GROUP).and_then(Value::as_str) == Some(group)
+                    && item.get(KIND).and_then(Value::as_str) == Some(kind)
+            }
+        }
     }
 }
 

@@ -64,7 +64,8 @@ fn invalid(errors: SettingsErrors) -> Evaluation {
 ///
 /// The map is read for the request's own images only ([`relevance`]): the policy-server checks
 /// the whole map with `validate_settings` when it loads the policy, so a request does not pay
-/// for the lines that cannot decide its images. The rest of the settings are checked every time.
+/// for the lines that cannot decide its images; likewise only the `customResources` entry of the
+/// request's kind is read. The rest of the settings are checked every time.
 /// A new reference that the lines read do not show to lie under a target is checked again with
 /// the lines that can cover it as well, so the request path rejects only what the whole map
 /// rejects.
@@ -73,17 +74,20 @@ pub fn evaluate(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
         Ok(envelope) => envelope,
         Err(rejection) => return rejection,
     };
-    let kinds = Settings::custom_resources_of(&envelope.settings);
+    let (group, kind) = (envelope.request.kind.group.clone(), envelope.request.kind.kind.clone());
+    let read_settings =
+        |images: &relevance::Relevance| Settings::for_request(&envelope.settings, images, &group, &kind);
+    let kinds = Settings::custom_resources_of(&envelope.settings, &group, &kind);
     let admission = match admission::Admission::read(envelope.request, &kinds) {
         admission::Read::Decide(admission) => admission,
         admission::Read::Answer(answer) => {
-            return match Settings::for_images(&envelope.settings, &relevance::Relevance::default()) {
+            return match read_settings(&relevance::Relevance::default()) {
                 Ok(_) => answer,
                 Err(errors) => invalid(errors),
             };
         }
     };
-    let settings = match Settings::for_images(&envelope.settings, &relevance::Relevance::new(admission.images())) {
+    let settings = match read_settings(&relevance::Relevance::new(admission.images())) {
         Ok(settings) => settings,
         Err(errors) => return invalid(errors),
     };
@@ -94,7 +98,7 @@ pub fn evaluate(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
     }
     drop(decisions);
     let wider = relevance::Relevance::new(admission.images().chain(unchecked.iter().map(String::as_str)));
-    match Settings::for_images(&envelope.settings, &wider) {
+    match read_settings(&wider) {
         Ok(settings) => {
             let decisions = admission.decisions(&settings);
             admission.answer(&settings, decisions, targets)

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::kinds::{CustomResourceError, CustomResources, MAX_SUBDOMAIN_LEN, is_dns_subdomain};
+use crate::kinds::{CustomResourceError, CustomResources, Entries, MAX_SUBDOMAIN_LEN, is_dns_subdomain};
 use crate::map::MapError;
 use crate::relevance::Relevance;
 use crate::rules::Rules;
@@ -152,24 +152,27 @@ impl Settings {
     /// Reads settings from a parsed document, checking the whole map. `null` counts as an empty
     /// object.
     pub fn from_value(document: &Value) -> Result<Self, SettingsErrors> {
-        Self::read(document, Rules::parse)
+        Self::read(document, Entries::All, Rules::parse)
     }
 
-    /// The request path: reads settings with only the map lines that can decide `images` (see
-    /// [`Rules::parse_for`]).
-    pub fn for_images(document: &Value, images: &Relevance) -> Result<Self, SettingsErrors> {
-        Self::read(document, |map| Rules::parse_for(map, images))
+    /// The request path, for a request of `group` and `kind`: reads settings with only the map
+    /// lines that can decide `images` (see [`Rules::parse_for`]) and only the `customResources`
+    /// entry of that kind.
+    pub fn for_request(document: &Value, images: &Relevance, group: &str, kind: &str) -> Result<Self, SettingsErrors> {
+        Self::read(document, Entries::Of { group, kind }, |map| Rules::parse_for(map, images))
     }
 
-    /// The `customResources` of a settings document alone, so that the request path can read the
-    /// request's object before it reads the map. Its problems are left to the whole read, which
-    /// every request makes too.
-    pub fn custom_resources_of(document: &Value) -> CustomResources {
-        CustomResources::read(document.get(CUSTOM_RESOURCES).filter(|v| !v.is_null()), &mut Vec::new())
+    /// The `customResources` entry of `group` and `kind` alone, so that the request path can read
+    /// the request's object before it reads the map. Its problems are left to
+    /// [`Settings::for_request`], which every request makes too.
+    pub fn custom_resources_of(document: &Value, group: &str, kind: &str) -> CustomResources {
+        let value = document.get(CUSTOM_RESOURCES).filter(|v| !v.is_null());
+        CustomResources::read(value, Entries::Of { group, kind }, &mut Vec::new())
     }
 
     fn read(
         document: &Value,
+        entries: Entries<'_>,
         parse_map: impl FnOnce(&str) -> Result<Rules, Vec<MapError>>,
     ) -> Result<Self, SettingsErrors> {
         let empty = Map::new();
@@ -212,7 +215,7 @@ impl Settings {
             }
         };
         let mut kind_errors = Vec::new();
-        let custom_resources = CustomResources::read(present(CUSTOM_RESOURCES), &mut kind_errors);
+        let custom_resources = CustomResources::read(present(CUSTOM_RESOURCES), entries, &mut kind_errors);
         errors.extend(kind_errors.into_iter().map(SettingsError::CustomResource));
         let rules = match present(IMAGE_CHANGE).map(Value::as_str) {
             None => {

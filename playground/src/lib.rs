@@ -8,7 +8,7 @@
 #![deny(missing_docs)]
 
 use imageswap_engine::explain::{explain, explain_found};
-use imageswap_engine::kinds::CustomResources;
+use imageswap_engine::kinds::{CustomResources, Entries};
 use imageswap_engine::rules::Rules;
 use imageswap_engine::swap::DigestPolicy;
 use imageswap_engine::walk::{self, Found};
@@ -61,7 +61,7 @@ fn read_kinds(text: &str) -> (CustomResources, Vec<String>) {
         }
     };
     let mut errors = Vec::new();
-    let kinds = CustomResources::read(Some(&value), &mut errors);
+    let kinds = CustomResources::read(Some(&value), Entries::All, &mut errors);
     (kinds, errors.iter().map(ToString::to_string).collect())
 }
 

@@ -303,7 +303,7 @@ pub fn unread_kind(case: &E2eCase) -> Option<String> {
     let object = &request_of(e2e(&case.request))["object"];
     let kind = object["kind"].as_str().unwrap_or_default();
     let group = imageswap_engine::walk::group_of(object["apiVersion"].as_str().unwrap_or_default());
-    let kinds = imageswap_engine::Settings::custom_resources_of(&e2e(&case.settings));
+    let kinds = imageswap_engine::Settings::custom_resources_of(&e2e(&case.settings), group, kind);
     match kinds.layout(group, kind) {
         Some(_) => None,
         None if group.is_empty() => Some(format!("{kind:?}")),
@@ -403,8 +403,11 @@ pub fn validate_expectation(object: &serde_json::Value, mutate: &Expect) -> Vali
     };
     let mut named = Vec::new();
     for (pointer, new) in changes {
+        // Every change but the metadata and the pull secrets is an image: in a container or
+        // volume entry (`…/image`, `…/image/reference`), or a field of its own (`/spec/images/0`).
+        let is_image = !pointer.starts_with("/metadata") && !pointer.ends_with("/imagePullSecrets");
         let entry = pointer.strip_suffix("/image/reference").or_else(|| pointer.strip_suffix("/image"));
-        if let Some(entry) = entry {
+        if let Some(entry) = entry.or(Some(pointer.as_str())).filter(|_| is_image) {
             let from = object.pointer(pointer).and_then(serde_json::Value::as_str).unwrap_or_default();
             let to = new.as_str().unwrap_or_default();
             named.push(Named {
