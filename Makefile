@@ -94,7 +94,7 @@ test: check-paths workflow-lint fmt lint unit-tests policy.wasm check-module was
 ## check-paths: the repository stands on its own: nothing but .ci/run names the folder beside the
 ## clone, and the code cites docs/behaviour.md, not a document the repository does not hold.
 check-paths:
-	@if git grep -n -I --untracked -E 'S[P]EC|\.\.[/]shared' -- ':!.ci/run'; then \
+	@if git grep -n -I --untracked -E '\bS[P]EC\b|\.\.[/]shared' -- ':!.ci/run'; then \
 		echo "the lines above name something outside the repository" >&2; exit 1; fi
 	@echo "no reference outside the repository"
 

@@ -158,14 +158,14 @@ pub struct Layout<'k> {
     pub custom: bool,
 }
 
-const SPEC: PathStep = field("spec");
-const TEMPLATE_SPEC: &[PathStep] = &[SPEC, field("template"), SPEC];
-const POD_SPEC: &[PathStep] = &[SPEC];
+const SPEC_FIELD: PathStep = field("spec");
+const TEMPLATE_SPEC: &[PathStep] = &[SPEC_FIELD, field("template"), SPEC_FIELD];
+const POD_SPEC: &[PathStep] = &[SPEC_FIELD];
 const POD: &[FieldPath] = &[FieldPath::fixed(POD_SPEC)];
 const TEMPLATE: &[FieldPath] = &[FieldPath::fixed(TEMPLATE_SPEC)];
-const CRON_JOB_SPEC: &[PathStep] = &[SPEC, field("jobTemplate"), SPEC, field("template"), SPEC];
+const CRON_JOB_SPEC: &[PathStep] = &[SPEC_FIELD, field("jobTemplate"), SPEC_FIELD, field("template"), SPEC_FIELD];
 const CRON_JOB: &[FieldPath] = &[FieldPath::fixed(CRON_JOB_SPEC)];
-const POD_TEMPLATE_SPEC: &[PathStep] = &[field("template"), SPEC];
+const POD_TEMPLATE_SPEC: &[PathStep] = &[field("template"), SPEC_FIELD];
 const POD_TEMPLATE: &[FieldPath] = &[FieldPath::fixed(POD_TEMPLATE_SPEC)];
 
 /// Where a built-in kind keeps its pod spec, by API group (`""` for the core group) and kind;

@@ -568,6 +568,24 @@ pub fn variants(cases: &[E2eCase]) -> Vec<Variant> {
     variants
 }
 
+/// What a host answered: allowed, the message, the mutated object.
+pub type Answer = (bool, Option<String>, Option<serde_json::Value>);
+
+/// Runs every [`variants`] of the e2e table through `answer` (one host) and checks each answer.
+pub fn check_variants(answer: impl Fn(&Variant) -> Result<Answer, String>) {
+    let cases: Vec<E2eCase> = serde_json::from_value(e2e("cases.json")).unwrap();
+    let variants = variants(&cases);
+    assert!(variants.len() >= 100, "only {} variants", variants.len());
+    run_all(
+        &variants,
+        |v| v.name.clone(),
+        |variant| {
+            let (allowed, message, mutated) = answer(variant)?;
+            variant.expect.check(allowed, message.as_deref(), mutated.as_ref())
+        },
+    );
+}
+
 impl Derived {
     /// `Err` unless an answer (`allowed`, its message, the mutated object if any) is this one.
     pub fn check(
