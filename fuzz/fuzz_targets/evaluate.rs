@@ -1,8 +1,9 @@
 //! Any bytes through the entry points the waPC glue calls: `validate_settings` (the settings
 //! document) and `evaluate` (a ValidationRequest payload), never a panic. Inputs that start with
 //! a settings map (up to the first NUL) are also wrapped into a well-formed payload around the rest
-//! as the object, so the fuzzer reaches the object walk; there, in both modes, the request path
-//! must answer as the whole map does, and validate mode must never mutate.
+//! as the object, so the fuzzer reaches the object walk (of built-in kinds and custom resources);
+//! there, in both modes, the request path must answer as the whole map does, and validate mode
+//! must never mutate.
 #![no_main]
 
 use imageswap_engine::{AssumeFound, evaluate, evaluate_whole_map, validate_settings};
@@ -16,10 +17,17 @@ fuzz_target!(|data: &[u8]| {
         None => return,
     };
     let Ok(object) = serde_json::from_slice::<serde_json::Value>(object) else { return };
-    for (group, kind) in [("", "Pod"), ("apps", "Deployment"), ("batch", "CronJob")] {
+    // Built-in kinds, and custom resources read through pod specs, image paths and lists.
+    let custom = serde_json::json!([
+        { "apiGroup": "argoproj.io", "kind": "Rollout", "podSpecs": ["spec.template.spec", "spec.pods[*].spec"] },
+        { "apiGroup": "tekton.dev", "kind": "Task", "images": ["spec.steps[*].image", "spec.images[*]", "spec.stepTemplate.image"] },
+    ]);
+    let kinds = [("", "Pod"), ("apps", "Deployment"), ("batch", "CronJob"), ("argoproj.io", "Rollout"), ("tekton.dev", "Task")];
+    for (group, kind) in kinds {
         let payload = serde_json::json!({
             "request": { "uid": "f", "operation": "CREATE", "kind": { "group": group, "kind": kind }, "object": object },
-            "settings": { "imageChange": String::from_utf8_lossy(map), "imagePullSecrets": { "mirror.example.com": "pull" } },
+            "settings": { "imageChange": String::from_utf8_lossy(map), "imagePullSecrets": { "mirror.example.com": "pull" },
+                          "customResources": custom },
         });
         for mode in ["mutate", "validate"] {
             let mut payload = payload.clone();
