@@ -82,7 +82,7 @@ pub fn run(samples: usize) {
 pub fn per_image(map: &str, images: &[String], samples: usize) {
     let ns = median_ns(samples, || {
         let wanted = Relevance::new(images.iter().map(String::as_str));
-        let rules = Rules::parse_for(black_box(map), &wanted).unwrap_or_default();
+        let rules = wanted.rules(black_box(map)).unwrap_or_default();
         for image in images {
             let _ = black_box(decide(&rules, DigestPolicy::Keep, black_box(image)));
         }

@@ -5,7 +5,7 @@
 
 use imageswap_engine::Settings;
 use imageswap_engine::explain::explain;
-use imageswap_engine::map::Lines;
+use imageswap_engine::map::{KeyKind, Lines};
 use imageswap_engine::rules::Rules;
 use serde_json::{Value, json};
 
@@ -46,30 +46,32 @@ pub fn differences(map: &str) -> Vec<(usize, String)> {
         let content = raw.split('#').next().unwrap_or_default().trim();
         let Some((key, value)) = content.split_once("::").or_else(|| content.split_once(':')) else { continue };
         let (key, value) = (key.trim(), value.trim());
-        has_default |= key == "default";
+        let kind = KeyKind::of(key);
+        has_default |= kind == KeyKind::Default;
         if !content.contains("::") {
             notes.push((line, "deprecated single-colon form; write `key::target`".to_owned()));
         }
-        if key.starts_with("[EXACT]") && value.is_empty() {
+        if matches!(kind, KeyKind::Exact(_)) && value.is_empty() {
             notes.push((
                 line,
                 "an empty [EXACT] target now leaves the image alone (upstream blanked the image)".to_owned(),
             ));
         }
-        if key.starts_with("[REPLACE]") && value.is_empty() {
+        if matches!(kind, KeyKind::Replace(_)) && value.is_empty() {
             notes.push((
                 line,
                 "an empty [REPLACE] target now leaves the image alone (upstream kept only its last path component)"
                     .to_owned(),
             ));
         }
-        if key == "noswap_wildcards" && value.split(',').any(|entry| entry.trim().is_empty()) {
+        if kind == KeyKind::Noswap && value.split(',').any(|entry| entry.trim().is_empty()) {
             notes.push((
                 line,
                 "empty noswap entries are now ignored (upstream's empty entry disabled every default swap)".to_owned(),
             ));
         }
-        if key.starts_with('[') || key == "default" || key == "noswap_wildcards" {
+        let KeyKind::Prefix(key) = kind else { continue };
+        if key.starts_with('[') {
             continue;
         }
         let registry = key.split('/').next().unwrap_or_default();
@@ -141,15 +143,13 @@ pub struct Change {
 fn example_images(map: &str) -> Vec<String> {
     let mut images: Vec<String> = Vec::new();
     for line in Lines::new(map).filter_map(Result::ok) {
-        let key = line.key;
-        let image = if let Some(operand) = key.strip_prefix("[EXACT]") {
-            operand.to_owned()
-        } else if let Some(glob) = key.strip_prefix("[REPLACE]") {
-            glob.replace('*', "app").replace('?', "a")
-        } else if key.starts_with('[') || key == "default" || key == "noswap_wildcards" || key.is_empty() {
-            continue;
-        } else {
-            format!("{}/app:1", key.trim_end_matches('/'))
+        let image = match KeyKind::of(line.key) {
+            KeyKind::Exact(operand) => operand.to_owned(),
+            KeyKind::Replace(glob) => glob.replace('*', "app").replace('?', "a"),
+            KeyKind::Prefix(key) if !key.starts_with('[') && !key.is_empty() => {
+                format!("{}/app:1", key.trim_end_matches('/'))
+            }
+            _ => continue,
         };
         images.push(image);
     }

@@ -5,6 +5,49 @@ use std::fmt;
 
 use crate::reference::RefError;
 
+/// The key of the default rule.
+pub const DEFAULT_KEY: &str = "default";
+/// The key of the no-swap pattern list.
+pub const NOSWAP_KEY: &str = "noswap_wildcards";
+/// The keyword of exact-image rules.
+pub const EXACT_KEYWORD: &str = "[EXACT]";
+/// The keyword of glob rules.
+pub const REPLACE_KEYWORD: &str = "[REPLACE]";
+
+/// What a line's key is, from its text alone (docs/behaviour.md §3's table): the one classifier
+/// the index, the request path's filter and `imageswap migrate` share. Operands are not checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind<'k> {
+    /// `default`.
+    Default,
+    /// `noswap_wildcards`.
+    Noswap,
+    /// `[EXACT]` and its operand (an image).
+    Exact(&'k str),
+    /// `[REPLACE]` and its operand (a glob).
+    Replace(&'k str),
+    /// Any other key: a registry or registry/path key when it is well formed (a misspelled keyword
+    /// such as `[exact]x` or `DEFAULT` lands here too, and the index rejects it).
+    Prefix(&'k str),
+}
+
+impl<'k> KeyKind<'k> {
+    /// Classifies `key`.
+    pub fn of(key: &'k str) -> Self {
+        if key == DEFAULT_KEY {
+            Self::Default
+        } else if key == NOSWAP_KEY {
+            Self::Noswap
+        } else if let Some(operand) = key.strip_prefix(EXACT_KEYWORD) {
+            Self::Exact(operand)
+        } else if let Some(glob) = key.strip_prefix(REPLACE_KEYWORD) {
+            Self::Replace(glob)
+        } else {
+            Self::Prefix(key)
+        }
+    }
+}
+
 /// Largest map accepted, in bytes.
 pub const MAX_MAP_BYTES: usize = 1 << 20;
 /// Most rule lines a map may hold.

@@ -231,10 +231,27 @@ fn split_docker_domain(input: &str) -> (&str, std::borrow::Cow<'_, str>) {
     (domain, remainder)
 }
 
-/// Whether the first component of a name is a registry by the Docker Hub rules: it contains `.`
-/// or `:`, is `localhost`, or has an upper-case letter.
+// What counts as a registry, side by side. The first component of a name is a registry…
+//
+// - in an image ([`names_registry`], distribution/reference's rule): when it contains `.` or `:`,
+//   is `localhost`, or has an upper-case letter (`Foo/bar` is on the registry `foo`);
+// - in a map key, a target or an `imagePullSecrets` key ([`names_registry_strictly`],
+//   docs/behaviour.md §3): when it contains `.` or `:` or is `localhost`, so `bitnami::x` is an
+//   error with a hint rather than a registry named `bitnami`;
+// - to the upstream webhook, which `imageswap migrate` notes and `cli/src/upstream.rs` emulates:
+//   when it contains `.` (so `localhost:5000::x` never matched there).
+
+/// Whether the first component of an image's name is a registry by the Docker Hub rules: it
+/// contains `.` or `:`, is `localhost`, or has an upper-case letter.
 pub fn names_registry(first: &str) -> bool {
-    first.contains(['.', ':']) || first == LOCALHOST || first.bytes().any(|b| b.is_ascii_uppercase())
+    names_registry_strictly(first) || first.bytes().any(|b| b.is_ascii_uppercase())
+}
+
+/// The registry test of docs/behaviour.md §3 for keys, targets and pull-secret registries: the
+/// first component contains `.` or `:` or is `localhost` (an upper-case first component, a
+/// registry to the image grammar, is not enough here).
+pub fn names_registry_strictly(first: &str) -> bool {
+    first.contains(['.', ':']) || first == LOCALHOST
 }
 
 /// `Parse(domain + "/" + remainder)`: checks every part against the grammar.

@@ -30,11 +30,12 @@ use crate::map::trim_blanks;
 use std::borrow::Cow;
 use std::cell::OnceCell;
 
+use crate::map::{KeyKind, Lines, MapError, MapLine};
 use crate::normalize::{DOCKER_HUB_ALIASES, Image, canonical_registry_text, host_without_port};
 use crate::reference::{DEFAULT_TAG, DOCKER_HUB, names_registry};
-use crate::rules::{DEFAULT_KEY, EXACT_KEYWORD, NOSWAP_KEY, REPLACE_KEYWORD};
+use crate::rules::{Rules, noswap_value};
 use crate::swap::placeholder;
-use crate::targets::Prefix;
+use crate::targets::literal_registry;
 
 /// The images of one request, in the parts the test compares.
 #[derive(Debug, Default)]
@@ -89,20 +90,25 @@ impl Relevance {
         self.identities.push((image.registry().to_owned(), image.repository_name().to_owned(), version.0, version.1));
     }
 
+    /// The request path: indexes only the lines of `map` that can decide these images. The lines
+    /// it reads are parsed as [`Rules::parse`] parses them, and give the same decision for these
+    /// images; the lines it skips are not checked, and neither are dead rules, because
+    /// `validate_settings` checked the whole map before any request.
+    pub fn rules(&self, map: &str) -> Result<Rules, Vec<MapError>> {
+        let noswap = noswap_value(map).map_or_else(Noswap::default, Noswap::new);
+        let filter = |line: &MapLine<'_>| self.wants(line.key, line.value) || noswap.wants(line.key, line.value);
+        Rules::build(Lines::new(map), Some(&filter))
+    }
+
     /// Whether the rule line `key::value` can take part in deciding one of the images.
     pub fn wants(&self, key: &str, value: &str) -> bool {
-        match key.as_bytes().first() {
-            Some(b'[') => {
-                if let Some(operand) = key.strip_prefix(EXACT_KEYWORD) {
-                    self.identifies(operand) || self.identifies(value)
-                } else if let Some(glob) = key.strip_prefix(REPLACE_KEYWORD) {
-                    self.may_match(glob) || self.covers(value)
-                } else {
-                    true
-                }
-            }
-            Some(b'd' | b'n') if key == DEFAULT_KEY || key == NOSWAP_KEY => true,
-            _ => self.covers(key) || self.covers(value),
+        match KeyKind::of(key) {
+            KeyKind::Exact(operand) => self.identifies(operand) || self.identifies(value),
+            KeyKind::Replace(glob) => self.may_match(glob) || self.covers(value),
+            KeyKind::Default | KeyKind::Noswap => true,
+            // A misspelled keyword is read, so that the request rejects it as the whole map would.
+            KeyKind::Prefix(key) if key.starts_with('[') => true,
+            KeyKind::Prefix(key) => self.covers(key) || self.covers(value),
         }
     }
 
@@ -181,20 +187,12 @@ impl Noswap {
 
     /// Whether the rule line `key::value` has a registry target on one of the registries.
     pub fn wants(&self, key: &str, value: &str) -> bool {
-        if self.registries.is_empty() || key.starts_with(EXACT_KEYWORD) || !self.heads.has(value) {
+        if self.registries.is_empty() || matches!(KeyKind::of(key), KeyKind::Exact(_)) || !self.heads.has(value) {
             return false;
         }
         let registry = canonical_registry_text(value.split('/').next().unwrap_or_default());
         self.registries.iter().any(|known| *known == *registry)
     }
-}
-
-/// A `noswap_wildcards` entry without `*` or `?` that is a `registry[/path]`, as a [`Prefix`].
-pub fn literal_registry(entry: &str) -> Option<Prefix> {
-    if entry.contains(['*', '?']) {
-        return None;
-    }
-    Prefix::parse(entry).ok()
 }
 
 /// The first two bytes, in lower case, of every spelling of some registries: most lines of a large

@@ -5,20 +5,14 @@
 
 use crate::glob::Glob;
 use crate::hash::FnvHashMap;
-use crate::map::{Lines, MapError, MapErrorKind, MapLine, has_whitespace, trim_blanks};
+use crate::map::{
+    DEFAULT_KEY, EXACT_KEYWORD, KeyKind, Lines, MapError, MapErrorKind, MapLine, NOSWAP_KEY, REPLACE_KEYWORD,
+    has_whitespace, trim_blanks,
+};
 use crate::normalize::{ExactId, Image, host_without_port};
 use crate::reference::concat;
-use crate::relevance::{Noswap, Relevance, literal_registry};
-use crate::targets::{Prefix, RegistryTarget, Shape, TargetIndex, names_registry_strictly};
-
-/// The key of the default rule.
-pub const DEFAULT_KEY: &str = "default";
-/// The key of the no-swap pattern list.
-pub const NOSWAP_KEY: &str = "noswap_wildcards";
-/// The keyword of exact-image rules.
-pub const EXACT_KEYWORD: &str = "[EXACT]";
-/// The keyword of glob rules.
-pub const REPLACE_KEYWORD: &str = "[REPLACE]";
+use crate::reference::names_registry_strictly;
+use crate::targets::{Prefix, RegistryTarget, Shape, TargetIndex, literal_registry};
 
 /// The target of a rule, with the line it was given on. `target` is `None` for "leave these images
 /// alone" (an empty target, or a target that is its own key).
@@ -105,23 +99,15 @@ impl Rules {
         Self::build(Lines::new(map), None)
     }
 
-    /// The request path: indexes only the lines that can decide the images `wanted` holds (see
-    /// [`crate::relevance`]). The lines it reads are parsed as [`Rules::parse`] parses them, and
-    /// give the same decision for those images; the lines it skips are not checked, and neither
-    /// are dead rules, because `validate_settings` checked the whole map before any request.
-    pub fn parse_for(map: &str, wanted: &Relevance) -> Result<Self, Vec<MapError>> {
-        let noswap = noswap_value(map).map_or_else(Noswap::default, Noswap::new);
-        let filter = |line: &MapLine<'_>| wanted.wants(line.key, line.value) || noswap.wants(line.key, line.value);
-        Self::build(Lines::new(map), Some(&filter))
-    }
-
-    /// Whether this index holds only the lines one request needs ([`Rules::parse_for`]).
+    /// Whether this index holds only the lines one request needs
+    /// ([`crate::relevance::Relevance::rules`]).
     pub fn is_partial(&self) -> bool {
         self.partial
     }
 
-    /// Builds the index from lexed lines, reading only those `filter` keeps (all without one).
-    fn build<'m>(
+    /// Builds the index from lexed lines, reading only those `filter` keeps (all without one, and
+    /// then the dead-rule checks too).
+    pub(crate) fn build<'m>(
         lines: impl IntoIterator<Item = Result<MapLine<'m>, MapError>>,
         filter: Option<&dyn Fn(&MapLine<'m>) -> bool>,
     ) -> Result<Self, Vec<MapError>> {
@@ -279,7 +265,7 @@ impl Rules {
 
 /// The value of the map's `noswap_wildcards` line, found without lexing the whole map: the request
 /// path needs it before it reads the other lines (see [`Noswap`]).
-fn noswap_value(map: &str) -> Option<&str> {
+pub(crate) fn noswap_value(map: &str) -> Option<&str> {
     map.match_indices(NOSWAP_KEY).find_map(|(at, _)| {
         let start = map.get(..at)?.rfind('\n').map_or(0, |newline| newline + 1);
         let end = map.get(at..)?.find('\n').map_or(map.len(), |newline| at + newline);
@@ -294,28 +280,34 @@ fn parse_line(line: &MapLine<'_>) -> Result<Parsed, MapErrorKind> {
     if key.is_empty() {
         return Err(MapErrorKind::EmptyKey);
     }
-    if key == NOSWAP_KEY {
-        return parse_noswap(value);
-    }
-    if has_whitespace(key) || has_whitespace(value) {
+    let kind = KeyKind::of(key);
+    // Blanks around noswap entries are trimmed; inside an entry they are refused there.
+    if kind != KeyKind::Noswap && (has_whitespace(key) || has_whitespace(value)) {
         return Err(MapErrorKind::Whitespace);
     }
-    if key == DEFAULT_KEY {
-        return registry_target(value, None).map(Parsed::Default);
+    match kind {
+        KeyKind::Noswap => parse_noswap(value),
+        KeyKind::Default => registry_target(value, None).map(Parsed::Default),
+        KeyKind::Exact(operand) => parse_exact(operand, value),
+        KeyKind::Replace(pattern) => parse_replace(pattern, value),
+        KeyKind::Prefix(key) => parse_prefix(key, value),
     }
-    if let Some(operand) = key.strip_prefix(EXACT_KEYWORD) {
-        return parse_exact(operand, value);
+}
+
+/// `[REPLACE]glob::target`.
+fn parse_replace(pattern: &str, value: &str) -> Result<Parsed, MapErrorKind> {
+    if pattern.is_empty() {
+        return Err(MapErrorKind::EmptyOperand(REPLACE_KEYWORD));
     }
-    if let Some(pattern) = key.strip_prefix(REPLACE_KEYWORD) {
-        if pattern.is_empty() {
-            return Err(MapErrorKind::EmptyOperand(REPLACE_KEYWORD));
-        }
-        let target = if value == pattern { None } else { registry_target(value, None)? };
-        if target.as_ref().is_some_and(|t| t.shape == Shape::Dash) {
-            return Err(MapErrorKind::InvalidTarget("a [REPLACE] target cannot end in `-`"));
-        }
-        return Ok(Parsed::Replace(pattern.to_owned(), target));
+    let target = if value == pattern { None } else { registry_target(value, None)? };
+    if target.as_ref().is_some_and(|t| t.shape == Shape::Dash) {
+        return Err(MapErrorKind::InvalidTarget("a [REPLACE] target cannot end in `-`"));
     }
+    Ok(Parsed::Replace(pattern.to_owned(), target))
+}
+
+/// `registry[/path]::target`, after the other spellings of the special keys are refused.
+fn parse_prefix(key: &str, value: &str) -> Result<Parsed, MapErrorKind> {
     check_spelling(key)?;
     let prefix = Prefix::parse(key).map_err(|why| {
         let first = key.split('/').next().unwrap_or_default();

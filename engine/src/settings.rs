@@ -156,10 +156,10 @@ impl Settings {
     }
 
     /// The request path, for a request of `group` and `kind`: reads settings with only the map
-    /// lines that can decide `images` (see [`Rules::parse_for`]) and only the `customResources`
+    /// lines that can decide `images` (see [`Relevance::rules`]) and only the `customResources`
     /// entry of that kind.
     pub fn for_request(document: &Value, images: &Relevance, group: &str, kind: &str) -> Result<Self, SettingsErrors> {
-        Self::read(document, Entries::Of { group, kind }, |map| Rules::parse_for(map, images))
+        Self::read(document, Entries::Of { group, kind }, |map| images.rules(map))
     }
 
     /// The `customResources` entry of `group` and `kind` alone, so that the request path can read

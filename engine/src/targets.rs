@@ -4,7 +4,7 @@
 
 use crate::hash::FnvHashMap;
 use crate::normalize::{ExactId, Image, canonical_registry};
-use crate::reference::{LOCALHOST, MAX_HOST_LEN, concat, is_domain, is_path, split_port};
+use crate::reference::{MAX_HOST_LEN, concat, is_domain, is_path, names_registry_strictly, split_port};
 
 /// How a registry target joins the image name (docs/behaviour.md §3 "How the new reference is built").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,10 +64,13 @@ impl Prefix {
     }
 }
 
-/// The registry test of docs/behaviour.md §3 for keys and targets: the first component contains `.` or `:` or is
-/// `localhost` (an upper-case first component, a registry to the grammar, is not enough here).
-pub fn names_registry_strictly(first: &str) -> bool {
-    first.contains(['.', ':']) || first == LOCALHOST
+/// A `noswap_wildcards` entry without `*` or `?` that is a `registry[/path]`, as a [`Prefix`]
+/// (such an entry is ignored when it names a target, docs/behaviour.md §3).
+pub fn literal_registry(entry: &str) -> Option<Prefix> {
+    if entry.contains(['*', '?']) {
+        return None;
+    }
+    Prefix::parse(entry).ok()
 }
 
 impl RegistryTarget {

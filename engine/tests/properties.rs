@@ -144,7 +144,7 @@ proptest! {
     #[test]
     fn the_request_path_answers_as_the_whole_map(text in map(), images in images(), validate in any::<bool>()) {
         let Ok(whole) = Rules::parse(&text) else { return Ok(()) };
-        let narrow = Rules::parse_for(&text, &Relevance::new(images.iter().map(String::as_str)));
+        let narrow = Relevance::new(images.iter().map(String::as_str)).rules(&text);
         prop_assert!(narrow.is_ok(), "the request path rejects a map the whole parse accepts: {:?}", narrow.err());
         let narrow = narrow.unwrap();
         // Decisions the narrow index makes alone: the same, but where it cannot show that a result

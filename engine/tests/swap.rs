@@ -40,7 +40,8 @@ fn check(case: &SwapCase) -> Result<(), String> {
     let policy = if case.digest.as_deref() == Some("drop") { DigestPolicy::Drop } else { DigestPolicy::Keep };
     let decided = decide(&rules, policy, &case.image);
     // The request path reads only the lines that can decide this image, and must agree.
-    let narrow = Rules::parse_for(&case.map, &Relevance::new([case.image.as_str()]))
+    let narrow = Relevance::new([case.image.as_str()])
+        .rules(&case.map)
         .map_err(|e| format!("request path rejects the map: {e:?}"))?;
     expect_eq("request-path decision", decide(&narrow, policy, &case.image), decided.clone())?;
     if let Some(error) = &case.error {

@@ -6,8 +6,7 @@
 #![no_main]
 
 use imageswap_engine::normalize::Image;
-use imageswap_engine::reference::{DOCKER_HUB, Reference};
-use imageswap_engine::targets::names_registry_strictly;
+use imageswap_engine::reference::{DOCKER_HUB, Reference, names_registry_strictly};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
