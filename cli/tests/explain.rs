@@ -3,12 +3,9 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
-#[path = "../../engine/tests/common/mod.rs"]
-mod common;
-
 use std::process::Command;
 
-use common::{check_shown, run_all, shown_from, tool_cases, unread_kind, unreadable_object};
+use imageswap_testkit::{check_shown, run_all, shown_from, tool_cases, unread_kind, unreadable_object};
 use serde_json::Value;
 
 /// `imageswap explain ARGS…` from the repository root: exit status, stdout, stderr.
@@ -53,17 +50,17 @@ fn the_cli_gives_the_policys_answers_for_the_e2e_cases() {
             let (code, out, err) = explain(&["--settings", &settings, "--object", &object, "--output", "json"]);
             if let Some(kind) = unread_kind(case) {
                 // The policy accepts such objects unchanged; the CLI says it has nothing to explain.
-                common::expect_eq("exit status", code, 2)?;
+                imageswap_testkit::expect_eq("exit status", code, 2)?;
                 let expected = format!("imageswap: {object}: the policy reads no images from an object of kind {kind}");
-                return common::expect_eq("message", err.lines().next(), Some(expected.as_str()));
+                return imageswap_testkit::expect_eq("message", err.lines().next(), Some(expected.as_str()));
             }
             if let Some(message) = unreadable_object(case) {
                 // The policy rejects it; the CLI refuses it as bad input, in the same words.
-                common::expect_eq("exit status", code, 2)?;
+                imageswap_testkit::expect_eq("exit status", code, 2)?;
                 let expected = format!("imageswap: {object}: {message}");
-                return common::expect_eq("message", err.lines().next(), Some(expected.as_str()));
+                return imageswap_testkit::expect_eq("message", err.lines().next(), Some(expected.as_str()));
             }
-            common::expect_eq("exit status", code, if case.allowed { 0 } else { 1 })?;
+            imageswap_testkit::expect_eq("exit status", code, if case.allowed { 0 } else { 1 })?;
             let answers: Vec<Value> = serde_json::from_str(&out).map_err(|e| format!("{e}: {out}{err}"))?;
             check_shown(case, &shown_from(&answers))
         },

@@ -2,13 +2,12 @@
 //! and bad shape) and `e2e-tests/cases.json` (the table the runner and kwctl also run).
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
-mod common;
 
-use common::{
+use imageswap_engine::{Verdict, evaluate};
+use imageswap_testkit::{
     AdmissionCase, E2eCase, Expect, FixtureLookup, LookupAnswer, check_validate, e2e, expect_eq, expected_object,
     in_validate_mode, load, request_of, run_all, validate_expectation,
 };
-use imageswap_engine::{Verdict, evaluate};
 use serde_json::{Value, json};
 
 /// Evaluates `request` with `settings` and a registry that knows `lookups`, and compares the
@@ -90,10 +89,10 @@ fn validate_mode_on_every_inline_case() {
     );
 }
 
-/// docs/behaviour.md §4 on every kind the e2e table swaps (see `common::variants`).
+/// docs/behaviour.md §4 on every kind the e2e table swaps (see `imageswap_testkit::variants`).
 #[test]
 fn variants_of_every_swapping_e2e_case() {
-    common::check_variants(|variant| {
+    imageswap_testkit::check_variants(|variant| {
         let payload = serde_json::to_vec(&json!({ "request": variant.request, "settings": variant.settings })).unwrap();
         Ok(match evaluate(&payload, &mut imageswap_engine::AssumeFound).verdict {
             Verdict::Accept => (true, None, None),

@@ -3,10 +3,9 @@
 //! panics.
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
-mod common;
 
-use common::{PayloadCase, load, run_all};
 use imageswap_engine::{AssumeFound, Verdict, evaluate};
+use imageswap_testkit::{PayloadCase, load, run_all};
 
 #[test]
 fn payload_cases() {

@@ -1,11 +1,9 @@
 //! The grammar against distribution/reference's own answers, and the canonical forms of docs/behaviour.md §3.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
-mod common;
-
-use common::{expect_eq, load, run_all};
 use imageswap_engine::normalize::Image;
 use imageswap_engine::reference::{RefErrorKind, Reference};
+use imageswap_testkit::{expect_eq, load, run_all};
 use serde::Deserialize;
 
 /// One row of `reference-vectors.json` (facts from running distribution/reference).

@@ -1,10 +1,8 @@
 //! Settings documents: accepted, or `valid: false` with the whole message (docs/behaviour.md §2).
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
-mod common;
-
-use common::{SettingsCase, expect_eq, load, run_all};
 use imageswap_engine::validate_settings;
+use imageswap_testkit::{SettingsCase, expect_eq, load, run_all};
 
 #[test]
 fn settings_cases() {

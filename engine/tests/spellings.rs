@@ -1,12 +1,11 @@
 //! Every spelling of an image is decided alike (docs/behaviour.md §3), and look-alike images are not caught.
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
-mod common;
 
-use common::{expect_eq, load, run_all};
 use imageswap_engine::normalize::Image;
 use imageswap_engine::rules::Rules;
 use imageswap_engine::swap::{DigestPolicy, Step, decide};
+use imageswap_testkit::{expect_eq, load, run_all};
 use serde::Deserialize;
 
 #[derive(Deserialize)]

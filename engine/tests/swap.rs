@@ -3,13 +3,11 @@
 //! (idempotence).
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
-mod common;
-
-use common::{expect_eq, load, run_all};
 use imageswap_engine::normalize::Image;
 use imageswap_engine::relevance::Relevance;
 use imageswap_engine::rules::Rules;
 use imageswap_engine::swap::{DigestPolicy, decide};
+use imageswap_testkit::{expect_eq, load, run_all};
 use serde::Deserialize;
 
 #[derive(Deserialize)]

@@ -3,11 +3,10 @@
 //! bad settings case, it names the same map lines.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
-#[path = "../../engine/tests/common/mod.rs"]
-mod common;
-
-use common::{SettingsCase, check_shown, e2e, run_all, shown_from, tool_cases, unread_kind, unreadable_object};
 use imageswap_playground::{example_list, run};
+use imageswap_testkit::{
+    SettingsCase, check_shown, e2e, run_all, shown_from, tool_cases, unread_kind, unreadable_object,
+};
 use serde_json::json;
 
 #[test]
@@ -25,13 +24,17 @@ fn the_page_gives_the_policys_answers_for_the_e2e_cases() {
             if let Some(kind) = unread_kind(case) {
                 // The policy accepts such objects unchanged; the page says it reads no images there.
                 let expected = format!("the policy reads no images from an object of kind {kind}");
-                return common::expect_eq("input error", answer["inputError"].as_str(), Some(expected.as_str()));
+                return imageswap_testkit::expect_eq(
+                    "input error",
+                    answer["inputError"].as_str(),
+                    Some(expected.as_str()),
+                );
             }
             if let Some(message) = unreadable_object(case) {
                 // The policy rejects it; the page names the problem in the same words.
-                return common::expect_eq("input error", answer["inputError"].as_str(), Some(message));
+                return imageswap_testkit::expect_eq("input error", answer["inputError"].as_str(), Some(message));
             }
-            common::expect_eq("customResources problems", &answer["kindErrors"], &json!([]))?;
+            imageswap_testkit::expect_eq("customResources problems", &answer["kindErrors"], &json!([]))?;
             if !answer["errors"].as_array().unwrap().is_empty() || !answer["inputError"].is_null() {
                 return Err(format!("the page refuses the case: {answer}"));
             }
@@ -66,7 +69,7 @@ fn the_page_names_the_bad_map_lines_the_policy_names() {
                 .filter(|line| line.starts_with("imageChange line"))
                 .map(str::to_owned)
                 .collect();
-            common::expect_eq("map errors", page, policy)
+            imageswap_testkit::expect_eq("map errors", page, policy)
         },
     );
 }

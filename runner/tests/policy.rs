@@ -4,18 +4,15 @@
 //! the request's object must give exactly the expected object.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
-#[path = "../../engine/tests/common/mod.rs"]
-mod common;
-
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use common::{
-    AdmissionCase, E2eCase, Expect, LookupAnswer, PayloadCase, SettingsCase, check_validate, e2e as read,
-    expected_object, in_validate_mode, load, run_all, validate_expectation,
-};
 use imageswap_runner::{
     HostCapabilities, NoCapabilities, Policy, RegistryFixture, admission_request, admission_response, apply_patch,
+};
+use imageswap_testkit::{
+    AdmissionCase, E2eCase, Expect, LookupAnswer, PayloadCase, SettingsCase, check_validate, e2e as read,
+    expected_object, in_validate_mode, load, run_all, validate_expectation,
 };
 use serde_json::Value;
 
@@ -278,10 +275,10 @@ fn digest_only_pin_is_kept_with_a_warning() {
     assert_eq!(warnings[0]["field"], "spec.containers[1].image");
 }
 
-/// docs/behaviour.md §4 on every kind the e2e table swaps, through wasm (see `common::variants`).
+/// docs/behaviour.md §4 on every kind the e2e table swaps, through wasm (see `imageswap_testkit::variants`).
 #[test]
 fn variants_of_every_swapping_e2e_case_through_wasm() {
-    common::check_variants(|variant| {
+    imageswap_testkit::check_variants(|variant| {
         let request = admission_request(variant.request.clone());
         let instance = policy().instance(Arc::new(NoCapabilities)).map_err(|e| e.to_string())?;
         let answer = instance.validate(&request, &variant.settings).map_err(|e| format!("guest error: {e}"))?;

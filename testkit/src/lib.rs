@@ -1,6 +1,8 @@
-//! Loads the case tables of `tests/cases/` and runs every case, reporting every failure at once
-//! with the case's name.
-#![allow(dead_code)]
+//! The test kit: loads the case tables of `tests/cases/` and `e2e-tests/`, runs every case and
+//! reports every failure at once with the case's name, and holds the checks that every host (the
+//! engine natively, the wasm runner, the CLI, the playground) applies to the answers, so that the
+//! hosts cannot drift apart.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test kit: failing loudly is the point
 
 use std::path::PathBuf;
 
