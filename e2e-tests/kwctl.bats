@@ -21,21 +21,27 @@ kwctl_answer() {
     session_of "$case" >"$BATS_TEST_TMPDIR/session.yml"
     replay=(--replay-host-capabilities-interactions "$BATS_TEST_TMPDIR/session.yml")
   fi
-  "$KWCTL" run "${replay[@]}" --request-path "$DIR/$(jq -r .request <<<"$case")" --settings-json "$2" "$POLICY" 2>/dev/null
+  case_review "$case" "$BATS_TEST_TMPDIR/review.json"
+  "$KWCTL" run "${replay[@]}" --request-path "$BATS_TEST_TMPDIR/review.json" --settings-json "$2" "$POLICY" \
+    2>"$BATS_TEST_TMPDIR/kwctl.err"
 }
+
+# kwctl_failed: why kwctl run failed.
+kwctl_failed() { echo "kwctl run failed: $(grep -m1 -i error "$BATS_TEST_TMPDIR/kwctl.err")"; }
 
 # kwctl_case CASE_JSON: runs the case through kwctl and checks it.
 kwctl_case() {
   local out
-  out=$(kwctl_answer "$1" "$(jq -c . "$DIR/$(jq -r .settings <<<"$1")")") || { echo "kwctl run failed"; return; }
+  skip_invalid_settings "$1" && return
+  out=$(kwctl_answer "$1" "$(case_settings "$1")") || { kwctl_failed; return; }
   check_response "$1" "$out"
 }
 
 # kwctl_validate_case CASE_JSON: the case's request with `mode: validate` added to its settings.
 kwctl_validate_case() {
   local out
-  out=$(kwctl_answer "$1" "$(jq -c '. + {mode: "validate"}' "$DIR/$(jq -r .settings <<<"$1")")") \
-    || { echo "kwctl run failed"; return; }
+  skip_invalid_settings "$1" && return
+  out=$(kwctl_answer "$1" "$(case_settings "$1" | jq -c '. + {mode: "validate"}')") || { kwctl_failed; return; }
   check_validate_response "$1" "$out"
 }
 

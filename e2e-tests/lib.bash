@@ -11,8 +11,44 @@ JQ_LIB='
   def change($changes): reduce ($changes | to_entries[]) as $c (.; setpath($c.key | path_of; $c.value));
 '
 
-# request_of FILE: the AdmissionRequest of an AdmissionReview file under e2e-tests/.
-request_of() { jq 'if .kind == "AdmissionReview" then .request else . end' "$DIR/$1"; }
+# A case's request and settings are each a file under e2e-tests/ (its name) or given inline.
+
+# case_review CASE_JSON FILE: writes the case's request to FILE as an AdmissionReview: its file, or
+# its inline request with the fields every host requires and the policy does not read (resource,
+# userInfo) filled in where the case leaves them out.
+case_review() {
+  if [ "$(jq -r '.request | type' <<<"$1")" = string ]; then
+    cp "$DIR/$(jq -r .request <<<"$1")" "$2"
+  else
+    jq '{apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: ({
+          resource: {group: .request.kind.group, version: (.request.kind.version // "v1"),
+                     resource: ((.request.kind.kind | ascii_downcase) + "s")},
+          userInfo: {}} + .request)}' <<<"$1" >"$2"
+  fi
+}
+
+# case_request CASE_JSON: the case's AdmissionRequest.
+case_request() {
+  if [ "$(jq -r '.request | type' <<<"$1")" = string ]; then
+    jq 'if .kind == "AdmissionReview" then .request else . end' "$DIR/$(jq -r .request <<<"$1")"
+  else
+    jq '.request' <<<"$1"
+  fi
+}
+
+# skip_invalid_settings CASE_JSON: prints a skip, and succeeds, for a case whose settings a host
+# refuses when it loads the policy (`invalidSettings`; the engine and the runner check what the
+# module answers, settings-cases.json what the hosts say of such settings).
+skip_invalid_settings() {
+  [ "$(jq '.invalidSettings // false' <<<"$1")" = true ] || return 1
+  echo "SKIP: invalid settings, which a host refuses when it loads the policy"
+}
+
+# case_settings CASE_JSON: the case's settings document, compact.
+case_settings() {
+  if [ "$(jq -r '.settings | type' <<<"$1")" = string ]; then jq -c . "$DIR/$(jq -r .settings <<<"$1")"
+  else jq -c '.settings' <<<"$1"; fi
+}
 
 # session_of CASE_JSON: a kwctl replay session answering the case's registry lookups, in order.
 session_of() {
@@ -30,7 +66,7 @@ check_response() {
   [ "$allowed" = "$(jq .allowed <<<"$case")" ] || { echo "allowed is $allowed: $out"; return; }
   message=$(jq -r '.status.message // ""' <<<"$out")
   [ "$message" = "$(jq -r '.message // ""' <<<"$case")" ] || { echo "message is \"$message\""; return; }
-  object=$(request_of "$(jq -r .request <<<"$case")" | jq '.object')
+  object=$(case_request "$case" | jq '.object')
   patch=$(jq -r '.patch // ""' <<<"$out")
   if [ "$(jq '.changes // {} | length' <<<"$case")" -eq 0 ]; then
     [ -z "$patch" ] || echo "mutated, but no change was expected: $(base64 -d <<<"$patch")"
@@ -61,16 +97,17 @@ for_each_case() {
 }
 
 # validate_named CASE_JSON: the fields a validate-mode rejection must name, derived from what
-# mutate mode changes (docs/behaviour.md §6b), one per line as `entry|field|says`: the container or
+# mutate mode changes (docs/behaviour.md §6b: every change but the metadata and the pull secrets is
+# an image), one per line as `entry|field|says`: the container or
 # volume entry and the image's field (an image outside a pod spec is named by its field), both
 # empty for a pull secret, whose pod spec `says` names.
 validate_named() {
   local object
-  object=$(request_of "$(jq -r .request <<<"$1")" | jq '.object')
+  object=$(case_request "$1" | jq '.object')
   jq -r -n "$JQ_LIB"'
     def dotted: split("/")[1:] | map(if test("^[0-9]+$") then "[\(.)]" else ".\(.)" end) | join("") | ltrimstr(".");
     $case.changes // {} | to_entries[] as $c
-    | if ($c.key | test("/image(/reference)?$")) then
+    | if ($c.key | test("^/metadata|/imagePullSecrets$") | not) then
         "\($c.key | sub("/image(/reference)?$"; "") | dotted)|\($c.key | dotted)| image \($obj | getpath($c.key | path_of) | tojson) must be \($c.value | tojson)"
       elif ($c.key | endswith("/imagePullSecrets")) then
         ($obj | getpath($c.key | path_of) // []) as $before

@@ -4,8 +4,15 @@
 # case's AdmissionReview is POSTed to /validate/<policy>. $POLICY_SERVER is the binary (the
 # Makefile resolves it from $POLICY_SERVER or PATH).
 
-# policy_name SETTINGS_FILE: the policy id serving those settings.
-policy_name() { basename "$1" .json | tr -c 'a-z0-9\n' '-'; }
+# policy_of CASE_JSON: the id of the policy serving the case's settings: the name of its settings
+# file, or for settings given inline a digest of them.
+policy_of() {
+  if [ "$(jq -r '.settings | type' <<<"$1")" = string ]; then
+    basename "$(jq -r .settings <<<"$1")" .json | tr -c 'a-z0-9\n' '-'
+  else
+    echo "inline-$(jq -cS .settings <<<"$1" | sha256sum | cut -c1-12)"
+  fi
+}
 
 # start_server POLICIES_YML PORT: starts a policy-server in the background; prints its pid.
 start_server() {
@@ -21,16 +28,22 @@ setup_file() {
   export DIR="$BATS_TEST_DIRNAME"
   export POLICY="${POLICY:-$BATS_TEST_DIRNAME/../annotated-policy.wasm}"
   mkdir -p "$BATS_FILE_TMPDIR/home" "$BATS_FILE_TMPDIR/download" "$BATS_FILE_TMPDIR/sigstore"
-  local settings
-  # Each settings file twice: as the mutating policy, and in validate mode as the second policy an
-  # operator deploys with `mutating: false` (served with allowedToMutate: false, as the
-  # controller does for such a policy, and as the audit scanner evaluates it).
-  for settings in $(jq -r '[.[].settings] | unique[]' "$DIR/cases.json"); do
-    printf '%s:\n  module: file://%s\n  allowedToMutate: true\n  settings: %s\n' \
-      "$(policy_name "$settings")" "$POLICY" "$(jq -c . "$DIR/$settings")"
+  load lib
+  local case id settings
+  # The settings of every case (but those a host refuses) twice: as the mutating policy, and in
+  # validate mode as the second policy an operator deploys with `mutating: false` (served with
+  # allowedToMutate: false, as the controller does for such a policy, and as the audit scanner
+  # evaluates it).
+  declare -A served=()
+  while IFS= read -r case; do
+    id=$(policy_of "$case")
+    [ -z "${served[$id]:-}" ] || continue
+    served[$id]=1
+    settings=$(case_settings "$case")
+    printf '%s:\n  module: file://%s\n  allowedToMutate: true\n  settings: %s\n' "$id" "$POLICY" "$settings"
     printf '%s-validate:\n  module: file://%s\n  allowedToMutate: false\n  settings: %s\n' \
-      "$(policy_name "$settings")" "$POLICY" "$(jq -c '. + {mode: "validate"}' "$DIR/$settings")"
-  done >"$BATS_FILE_TMPDIR/policies.yml"
+      "$id" "$POLICY" "$(jq -c '. + {mode: "validate"}' <<<"$settings")"
+  done < <(jq -c '.[] | select(.invalidSettings != true)' "$DIR/cases.json") >"$BATS_FILE_TMPDIR/policies.yml"
   export PORT=$((20000 + RANDOM % 20000))
   export SERVER_PID=$(start_server "$BATS_FILE_TMPDIR/policies.yml" "$PORT")
   local i
@@ -49,15 +62,20 @@ teardown_file() {
 
 setup() { load lib; }
 
+# skip_unserved CASE_JSON: prints a skip, and succeeds, for a case this server cannot answer.
+skip_unserved() {
+  skip_invalid_settings "$1" && return 0
+  [ "$(jq '.lookups // [] | length' <<<"$1")" -gt 0 ] || return 1
+  echo "SKIP: needs registry answers (the runner and kwctl replay them; this server would ask a real registry)"
+}
+
 # server_case CASE_JSON: POSTs the case's AdmissionReview and checks the response.
 server_case() {
   local case="$1" out
-  if [ "$(jq '.lookups // [] | length' <<<"$case")" -gt 0 ]; then
-    echo "SKIP: needs registry answers (the runner and kwctl replay them; this server would ask a real registry)"
-    return
-  fi
-  out=$(curl -sf -X POST -H 'Content-Type: application/json' --data-binary "@$DIR/$(jq -r .request <<<"$case")" \
-    "http://127.0.0.1:$PORT/validate/$(policy_name "$(jq -r .settings <<<"$case")")") || { echo "POST failed"; return; }
+  skip_unserved "$case" && return
+  case_review "$case" "$BATS_TEST_TMPDIR/review.json"
+  out=$(curl -sf -X POST -H 'Content-Type: application/json' --data-binary "@$BATS_TEST_TMPDIR/review.json" \
+    "http://127.0.0.1:$PORT/validate/$(policy_of "$case")") || { echo "POST failed"; return; }
   check_response "$case" "$(jq '.response' <<<"$out")"
 }
 
@@ -79,13 +97,10 @@ server_settings_case() {
 # (`validate` or `audit`) of the validate-mode policy and checks the answer mutate mode implies.
 server_validate_case() {
   local endpoint="$1" case="$2" out
-  if [ "$(jq '.lookups // [] | length' <<<"$case")" -gt 0 ]; then
-    echo "SKIP: needs registry answers (the runner and kwctl replay them; this server would ask a real registry)"
-    return
-  fi
-  out=$(curl -sf -X POST -H 'Content-Type: application/json' --data-binary "@$DIR/$(jq -r .request <<<"$case")" \
-    "http://127.0.0.1:$PORT/$endpoint/$(policy_name "$(jq -r .settings <<<"$case")")-validate") \
-    || { echo "POST failed"; return; }
+  skip_unserved "$case" && return
+  case_review "$case" "$BATS_TEST_TMPDIR/review.json"
+  out=$(curl -sf -X POST -H 'Content-Type: application/json' --data-binary "@$BATS_TEST_TMPDIR/review.json" \
+    "http://127.0.0.1:$PORT/$endpoint/$(policy_of "$case")-validate") || { echo "POST failed"; return; }
   check_validate_response "$case" "$(jq '.response' <<<"$out")"
 }
 server_validate() { server_validate_case validate "$1"; }

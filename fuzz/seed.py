@@ -37,8 +37,12 @@ for case in load("tests", "cases", "settings.json"):
 for case in load("tests", "cases", "payloads.json"):
     if "payload" in case and len(case["payload"]) < 4096:
         put("evaluate", case["payload"])
-for case in load("tests", "cases", "admission.json"):
-    put("evaluate", json.dumps({"request": case["request"], "settings": case["settings"]}))
-    if isinstance(case["request"].get("object"), dict):
-        put("evaluate", case["settings"]["imageChange"].encode() + b"\0" + json.dumps(case["request"]["object"]).encode())
+for case in load("e2e-tests", "cases.json"):
+    # A request or settings given as a file name is a file under e2e-tests/.
+    request = case["request"] if isinstance(case["request"], dict) else load("e2e-tests", case["request"])
+    request = request.get("request", request) if request.get("kind") == "AdmissionReview" else request
+    settings = case["settings"] if isinstance(case["settings"], dict) else load("e2e-tests", case["settings"])
+    put("evaluate", json.dumps({"request": request, "settings": settings}))
+    if isinstance(request.get("object"), dict) and isinstance(settings.get("imageChange"), str):
+        put("evaluate", settings["imageChange"].encode() + b"\0" + json.dumps(request["object"]).encode())
 print("seeded", {t: len(os.listdir(os.path.join(out, t))) for t in sorted(os.listdir(out))})

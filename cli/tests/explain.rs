@@ -41,12 +41,14 @@ fn a_cluster_admission_policy_and_an_admission_review_give_the_policys_answers()
 
 #[test]
 fn the_cli_gives_the_policys_answers_for_the_e2e_cases() {
+    let scratch = std::env::temp_dir().join(format!("imageswap-explain-cases-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
     run_all(
         &tool_cases(),
         |c| c.name.clone(),
         |case| {
-            let settings = format!("e2e-tests/{}", case.settings);
-            let object = format!("e2e-tests/{}", case.request);
+            let (settings, object) = case.files(&scratch);
+            let (settings, object) = (settings.display().to_string(), object.display().to_string());
             let (code, out, err) = explain(&["--settings", &settings, "--object", &object, "--output", "json"]);
             if let Some(kind) = unread_kind(case) {
                 // The policy accepts such objects unchanged; the CLI says it has nothing to explain.

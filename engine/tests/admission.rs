@@ -1,12 +1,13 @@
-//! docs/behaviour.md §4 and §6 natively: `tests/cases/admission.json` (inline requests for every kind, field
-//! and bad shape) and `e2e-tests/cases.json` (the table the runner and kwctl also run).
+//! docs/behaviour.md §4 and §6 natively: every admission case of `e2e-tests/cases.json` (real
+//! AdmissionReviews and inline requests for every kind, field and bad shape; the table the runner,
+//! kwctl and the policy-server also run), in both modes, and the variants derived from them.
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
 use imageswap_engine::{Verdict, evaluate};
 use imageswap_testkit::{
-    AdmissionCase, E2eCase, Expect, FixtureLookup, LookupAnswer, check_validate, e2e, expect_eq, expected_object,
-    in_validate_mode, load, request_of, run_all, validate_expectation,
+    E2eCase, Expect, FixtureLookup, LookupAnswer, check_validate, e2e, expect_eq, expected_object, in_validate_mode,
+    run_all, validate_expectation,
 };
 use serde_json::{Value, json};
 
@@ -29,21 +30,15 @@ fn check(request: &Value, settings: &Value, expect: &Expect, lookups: &[LookupAn
 }
 
 #[test]
-fn admission_cases() {
-    run_all(
-        &load::<AdmissionCase>("admission.json"),
-        |c| c.name.clone(),
-        |case| check(&case.request, &case.settings, &case.expect, &case.lookups),
-    );
-}
-
-#[test]
 fn e2e_cases_natively() {
     let cases: Vec<E2eCase> = serde_json::from_value(e2e("cases.json")).unwrap();
     run_all(
         &cases,
         |c| c.name.clone(),
-        |case| check(&request_of(e2e(&case.request)), &e2e(&case.settings), &case.expect()?, &case.lookups),
+        |case| {
+            case.check_invalid_settings()?;
+            check(&case.request(), &case.settings(), &case.expect()?, &case.lookups)
+        },
     );
 }
 
@@ -74,18 +69,7 @@ fn validate_mode_on_every_e2e_case() {
     run_all(
         &cases,
         |c| c.name.clone(),
-        |case| {
-            check_validate_mode(&request_of(e2e(&case.request)), &e2e(&case.settings), &case.expect()?, &case.lookups)
-        },
-    );
-}
-
-#[test]
-fn validate_mode_on_every_inline_case() {
-    run_all(
-        &load::<AdmissionCase>("admission.json"),
-        |c| c.name.clone(),
-        |case| check_validate_mode(&case.request, &case.settings, &case.expect, &case.lookups),
+        |case| check_validate_mode(&case.request(), &case.settings(), &case.expect()?, &case.lookups),
     );
 }
 

@@ -15,9 +15,8 @@ fn the_page_gives_the_policys_answers_for_the_e2e_cases() {
         &tool_cases(),
         |c| c.name.clone(),
         |case| {
-            let settings = e2e(&case.settings);
-            let path = format!("{}/../e2e-tests/{}", env!("CARGO_MANIFEST_DIR"), case.request);
-            let request = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+            let settings = case.settings();
+            let request = case.review().to_string();
             let map = settings["imageChange"].as_str().unwrap_or_default();
             let kinds = settings.get("customResources").map_or_else(String::new, ToString::to_string);
             let answer = run(map, settings["digest"].as_str().unwrap_or("keep"), &kinds, &request);

@@ -41,15 +41,16 @@ pub fn e2e(relative: &str) -> serde_json::Value {
 }
 
 /// One case of `e2e-tests/cases.json`, which every host runs: the engine natively, the runner
-/// through `policy.wasm`, and bats through kwctl.
+/// through `policy.wasm`, kwctl and a policy-server. Its request and its settings are each a file
+/// under `e2e-tests/` (a real AdmissionReview, a settings document) or given inline.
 #[derive(serde::Deserialize)]
 pub struct E2eCase {
     /// What the case shows.
     pub name: String,
-    /// An AdmissionReview file under `e2e-tests/`.
-    pub request: String,
-    /// A settings file under `e2e-tests/`.
-    pub settings: String,
+    /// An AdmissionReview file under `e2e-tests/` (a string), or the AdmissionRequest itself.
+    request: serde_json::Value,
+    /// A settings file under `e2e-tests/` (a string), or the settings document itself.
+    settings: serde_json::Value,
     /// Whether the request is allowed.
     pub allowed: bool,
     /// The whole rejection message.
@@ -62,6 +63,11 @@ pub struct E2eCase {
     /// What the registry answers, in the order the policy must ask (`checkTargetExists`).
     #[serde(default)]
     pub lookups: Vec<LookupAnswer>,
+    /// The settings (inline) are invalid: a host refuses them when it loads the policy, so only
+    /// the module's own answer is checked (the engine and the runner); see
+    /// [`E2eCase::check_invalid_settings`].
+    #[serde(default, rename = "invalidSettings")]
+    pub invalid_settings: bool,
 }
 
 /// One answer of the registry fixture: found (`digest`) or an error (`error`), for one image.
@@ -141,10 +147,7 @@ pub fn request_of(document: serde_json::Value) -> serde_json::Value {
     }
 }
 
-/// The expected answer of `tests/cases/admission.json`: `"accept"` (no mutation),
-/// `{"reject": message}` or `{"changes": {pointer: value}}`.
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// The expected answer of an admission case ([`E2eCase::expect`]).
 pub enum Expect {
     /// Accepted without a mutation.
     Accept,
@@ -152,22 +155,6 @@ pub enum Expect {
     Reject(String),
     /// Mutated: the object with these pointers set.
     Changes(serde_json::Map<String, serde_json::Value>),
-}
-
-/// One case of `tests/cases/admission.json`: an inline request and settings.
-#[derive(serde::Deserialize)]
-pub struct AdmissionCase {
-    /// What the case shows.
-    pub name: String,
-    /// The AdmissionRequest.
-    pub request: serde_json::Value,
-    /// The settings document.
-    pub settings: serde_json::Value,
-    /// The expected answer.
-    pub expect: Expect,
-    /// What the registry answers, in the order the policy must ask (`checkTargetExists`).
-    #[serde(default)]
-    pub lookups: Vec<LookupAnswer>,
 }
 
 /// A settings case: the document (inline text in `tests/cases/settings.json`, a file under
@@ -277,17 +264,22 @@ pub struct Shown {
     pub error: Option<String>,
 }
 
-/// Whether an e2e case's answer comes from the map alone, so that a tool that decides images (the
-/// CLI, the playground) must give it: a CREATE or UPDATE with an object, no subresource, no
-/// registry answers (`checkTargetExists`).
+/// Whether an e2e case's answer comes from the decisions of its images alone, so that a tool that
+/// decides images (the CLI, the playground) must give it: a CREATE or UPDATE with an object, no
+/// subresource, valid settings in mutate mode without registry answers (`checkTargetExists`), and
+/// no rejection for what the policy writes besides images (the annotation, the pull secrets).
 pub fn tool_case(case: &E2eCase) -> bool {
-    let request = request_of(e2e(&case.request));
+    let request = case.request();
     let operation = request["operation"].as_str().unwrap_or_default();
-    let settings = e2e(&case.settings);
+    let settings = case.settings();
+    let writes = |message: &str| message.contains("metadata") || message.contains("imagePullSecrets");
     matches!(operation, "CREATE" | "UPDATE")
         && request.get("subResource").is_none_or(serde_json::Value::is_null)
         && request.get("object").is_some_and(|o| !o.is_null())
         && settings.get("checkTargetExists").is_none()
+        && settings.get("mode").is_none_or(|mode| mode == "mutate")
+        && imageswap_engine::validate_settings(settings.to_string().as_bytes()).is_ok()
+        && !case.message.as_deref().is_some_and(writes)
 }
 
 /// The e2e cases an operator tool must answer as the policy does ([`tool_case`]).
@@ -302,10 +294,11 @@ pub fn tool_cases() -> Vec<E2eCase> {
 /// (`"ConfigMap"`, `"Rollout" in the API group "example.com"`), or `None` when the policy reads
 /// that kind with the case's settings.
 pub fn unread_kind(case: &E2eCase) -> Option<String> {
-    let object = &request_of(e2e(&case.request))["object"];
-    let kind = object["kind"].as_str().unwrap_or_default();
-    let group = imageswap_engine::walk::group_of(object["apiVersion"].as_str().unwrap_or_default());
-    let kinds = imageswap_engine::Settings::custom_resources_of(&e2e(&case.settings), group, kind);
+    // The tools read an AdmissionReview's object with the group and kind of `request.kind`.
+    let request = case.request();
+    let kind = request["kind"]["kind"].as_str().unwrap_or_default();
+    let group = request["kind"]["group"].as_str().unwrap_or_default();
+    let kinds = imageswap_engine::Settings::custom_resources_of(&case.settings(), group, kind);
     match kinds.layout(group, kind) {
         Some(_) => None,
         None if group.is_empty() => Some(format!("{kind:?}")),
@@ -313,10 +306,13 @@ pub fn unread_kind(case: &E2eCase) -> Option<String> {
     }
 }
 
-/// The rejection of an e2e case whose object the policy cannot read (which the tools refuse as
-/// bad input, exit status 2), if it is one.
+/// The rejection of an e2e case whose object the policy cannot read, a value of the wrong type on
+/// the way to an image (which the tools refuse as bad input, exit status 2), if it is one.
 pub fn unreadable_object(case: &E2eCase) -> Option<&str> {
-    case.message.as_deref().filter(|message| message.starts_with("the object cannot be read"))
+    let wrong_type = |message: &&str| {
+        [" is not a string", " is not a list", " is not an object"].iter().any(|t| message.ends_with(t))
+    };
+    case.message.as_deref().filter(wrong_type)
 }
 
 /// What a tool showed, from its JSON explanations (`field`, `new`, `error`).
@@ -360,7 +356,63 @@ pub fn check_shown(case: &E2eCase, shown: &[Shown]) -> Result<(), String> {
 }
 
 impl E2eCase {
-    /// The case's expected answer, in the form of the inline table.
+    /// The AdmissionRequest.
+    pub fn request(&self) -> serde_json::Value {
+        match self.request.as_str() {
+            Some(file) => request_of(e2e(file)),
+            None => self.request.clone(),
+        }
+    }
+
+    /// The request as an AdmissionReview document (what a host is sent).
+    pub fn review(&self) -> serde_json::Value {
+        match self.request.as_str() {
+            Some(file) => e2e(file),
+            None => {
+                serde_json::json!({ "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": self.request })
+            }
+        }
+    }
+
+    /// The settings document.
+    pub fn settings(&self) -> serde_json::Value {
+        match self.settings.as_str() {
+            Some(file) => e2e(file),
+            None => self.settings.clone(),
+        }
+    }
+
+    /// Files holding the settings and the AdmissionReview, for a tool that reads files: the files
+    /// under `e2e-tests/`, or for what the case gives inline, files it writes in `scratch`.
+    pub fn files(&self, scratch: &std::path::Path) -> (PathBuf, PathBuf) {
+        let file = |given: &serde_json::Value, suffix: &str, document: serde_json::Value| match given.as_str() {
+            Some(file) => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../e2e-tests").join(file),
+            None => {
+                let path = scratch.join(format!("{}.{suffix}.json", self.name));
+                std::fs::write(&path, document.to_string()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                path
+            }
+        };
+        (file(&self.settings, "settings", self.settings()), file(&self.request, "request", self.review()))
+    }
+
+    /// `Err` unless `invalidSettings` says what `validate_settings` says of the settings, and only
+    /// settings given inline are invalid.
+    pub fn check_invalid_settings(&self) -> Result<(), String> {
+        let invalid = imageswap_engine::validate_settings(self.settings().to_string().as_bytes()).is_err();
+        expect_eq("invalidSettings", self.invalid_settings, invalid)?;
+        if invalid && self.settings_file().is_some() {
+            return Err("a settings file under e2e-tests/ is invalid".to_owned());
+        }
+        Ok(())
+    }
+
+    /// The file under `e2e-tests/` that holds the settings, when they are given as one.
+    pub fn settings_file(&self) -> Option<&str> {
+        self.settings.as_str()
+    }
+
+    /// The case's expected answer.
     pub fn expect(&self) -> Result<Expect, String> {
         match (self.allowed, &self.message) {
             (false, Some(message)) => Ok(Expect::Reject(message.clone())),
@@ -515,11 +567,11 @@ pub fn variants(cases: &[E2eCase]) -> Vec<Variant> {
     let mut variants = Vec::new();
     for case in cases {
         let Ok(Expect::Changes(changes)) = case.expect() else { continue };
-        let request = request_of(e2e(&case.request));
+        let request = case.request();
         if request["operation"] != "CREATE" || !request["subResource"].is_null() || !case.lookups.is_empty() {
             continue;
         }
-        let settings = e2e(&case.settings);
+        let settings = case.settings();
         let original = request["object"].clone();
         let variant = |name: &str, request: Value, expect: Derived| Variant {
             name: format!("{}/{name}", case.name),
