@@ -164,7 +164,7 @@ impl Evaluation {
 }
 
 /// What reading a request gives: its answer already, or the images to decide.
-pub enum Read {
+pub enum Triage {
     /// The request needs no decision (another operation or kind), or cannot be read.
     Answer(Evaluation),
     /// The request's object and the images in it.
@@ -193,9 +193,9 @@ const NAMED_FIELDS: usize = 100;
 impl Admission {
     /// Reads the request: the operation, group, kind and subresource, and every image of the
     /// object, where its kind keeps them (a built-in kind, or one of `custom`).
-    pub fn read(request: AdmissionRequest, custom: &CustomResources) -> Read {
-        let accept = || Read::Answer(Evaluation::answer(Verdict::Accept));
-        let reject = |message: String| Read::Answer(Evaluation::answer(Verdict::Reject(message)));
+    pub fn read(request: AdmissionRequest, custom: &CustomResources) -> Triage {
+        let accept = || Triage::Answer(Evaluation::answer(Verdict::Accept));
+        let reject = |message: String| Triage::Answer(Evaluation::answer(Verdict::Reject(message)));
         let update = match request.operation.as_str() {
             "CREATE" => false,
             "UPDATE" => true,
@@ -219,7 +219,7 @@ impl Admission {
             Ok(Found { sites, pod_specs }) => {
                 let previous_originals = update.then(|| request.old_object.unwrap_or_default().originals());
                 let pod_update = is_pod && update;
-                Read::Decide(Self { object, kind, ephemeral_only, pod_update, previous_originals, sites, pod_specs })
+                Triage::Decide(Self { object, kind, ephemeral_only, pod_update, previous_originals, sites, pod_specs })
             }
             Err(error) => reject(error.to_string()),
         }

@@ -9,9 +9,14 @@ use std::hash::{BuildHasherDefault, Hasher};
 #[derive(Debug, Clone, Copy)]
 pub struct Fnv(u64);
 
+/// FNV-1a's 64-bit offset basis, the state before any byte.
+const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+/// FNV's 64-bit prime, which each byte's state is multiplied by.
+const PRIME: u64 = 0x0000_0100_0000_01b3;
+
 impl Default for Fnv {
     fn default() -> Self {
-        Self(0xcbf2_9ce4_8422_2325)
+        Self(OFFSET_BASIS)
     }
 }
 
@@ -22,7 +27,7 @@ impl Hasher for Fnv {
 
     fn write(&mut self, bytes: &[u8]) {
         for byte in bytes {
-            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3);
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(PRIME);
         }
     }
 }

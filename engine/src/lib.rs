@@ -79,8 +79,8 @@ pub fn evaluate(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
         |images: &relevance::Relevance| Settings::for_request(&envelope.settings, images, &group, &kind);
     let kinds = Settings::custom_resources_of(&envelope.settings, &group, &kind);
     let admission = match admission::Admission::read(envelope.request, &kinds) {
-        admission::Read::Decide(admission) => admission,
-        admission::Read::Answer(answer) => {
+        admission::Triage::Decide(admission) => admission,
+        admission::Triage::Answer(answer) => {
             return match read_settings(&relevance::Relevance::default()) {
                 Ok(_) => answer,
                 Err(errors) => invalid(errors),
@@ -121,7 +121,7 @@ pub fn evaluate_whole_map(payload: &[u8], targets: &mut dyn TargetLookup) -> Eva
         Err(errors) => return invalid(errors),
     };
     match admission::Admission::read(envelope.request, &settings.custom_resources) {
-        admission::Read::Answer(answer) => answer,
-        admission::Read::Decide(admission) => admission.decide(&settings, targets),
+        admission::Triage::Answer(answer) => answer,
+        admission::Triage::Decide(admission) => admission.decide(&settings, targets),
     }
 }

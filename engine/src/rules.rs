@@ -17,7 +17,7 @@ use crate::targets::{Prefix, RegistryTarget, Shape, TargetIndex, literal_registr
 /// The target of a rule, with the line it was given on. `target` is `None` for "leave these images
 /// alone" (an empty target, or a target that is its own key).
 #[derive(Debug, Clone)]
-pub struct Ruled<T> {
+pub struct AtLine<T> {
     /// 1-based line of the rule.
     pub line: usize,
     /// The target; `None` leaves the images alone.
@@ -30,7 +30,7 @@ pub struct ReplaceRule {
     /// The compiled glob.
     pub glob: Glob,
     /// Line and target.
-    pub rule: Ruled<RegistryTarget>,
+    pub rule: AtLine<RegistryTarget>,
 }
 
 /// The target of an `[EXACT]` rule: used verbatim, and the canonical registry it names (for
@@ -47,7 +47,7 @@ pub struct ExactTarget {
 #[derive(Debug, Clone)]
 pub struct PrefixRule {
     /// Line and target.
-    pub rule: Ruled<RegistryTarget>,
+    pub rule: AtLine<RegistryTarget>,
     /// Number of path components in the key (0 for a bare registry).
     pub depth: usize,
 }
@@ -56,7 +56,7 @@ pub struct PrefixRule {
 #[derive(Debug, Clone, Default)]
 pub struct Rules {
     /// The `default` rule, if the map has one.
-    pub default: Option<Ruled<RegistryTarget>>,
+    pub default: Option<AtLine<RegistryTarget>>,
     /// The `noswap_wildcards` patterns and their line (without the entries that name a target).
     pub noswap: Option<(usize, Vec<Glob>)>,
     /// The `noswap_wildcards` entries ignored because they name a target's registry or lie under
@@ -65,7 +65,7 @@ pub struct Rules {
     /// Registry/path keys by canonical `registry[/path]`.
     pub prefixes: FnvHashMap<String, PrefixRule>,
     /// `[EXACT]` keys by image identity.
-    pub exact: FnvHashMap<ExactId, Ruled<ExactTarget>>,
+    pub exact: FnvHashMap<ExactId, AtLine<ExactTarget>>,
     /// `[REPLACE]` rules in file order.
     pub replace: Vec<ReplaceRule>,
     /// Every non-empty target, for step 1.
@@ -78,14 +78,15 @@ pub struct Rules {
     partial: bool,
 }
 
-/// A key that step 1 could make dead, kept until every target is known.
-enum KeyToCheck {
+/// The key of a rule with a target, checked once every target is known: a key that lies under a
+/// target is a dead rule, because step 1 leaves its images alone first.
+enum DeadRuleKey {
     Name(String),
     Image(Image),
 }
 
 /// What a line means, before it joins the index.
-enum Parsed {
+enum LineRule {
     Default(Option<RegistryTarget>),
     Noswap(Vec<String>),
     Prefix(Prefix, Option<RegistryTarget>),
@@ -113,7 +114,7 @@ impl Rules {
     ) -> Result<Self, Vec<MapError>> {
         let mut rules = Self { partial: filter.is_some(), ..Self::default() };
         let mut errors = Vec::new();
-        let mut keyed: Vec<(MapLine<'_>, KeyToCheck)> = Vec::new();
+        let mut keyed: Vec<(MapLine<'_>, DeadRuleKey)> = Vec::new();
         for item in lines {
             let line = match item {
                 Ok(line) => line,
@@ -140,7 +141,7 @@ impl Rules {
             }
         }
         for (line, key) in keyed {
-            if let Some(target_line) = rules.covering_key(&key) {
+            if let Some(target_line) = rules.target_over_rule_key(&key) {
                 errors.push(line.error(MapErrorKind::UnderTarget(target_line)));
             }
         }
@@ -168,17 +169,17 @@ impl Rules {
 
     /// Adds a parsed rule; returns its key when it has a target (for the dead-rule check), or
     /// the line of the same key given before (keys compare in canonical form).
-    fn insert(&mut self, line: usize, parsed: Parsed) -> Result<Option<KeyToCheck>, usize> {
+    fn insert(&mut self, line: usize, parsed: LineRule) -> Result<Option<DeadRuleKey>, usize> {
         match parsed {
-            Parsed::Default(target) => {
+            LineRule::Default(target) => {
                 if let Some(first) = &self.default {
                     return Err(first.line);
                 }
                 self.add_target(target.as_ref(), line);
-                self.default = Some(Ruled { line, target });
+                self.default = Some(AtLine { line, target });
                 Ok(None)
             }
-            Parsed::Noswap(entries) => {
+            LineRule::Noswap(entries) => {
                 if let Some((first, _)) = &self.noswap {
                     return Err(*first);
                 }
@@ -187,18 +188,18 @@ impl Rules {
                 self.noswap = Some((line, globs));
                 Ok(None)
             }
-            Parsed::Prefix(prefix, target) => {
+            LineRule::Prefix(prefix, target) => {
                 let key = prefix.canonical();
                 if let Some(first) = self.prefixes.get(&key) {
                     return Err(first.rule.line);
                 }
                 self.add_target(target.as_ref(), line);
                 let depth = if prefix.path.is_empty() { 0 } else { prefix.path.split('/').count() };
-                let check = target.is_some().then(|| KeyToCheck::Name(key.clone()));
-                self.prefixes.insert(key, PrefixRule { rule: Ruled { line, target }, depth });
+                let check = target.is_some().then(|| DeadRuleKey::Name(key.clone()));
+                self.prefixes.insert(key, PrefixRule { rule: AtLine { line, target }, depth });
                 Ok(check)
             }
-            Parsed::Exact(image, target) => {
+            LineRule::Exact(image, target) => {
                 let id = image.exact_id();
                 if let Some(first) = self.exact.get(&id) {
                     return Err(first.line);
@@ -209,16 +210,16 @@ impl Rules {
                     self.targets.add_image(target_id, line);
                     ExactTarget { written, registry }
                 });
-                let check = target.is_some().then_some(KeyToCheck::Image(image));
-                self.exact.insert(id, Ruled { line, target });
+                let check = target.is_some().then_some(DeadRuleKey::Image(image));
+                self.exact.insert(id, AtLine { line, target });
                 Ok(check)
             }
-            Parsed::Replace(pattern, target) => {
+            LineRule::Replace(pattern, target) => {
                 if let Some(first) = self.replace_lines.get(&pattern) {
                     return Err(*first);
                 }
                 self.add_target(target.as_ref(), line);
-                self.replace.push(ReplaceRule { glob: Glob::fnmatch(&pattern), rule: Ruled { line, target } });
+                self.replace.push(ReplaceRule { glob: Glob::fnmatch(&pattern), rule: AtLine { line, target } });
                 self.replace_lines.insert(pattern, line);
                 Ok(None)
             }
@@ -233,10 +234,10 @@ impl Rules {
 
     /// The line of a target that a key lies under: a registry/path key when it, or it followed by
     /// `/`, is under a target; an `[EXACT]` key when its image is.
-    fn covering_key(&self, key: &KeyToCheck) -> Option<usize> {
+    fn target_over_rule_key(&self, key: &DeadRuleKey) -> Option<usize> {
         match key {
-            KeyToCheck::Name(name) => self.targets.covering_dir(name),
-            KeyToCheck::Image(image) => self.targets.covering_image(image),
+            DeadRuleKey::Name(name) => self.targets.target_over_key(name),
+            DeadRuleKey::Image(image) => self.targets.target_over_image(image),
         }
     }
 
@@ -275,7 +276,7 @@ pub(crate) fn noswap_value(map: &str) -> Option<&str> {
 }
 
 /// Classifies one line and checks its key and target.
-fn parse_line(line: &MapLine<'_>) -> Result<Parsed, MapErrorKind> {
+fn parse_line(line: &MapLine<'_>) -> Result<LineRule, MapErrorKind> {
     let (key, value) = (line.key, line.value);
     if key.is_empty() {
         return Err(MapErrorKind::EmptyKey);
@@ -287,7 +288,7 @@ fn parse_line(line: &MapLine<'_>) -> Result<Parsed, MapErrorKind> {
     }
     match kind {
         KeyKind::Noswap => parse_noswap(value),
-        KeyKind::Default => registry_target(value, None).map(Parsed::Default),
+        KeyKind::Default => registry_target(value, None).map(LineRule::Default),
         KeyKind::Exact(operand) => parse_exact(operand, value),
         KeyKind::Replace(pattern) => parse_replace(pattern, value),
         KeyKind::Prefix(key) => parse_prefix(key, value),
@@ -295,7 +296,7 @@ fn parse_line(line: &MapLine<'_>) -> Result<Parsed, MapErrorKind> {
 }
 
 /// `[REPLACE]glob::target`.
-fn parse_replace(pattern: &str, value: &str) -> Result<Parsed, MapErrorKind> {
+fn parse_replace(pattern: &str, value: &str) -> Result<LineRule, MapErrorKind> {
     if pattern.is_empty() {
         return Err(MapErrorKind::EmptyOperand(REPLACE_KEYWORD));
     }
@@ -303,11 +304,11 @@ fn parse_replace(pattern: &str, value: &str) -> Result<Parsed, MapErrorKind> {
     if target.as_ref().is_some_and(|t| t.shape == Shape::Dash) {
         return Err(MapErrorKind::InvalidTarget("a [REPLACE] target cannot end in `-`"));
     }
-    Ok(Parsed::Replace(pattern.to_owned(), target))
+    Ok(LineRule::Replace(pattern.to_owned(), target))
 }
 
 /// `registry[/path]::target`, after the other spellings of the special keys are refused.
-fn parse_prefix(key: &str, value: &str) -> Result<Parsed, MapErrorKind> {
+fn parse_prefix(key: &str, value: &str) -> Result<LineRule, MapErrorKind> {
     check_spelling(key)?;
     let prefix = Prefix::parse(key).map_err(|why| {
         let first = key.split('/').next().unwrap_or_default();
@@ -318,11 +319,11 @@ fn parse_prefix(key: &str, value: &str) -> Result<Parsed, MapErrorKind> {
         }
     })?;
     let target = registry_target(value, Some(&prefix))?;
-    Ok(Parsed::Prefix(prefix, target))
+    Ok(LineRule::Prefix(prefix, target))
 }
 
 /// `noswap_wildcards::a,b`: entries trimmed, empty ones ignored.
-fn parse_noswap(value: &str) -> Result<Parsed, MapErrorKind> {
+fn parse_noswap(value: &str) -> Result<LineRule, MapErrorKind> {
     let entries = value.split(',').map(trim_blanks).filter(|e| !e.is_empty());
     let mut kept = Vec::new();
     for entry in entries {
@@ -331,21 +332,21 @@ fn parse_noswap(value: &str) -> Result<Parsed, MapErrorKind> {
         }
         kept.push(entry.to_owned());
     }
-    Ok(Parsed::Noswap(kept))
+    Ok(LineRule::Noswap(kept))
 }
 
 /// `[EXACT]image::image`.
-fn parse_exact(operand: &str, value: &str) -> Result<Parsed, MapErrorKind> {
+fn parse_exact(operand: &str, value: &str) -> Result<LineRule, MapErrorKind> {
     if operand.is_empty() {
         return Err(MapErrorKind::EmptyOperand(EXACT_KEYWORD));
     }
     let image = Image::parse(operand).map_err(MapErrorKind::InvalidImage)?;
     if value.is_empty() {
-        return Ok(Parsed::Exact(image, None));
+        return Ok(LineRule::Exact(image, None));
     }
     let target = Image::parse(value).map_err(MapErrorKind::InvalidImage)?.exact_id();
     let target = (target != image.exact_id()).then(|| (value.to_owned(), target));
-    Ok(Parsed::Exact(image, target))
+    Ok(LineRule::Exact(image, target))
 }
 
 /// A registry target; `None` when empty or when it is its own `key` (compared as keys are).

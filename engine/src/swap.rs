@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::normalize::Image;
 use crate::reference::{RefError, concat, with_suffix};
-use crate::rules::{Ruled, Rules};
+use crate::rules::{AtLine, Rules};
 use crate::targets::{RegistryTarget, Shape};
 
 /// What a swap does with a digest (`digest` setting).
@@ -191,7 +191,7 @@ pub fn decide_in(rules: &Rules, digest: DigestPolicy, written: &str, custom: boo
 /// [`decide`] for an image already parsed (`image` is `written`, parsed), which is no placeholder.
 pub fn decide_image(rules: &Rules, digest: DigestPolicy, written: &str, image: &Image) -> Result<Decision, SwapError> {
     let id = image.exact_id();
-    if let Some(line) = rules.targets.covering_id(&id) {
+    if let Some(line) = rules.targets.target_over_identity(&id) {
         return Ok(Decision::keep(Step::AlreadySwapped, line));
     }
     if let Some(rule) = rules.exact.get(&id) {
@@ -254,7 +254,7 @@ fn rebuild(
     written: &str,
     policy: DigestPolicy,
     step: Step,
-    rule: &Ruled<RegistryTarget>,
+    rule: &AtLine<RegistryTarget>,
     name: impl FnOnce(&RegistryTarget) -> String,
 ) -> Result<Decision, SwapError> {
     let Some(target) = &rule.target else {
@@ -267,7 +267,7 @@ fn rebuild(
     // evaluation leaves it alone (`docker.io/x` as a target names Docker Hub's `library/x`: a
     // result that lands there is not under `docker.io/x`; found by fuzzing).
     let lands_on_target = Image::parse(&result).is_ok_and(|new| {
-        new.registry() == target.registry && !new.path().is_empty() && rules.targets.covering_image(&new).is_some()
+        new.registry() == target.registry && !new.path().is_empty() && rules.targets.target_over_image(&new).is_some()
     });
     if !lands_on_target {
         return Err(SwapError::BadResult {

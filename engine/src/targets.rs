@@ -137,12 +137,12 @@ impl TargetIndex {
     /// The line of a target that `name` (a canonical `registry/path`, possibly ending in `/`) lies
     /// under: it equals a target or starts with target + `/`, or starts with a target ending in
     /// `/` or `-`. Registries compare with their ports.
-    pub fn covering(&self, name: &str) -> Option<usize> {
+    pub fn target_over_name(&self, name: &str) -> Option<usize> {
         let boundaries = name.match_indices('/').map(|(at, _)| at).chain(std::iter::once(name.len()));
-        boundaries.filter_map(|at| self.covering_at(name, at)).min()
+        boundaries.filter_map(|at| self.target_over_prefix_at(name, at)).min()
     }
 
-    fn covering_at(&self, name: &str, at: usize) -> Option<usize> {
+    fn target_over_prefix_at(&self, name: &str, at: usize) -> Option<usize> {
         let prefix = name.get(..at)?;
         let hit = self.plain.get(prefix).copied();
         let Some(rest) = name.get(at + 1..) else {
@@ -157,23 +157,23 @@ impl TargetIndex {
     /// literal `noswap_wildcards` entry ignored).
     pub fn names(&self, prefix: &Prefix) -> bool {
         (prefix.path.is_empty() && self.registries.contains_key(&prefix.registry))
-            || self.covering_dir(&prefix.canonical()).is_some()
+            || self.target_over_key(&prefix.canonical()).is_some()
     }
 
     /// The line of a target that `name` or `name/` lies under: what a registry/path key covers.
-    pub fn covering_dir(&self, name: &str) -> Option<usize> {
+    pub fn target_over_key(&self, name: &str) -> Option<usize> {
         let below = self.slash.get(name).copied();
-        self.covering(name).into_iter().chain(below).min()
+        self.target_over_name(name).into_iter().chain(below).min()
     }
 
     /// The line of a target that `image` lies under: by name, or as the same image as an
     /// `[EXACT]` target.
-    pub fn covering_image(&self, image: &Image) -> Option<usize> {
-        self.covering_id(&image.exact_id())
+    pub fn target_over_image(&self, image: &Image) -> Option<usize> {
+        self.target_over_identity(&image.exact_id())
     }
 
-    /// [`TargetIndex::covering_image`] for an image's identity, which holds its canonical name.
-    pub fn covering_id(&self, id: &ExactId) -> Option<usize> {
-        self.covering(id.name()).into_iter().chain(self.images.get(id).copied()).min()
+    /// [`TargetIndex::target_over_image`] for an image's identity, which holds its canonical name.
+    pub fn target_over_identity(&self, id: &ExactId) -> Option<usize> {
+        self.target_over_name(id.name()).into_iter().chain(self.images.get(id).copied()).min()
     }
 }
