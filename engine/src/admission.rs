@@ -15,7 +15,7 @@ use crate::lookup::{Lookup, TargetLookup};
 use crate::normalize::Image;
 use crate::settings::{Mode, Settings};
 use crate::swap::{Decision, SwapError, decide_image, step_zero};
-use crate::walk::{self, ALL_LISTS, EPHEMERAL, Found, FoundImage, ObjectError, is_not};
+use crate::walk::{self, ALL_LISTS, EPHEMERAL, Expected, Found, FoundImage, ObjectError, ObjectErrorKind};
 
 /// The annotation that records the images this policy replaced.
 pub const ORIGINAL_IMAGES_ANNOTATION: &str = "imageswap.kubewarden.io/original-images";
@@ -460,9 +460,9 @@ fn missing_pull_secrets<'n>(object: &Value, at: &str, needed: &[&'n str]) -> Res
     let listed = object.pointer(at).and_then(|spec| spec.get("imagePullSecrets")).filter(|list| !list.is_null());
     let entries = match listed {
         None => &[][..],
-        Some(list) => list
-            .as_array()
-            .ok_or_else(|| ObjectError::unreadable(is_not(&format!("{at}/imagePullSecrets"), "a list")))?,
+        Some(list) => {
+            list.as_array().ok_or_else(|| ObjectError::wrong_type(&format!("{at}/imagePullSecrets"), Expected::List))?
+        }
     };
     let listed = |secret: &str| entries.iter().any(|entry| entry.get("name").and_then(Value::as_str) == Some(secret));
     Ok(needed.iter().copied().filter(|secret| !listed(secret)).collect())
@@ -526,7 +526,7 @@ fn add_pull_secrets(object: &mut Value, at: &str, secrets: &[&str]) -> Result<()
     }
     let entries = list
         .as_array_mut()
-        .ok_or_else(|| ObjectError::unreadable(is_not(&format!("{at}/imagePullSecrets"), "a list")))?;
+        .ok_or_else(|| ObjectError::wrong_type(&format!("{at}/imagePullSecrets"), Expected::List))?;
     entries.extend(secrets.iter().map(|secret| serde_json::json!({ "name": secret })));
     Ok(())
 }
@@ -538,10 +538,10 @@ fn record_originals(
     rewrites: &[Rewrite],
     mut originals: BTreeMap<String, String>,
 ) -> Result<(), ObjectError> {
-    let not_object = |at: &str| ObjectError::unreadable(format!("{at} is not an object"));
-    let root = object.as_object_mut().ok_or_else(|| ObjectError::unreadable(is_not("", "an object")))?;
-    let metadata = object_entry(root, "metadata").ok_or_else(|| not_object("metadata"))?;
-    let annotations = object_entry(metadata, "annotations").ok_or_else(|| not_object("metadata.annotations"))?;
+    let not_object = |at: &str| ObjectError::wrong_type(at, Expected::Object);
+    let root = object.as_object_mut().ok_or_else(|| ObjectError::wrong_type("", Expected::Object))?;
+    let metadata = object_entry(root, "metadata").ok_or_else(|| not_object("/metadata"))?;
+    let annotations = object_entry(metadata, "annotations").ok_or_else(|| not_object("/metadata/annotations"))?;
     // A key this evaluation wrote already (two pod specs of a custom resource with a container
     // of the same name) gives way to the field of the later image.
     let mut written: BTreeSet<String> = BTreeSet::new();
@@ -551,8 +551,10 @@ fn record_originals(
         written.insert(key.clone());
         originals.insert(key, rewrite.from().to_owned());
     }
-    let text = serde_json::to_string(&originals)
-        .map_err(|e| ObjectError::unreadable(format!("{ORIGINAL_IMAGES_ANNOTATION}: {e}")))?;
+    let text = serde_json::to_string(&originals).map_err(|e| ObjectError {
+        place: None,
+        kind: ObjectErrorKind::Annotation(format!("{ORIGINAL_IMAGES_ANNOTATION}: {e}")),
+    })?;
     annotations.insert(ORIGINAL_IMAGES_ANNOTATION.to_owned(), Value::String(text));
     Ok(())
 }
@@ -563,15 +565,15 @@ fn annotations_writable(object: &Value, record: bool) -> Result<(), ObjectError>
     if !record {
         return Ok(());
     }
-    let root = object.as_object().ok_or_else(|| ObjectError::unreadable(is_not("", "an object")))?;
+    let root = object.as_object().ok_or_else(|| ObjectError::wrong_type("", Expected::Object))?;
     let metadata = match root.get("metadata") {
         None | Some(Value::Null) => return Ok(()),
         Some(Value::Object(metadata)) => metadata,
-        Some(_) => return Err(ObjectError::unreadable("metadata is not an object".to_owned())),
+        Some(_) => return Err(ObjectError::wrong_type("/metadata", Expected::Object)),
     };
     match metadata.get("annotations") {
         None | Some(Value::Null | Value::Object(_)) => Ok(()),
-        Some(_) => Err(ObjectError::unreadable("metadata.annotations is not an object".to_owned())),
+        Some(_) => Err(ObjectError::wrong_type("/metadata/annotations", Expected::Object)),
     }
 }
 

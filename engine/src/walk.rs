@@ -40,30 +40,80 @@ pub const VOLUMES: ImageList =
 /// Every image-bearing list of a pod spec.
 pub const ALL_LISTS: [ImageList; 4] = [CONTAINERS, INIT, EPHEMERAL, VOLUMES];
 
-/// A problem that makes the object unreadable or an image undecidable.
+/// A problem that makes the object unreadable: where, and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectError {
     /// The container or volume, when the problem is in one: `container "web" (spec.containers[0])`.
     pub place: Option<String>,
-    /// What is wrong: `spec.containers is not a list`.
-    pub reason: String,
+    /// What is wrong.
+    pub kind: ObjectErrorKind,
+}
+
+/// What makes an object unreadable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectErrorKind {
+    /// The value at this RFC 6901 pointer (`""`: the object itself) is not what the policy reads
+    /// or writes there.
+    WrongType {
+        /// Where the value is: `/spec/containers`.
+        pointer: String,
+        /// What it must be.
+        expected: Expected,
+    },
+    /// The original-images annotation cannot be written; holds the annotation and the
+    /// serializer's message.
+    Annotation(String),
+}
+
+/// The JSON type a value must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    /// A JSON object.
+    Object,
+    /// A JSON array.
+    List,
+    /// A JSON string.
+    String,
+}
+
+impl Expected {
+    /// `an object`, `a list`, `a string`.
+    fn words(self) -> &'static str {
+        match self {
+            Self::Object => "an object",
+            Self::List => "a list",
+            Self::String => "a string",
+        }
+    }
 }
 
 impl ObjectError {
-    /// A problem with the object as a whole.
-    pub fn unreadable(reason: String) -> Self {
-        Self { place: None, reason }
+    /// The value at `pointer` is not `expected`, outside any container.
+    pub fn wrong_type(pointer: &str, expected: Expected) -> Self {
+        Self { place: None, kind: ObjectErrorKind::WrongType { pointer: pointer.to_owned(), expected } }
+    }
+}
+
+impl fmt::Display for ObjectErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::WrongType { pointer, expected } if pointer.is_empty() => write!(f, "it is not {}", expected.words()),
+            Self::WrongType { pointer, expected } => write!(f, "{} is not {}", dotted(pointer), expected.words()),
+            Self::Annotation(why) => f.write_str(why),
+        }
     }
 }
 
 impl fmt::Display for ObjectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.place {
-            Some(place) => write!(f, "{place}: {}", self.reason),
-            None => write!(f, "the object cannot be read: {}", self.reason),
+            Some(place) => write!(f, "{place}: {}", self.kind),
+            None => write!(f, "the object cannot be read: {}", self.kind),
         }
     }
 }
+
+impl std::error::Error for ObjectError {}
 
 /// One image found in an object. The names messages and the annotation use are made from it only
 /// when they are needed.
@@ -163,11 +213,6 @@ pub fn dotted(pointer: &str) -> String {
     out
 }
 
-/// "`<field>` is not `<what>`", or "it is not `<what>`" at the root.
-pub fn is_not(pointer: &str, what: &str) -> String {
-    if pointer.is_empty() { format!("it is not {what}") } else { format!("{} is not {what}", dotted(pointer)) }
-}
-
 /// Follows `steps` from `value` (at `pointer`): `None` when a step is absent or `null`; an error
 /// when a value on the way is not an object.
 fn follow<'v>(
@@ -176,7 +221,7 @@ fn follow<'v>(
     mut pointer: String,
 ) -> Result<Option<(&'v Value, String)>, ObjectError> {
     for step in steps {
-        let object = value.as_object().ok_or_else(|| ObjectError::unreadable(is_not(&pointer, "an object")))?;
+        let object = value.as_object().ok_or_else(|| ObjectError::wrong_type(&pointer, Expected::Object))?;
         match object.get(*step).filter(|v| !v.is_null()) {
             Some(next) => value = next,
             None => return Ok(None),
@@ -197,13 +242,13 @@ fn expand<'v>(root: &'v Value, path: &FieldPath) -> Result<Vec<(&'v Value, Strin
         for (value, at) in reached {
             match step {
                 PathStep::Field(name) => {
-                    let object = value.as_object().ok_or_else(|| ObjectError::unreadable(is_not(&at, "an object")))?;
+                    let object = value.as_object().ok_or_else(|| ObjectError::wrong_type(&at, Expected::Object))?;
                     if let Some(child) = object.get(name.as_ref()).filter(|child| !child.is_null()) {
                         next.push((child, format!("{at}/{name}")));
                     }
                 }
                 PathStep::Each => {
-                    let items = value.as_array().ok_or_else(|| ObjectError::unreadable(is_not(&at, "a list")))?;
+                    let items = value.as_array().ok_or_else(|| ObjectError::wrong_type(&at, Expected::List))?;
                     let present = items.iter().enumerate().filter(|(_, item)| !item.is_null());
                     next.extend(present.map(|(index, item)| (item, format!("{at}/{index}"))));
                 }
@@ -227,7 +272,7 @@ pub struct Found {
 /// settings name, or an AdmissionReview (its `request.object`, with the group and kind of
 /// `request.kind`). Returns the object's kind with them; `Err` names a kind the policy reads no
 /// images from, or what makes the object unreadable.
-pub fn document_images(document: &Value, custom: &CustomResources) -> Result<(String, Found), String> {
+pub fn document_images(document: &Value, custom: &CustomResources) -> Result<(String, Found), DocumentError> {
     let text = |value: Option<&Value>| value.and_then(Value::as_str).unwrap_or_default().to_owned();
     let (group, kind, object) = match document.get("kind").and_then(Value::as_str) {
         Some("AdmissionReview") => (
@@ -238,12 +283,41 @@ pub fn document_images(document: &Value, custom: &CustomResources) -> Result<(St
         _ => (group_of(&text(document.get("apiVersion"))).to_owned(), text(document.get("kind")), document),
     };
     let Some(layout) = custom.layout(&group, &kind) else {
-        let named = if group.is_empty() { format!("{kind:?}") } else { format!("{kind:?} in the API group {group:?}") };
-        return Err(format!("the policy reads no images from an object of kind {named}"));
+        return Err(DocumentError::UnreadKind { group, kind });
     };
-    let found = images(object, &layout, &ALL_LISTS).map_err(|error| error.to_string())?;
+    let found = images(object, &layout, &ALL_LISTS).map_err(DocumentError::Object)?;
     Ok((kind, found))
 }
+
+/// Why a document given to an operator tool yields no images.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocumentError {
+    /// A kind the policy reads no images from (it accepts such objects unchanged).
+    UnreadKind {
+        /// Its API group (`""`: the core group).
+        group: String,
+        /// Its kind.
+        kind: String,
+    },
+    /// The object cannot be read (the policy rejects it with this message).
+    Object(ObjectError),
+}
+
+impl fmt::Display for DocumentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnreadKind { group, kind } if group.is_empty() => {
+                write!(f, "the policy reads no images from an object of kind {kind:?}")
+            }
+            Self::UnreadKind { group, kind } => {
+                write!(f, "the policy reads no images from an object of kind {kind:?} in the API group {group:?}")
+            }
+            Self::Object(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for DocumentError {}
 
 /// Every image of an object laid out as `layout` says: in each pod spec the lists of `lists`, in
 /// order, then each image path. `null` or missing means empty; a value of the wrong type on the
@@ -259,7 +333,7 @@ pub fn images(object: &Value, layout: &Layout<'_>, lists: &'static [ImageList]) 
     }
     for path in layout.images {
         for (value, image_at) in expand(object, path)? {
-            let image = value.as_str().ok_or_else(|| ObjectError::unreadable(is_not(&image_at, "a string")))?;
+            let image = value.as_str().ok_or_else(|| ObjectError::wrong_type(&image_at, Expected::String))?;
             found.sites.push(FoundImage {
                 image: image.to_owned(),
                 pointer: image_at,
@@ -284,20 +358,22 @@ fn pod_spec_images(
         let Some((entries, list_at)) = follow(spec, &[list.field], spec_at.clone())? else {
             continue;
         };
-        let entries = entries.as_array().ok_or_else(|| ObjectError::unreadable(is_not(&list_at, "a list")))?;
+        let entries = entries.as_array().ok_or_else(|| ObjectError::wrong_type(&list_at, Expected::List))?;
         for (index, entry) in entries.iter().enumerate() {
             let entry_at = format!("{list_at}/{index}");
             if !entry.is_object() {
-                return Err(ObjectError::unreadable(is_not(&entry_at, "an object")));
+                return Err(ObjectError::wrong_type(&entry_at, Expected::Object));
             }
             let name = entry.get("name").and_then(Value::as_str);
-            let in_entry = |reason: String| ObjectError { place: Some(place(list, name, &entry_at)), reason };
+            let in_entry = |kind: ObjectErrorKind| ObjectError { place: Some(place(list, name, &entry_at)), kind };
             let Some((value, image_at)) =
-                follow(entry, list.image, entry_at.clone()).map_err(|error| in_entry(error.reason))?
+                follow(entry, list.image, entry_at.clone()).map_err(|error| in_entry(error.kind))?
             else {
                 continue;
             };
-            let image = value.as_str().ok_or_else(|| in_entry(is_not(&image_at, "a string")))?;
+            let image = value.as_str().ok_or_else(|| {
+                in_entry(ObjectErrorKind::WrongType { pointer: image_at.clone(), expected: Expected::String })
+            })?;
             let entry = Entry { list, index, name: name.map(str::to_owned), pod_spec };
             found.push(FoundImage { image: image.to_owned(), pointer: image_at, entry: Some(entry), custom });
         }

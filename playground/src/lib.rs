@@ -44,7 +44,7 @@ fn read_input(text: &str, kinds: &CustomResources) -> Result<Input, String> {
         let lines = text.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#'));
         return Ok(Input::Images(lines.map(str::to_owned).collect()));
     };
-    let (kind, found) = walk::document_images(&document, kinds)?;
+    let (kind, found) = walk::document_images(&document, kinds).map_err(|error| error.to_string())?;
     Ok(Input::Object(kind, found))
 }
 
