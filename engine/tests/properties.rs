@@ -142,6 +142,17 @@ proptest! {
     }
 
     #[test]
+    fn the_index_agrees_with_a_plain_scan_of_the_map(text in map(), images in images()) {
+        let Ok(rules) = Rules::parse(&text) else { return Ok(()) };
+        for written in images.iter().filter(|written| placeholder(written).is_none()) {
+            let image = Image::parse(written).unwrap();
+            let Ok(decision) = decide(&rules, DigestPolicy::Keep, written) else { continue };
+            let agreed = imageswap_testkit::scan::check(&text, &image, &decision);
+            prop_assert!(agreed.is_ok(), "{}: {:?}", written, agreed);
+        }
+    }
+
+    #[test]
     fn the_request_path_answers_as_the_whole_map(text in map(), images in images(), validate in any::<bool>()) {
         let Ok(whole) = Rules::parse(&text) else { return Ok(()) };
         let narrow = Relevance::new(images.iter().map(String::as_str)).rules(&text);

@@ -6,7 +6,7 @@
 use imageswap_engine::normalize::Image;
 use imageswap_engine::relevance::Relevance;
 use imageswap_engine::rules::Rules;
-use imageswap_engine::swap::{DigestPolicy, decide};
+use imageswap_engine::swap::{DigestPolicy, decide, placeholder};
 use imageswap_testkit::{expect_eq, load, run_all};
 use serde::Deserialize;
 
@@ -51,6 +51,10 @@ fn check(case: &SwapCase) -> Result<(), String> {
         };
     }
     let decision = decided.map_err(|e| format!("error: {e}"))?;
+    // A plain scan over every line agrees with the index on steps 1 and 4.
+    if let (Ok(image), None) = (Image::parse(&case.image), placeholder(&case.image)) {
+        imageswap_testkit::scan::check(&case.map, &image, &decision)?;
+    }
     expect_eq("new image", decision.swapped.clone(), case.expect.clone())?;
     expect_eq("step", Some(decision.step.as_str().to_owned()), case.step.clone())?;
     expect_eq("line", Some(decision.line), case.line)?;
