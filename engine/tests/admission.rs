@@ -6,8 +6,8 @@
 
 use imageswap_engine::{Verdict, evaluate};
 use imageswap_testkit::{
-    E2eCase, Expect, FixtureLookup, LookupAnswer, check_validate, e2e, expect_eq, expected_object, in_validate_mode,
-    run_all, validate_expectation,
+    Expect, FixtureLookup, LookupAnswer, check_every_case, check_validate, expect_eq, expected_object,
+    in_validate_mode, validate_expectation,
 };
 use serde_json::{Value, json};
 
@@ -31,15 +31,10 @@ fn check(request: &Value, settings: &Value, expect: &Expect, lookups: &[LookupAn
 
 #[test]
 fn e2e_cases_natively() {
-    let cases: Vec<E2eCase> = serde_json::from_value(e2e("cases.json")).unwrap();
-    run_all(
-        &cases,
-        |c| c.name.clone(),
-        |case| {
-            case.check_invalid_settings()?;
-            check(&case.request(), &case.settings(), &case.expect()?, &case.lookups)
-        },
-    );
+    check_every_case(|case| {
+        case.check_invalid_settings()?;
+        check(&case.request(), &case.settings(), &case.expect()?, &case.lookups)
+    });
 }
 
 /// docs/behaviour.md §6b: `mode: validate` on a request rejects exactly when `mutate` would change an image or
@@ -65,12 +60,7 @@ fn check_validate_mode(
 
 #[test]
 fn validate_mode_on_every_e2e_case() {
-    let cases: Vec<E2eCase> = serde_json::from_value(e2e("cases.json")).unwrap();
-    run_all(
-        &cases,
-        |c| c.name.clone(),
-        |case| check_validate_mode(&case.request(), &case.settings(), &case.expect()?, &case.lookups),
-    );
+    check_every_case(|case| check_validate_mode(&case.request(), &case.settings(), &case.expect()?, &case.lookups));
 }
 
 /// docs/behaviour.md §4 on every kind the e2e table swaps (see `imageswap_testkit::variants`).

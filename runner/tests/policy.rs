@@ -11,8 +11,8 @@ use imageswap_runner::{
     HostCapabilities, NoCapabilities, Policy, RegistryFixture, admission_request, admission_response, apply_patch,
 };
 use imageswap_testkit::{
-    E2eCase, Expect, LookupAnswer, PayloadCase, SettingsCase, check_validate, e2e as read, expected_object,
-    in_validate_mode, load, run_all, validate_expectation,
+    E2eCase, Expect, LookupAnswer, PayloadCase, SettingsCase, check_every_case, check_validate, e2e as read,
+    expected_object, in_validate_mode, load, run_all, validate_expectation,
 };
 use serde_json::Value;
 
@@ -82,8 +82,7 @@ fn check(case: &E2eCase) -> Result<(), String> {
 
 #[test]
 fn admission_cases_through_wasm() {
-    let cases: Vec<E2eCase> = serde_json::from_value(read("cases.json")).expect("cases.json");
-    run_all(&cases, |c| c.name.clone(), check);
+    check_every_case(check);
 }
 
 /// docs/behaviour.md §6b through wasm: `mode: validate` answers what `mode: mutate` implies (see
@@ -105,12 +104,7 @@ fn check_validate_mode(
 
 #[test]
 fn validate_mode_on_every_case_through_wasm() {
-    let cases: Vec<E2eCase> = serde_json::from_value(read("cases.json")).expect("cases.json");
-    run_all(
-        &cases,
-        |c| c.name.clone(),
-        |case| check_validate_mode(&case.review(), &case.settings(), &case.expect()?, &case.lookups),
-    );
+    check_every_case(|case| check_validate_mode(&case.review(), &case.settings(), &case.expect()?, &case.lookups));
 }
 
 #[test]

@@ -622,6 +622,12 @@ pub fn variants(cases: &[E2eCase]) -> Vec<Variant> {
     variants
 }
 
+/// Runs `check` (one host) on every admission case of `e2e-tests/cases.json`.
+pub fn check_every_case(check: impl Fn(&E2eCase) -> Result<(), String>) {
+    let cases: Vec<E2eCase> = serde_json::from_value(e2e("cases.json")).unwrap();
+    run_all(&cases, |c| c.name.clone(), check);
+}
+
 /// What a host answered: allowed, the message, the mutated object.
 pub type Answer = (bool, Option<String>, Option<serde_json::Value>);
 
