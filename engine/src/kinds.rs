@@ -217,11 +217,6 @@ impl CustomResources {
         Some(Layout { pod_specs: &entry.pod_specs, images: &entry.images, custom: true })
     }
 
-    /// The entries, in the order written.
-    pub fn entries(&self) -> &[CustomResource] {
-        &self.entries
-    }
-
     /// Reads the setting (absent or `null`: no entries), the entries `which` says, pushing every
     /// problem of those to `errors`.
     pub fn read(value: Option<&Value>, which: Entries<'_>, errors: &mut Vec<CustomResourceError>) -> Self {

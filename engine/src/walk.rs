@@ -213,6 +213,13 @@ pub fn dotted(pointer: &str) -> String {
     out
 }
 
+/// The field `name` of `value` (at `pointer`): `None` when it is absent or `null`; an error when
+/// `value` is not an object. The one rule of every field step of the walk.
+fn field<'v>(value: &'v Value, name: &str, pointer: &str) -> Result<Option<&'v Value>, ObjectError> {
+    let object = value.as_object().ok_or_else(|| ObjectError::wrong_type(pointer, Expected::Object))?;
+    Ok(object.get(name).filter(|child| !child.is_null()))
+}
+
 /// Follows `steps` from `value` (at `pointer`): `None` when a step is absent or `null`; an error
 /// when a value on the way is not an object.
 fn follow<'v>(
@@ -221,8 +228,7 @@ fn follow<'v>(
     mut pointer: String,
 ) -> Result<Option<(&'v Value, String)>, ObjectError> {
     for step in steps {
-        let object = value.as_object().ok_or_else(|| ObjectError::wrong_type(&pointer, Expected::Object))?;
-        match object.get(*step).filter(|v| !v.is_null()) {
+        match field(value, step, &pointer)? {
             Some(next) => value = next,
             None => return Ok(None),
         }
@@ -242,8 +248,7 @@ fn expand<'v>(root: &'v Value, path: &FieldPath) -> Result<Vec<(&'v Value, Strin
         for (value, at) in reached {
             match step {
                 PathStep::Field(name) => {
-                    let object = value.as_object().ok_or_else(|| ObjectError::wrong_type(&at, Expected::Object))?;
-                    if let Some(child) = object.get(name.as_ref()).filter(|child| !child.is_null()) {
+                    if let Some(child) = field(value, name, &at)? {
                         next.push((child, format!("{at}/{name}")));
                     }
                 }
