@@ -12,12 +12,13 @@
 //! ```
 
 use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, btree_map};
 use std::fmt;
 
 use serde_json::{Map, Value};
 
 /// One step of a [`FieldPath`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum PathStep {
     /// The field of an object with this name.
     Field(Cow<'static, str>),
@@ -123,12 +124,6 @@ impl FieldPath {
     pub fn steps(&self) -> &[PathStep] {
         &self.steps
     }
-
-    /// Whether `self` is `other` or lies inside it (`spec.template.spec.containers` inside
-    /// `spec.template.spec`).
-    fn within(&self, other: &Self) -> bool {
-        self.steps.starts_with(&other.steps)
-    }
 }
 
 impl fmt::Display for FieldPath {
@@ -229,6 +224,8 @@ impl CustomResources {
             }
         };
         let mut entries: Vec<CustomResource> = Vec::new();
+        // Group and kind → the index of the entry that named them first.
+        let mut named: BTreeMap<(String, String), usize> = BTreeMap::new();
         for (index, item) in items.iter().enumerate() {
             if !which.reads(item) {
                 continue;
@@ -236,12 +233,15 @@ impl CustomResources {
             let before = errors.len();
             let entry = read_entry(index, item, errors);
             let Some(entry) = entry.filter(|_| errors.len() == before) else { continue };
-            let first = entries.iter().position(|e| e.api_group == entry.api_group && e.kind == entry.kind);
-            if let Some(first) = first {
-                errors.push(entry_error(index, &entry, Problem::Duplicate(first)));
-                continue;
+            match named.entry((entry.api_group.clone(), entry.kind.clone())) {
+                btree_map::Entry::Occupied(first) => {
+                    errors.push(entry_error(index, &entry, Problem::Duplicate(*first.get())));
+                }
+                btree_map::Entry::Vacant(slot) => {
+                    slot.insert(entries.len());
+                    entries.push(entry);
+                }
             }
-            entries.push(entry);
         }
         Self { entries }
     }
@@ -352,17 +352,24 @@ fn read_paths(object: &Map<String, Value>, key: &'static str, problem: &mut dyn 
     paths
 }
 
-/// No path twice, no image inside a pod spec, no pod spec inside another.
+/// No path twice, no image inside a pod spec, no pod spec inside another. Each check is a lookup
+/// (the request path checks its kind's paths on every request).
 fn check_paths(pod_specs: &[FieldPath], images: &[FieldPath], problem: &mut dyn FnMut(Problem)) {
-    let all: Vec<&FieldPath> = pod_specs.iter().chain(images).collect();
-    for (index, path) in all.iter().enumerate() {
-        let earlier = all.get(..index).unwrap_or_default();
-        if earlier.contains(path) {
+    // Each pod spec's steps → its place in `podSpecs`, the first it is given at.
+    let mut specs: BTreeMap<&[PathStep], usize> = BTreeMap::new();
+    for (index, spec) in pod_specs.iter().enumerate() {
+        specs.entry(spec.steps()).or_insert(index);
+    }
+    let mut seen: BTreeSet<&[PathStep]> = BTreeSet::new();
+    for path in pod_specs.iter().chain(images) {
+        if !seen.insert(path.steps()) {
             problem(Problem::PathTwice(path.to_string()));
             continue;
         }
-        let inside = pod_specs.iter().find(|spec| spec != path && path.within(spec));
-        if let Some(spec) = inside {
+        // The first pod spec in `podSpecs` that is a shorter start of this path.
+        let inside =
+            (1..path.steps().len()).filter_map(|len| path.steps().get(..len).and_then(|start| specs.get(start))).min();
+        if let Some(spec) = inside.and_then(|index| pod_specs.get(*index)) {
             problem(Problem::InsidePodSpec { path: path.to_string(), pod_spec: spec.to_string() });
         }
     }
