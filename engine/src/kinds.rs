@@ -12,7 +12,7 @@
 //! ```
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, btree_map};
+use std::collections::{BTreeMap, btree_map};
 use std::fmt;
 
 use serde_json::{Map, Value};
@@ -360,9 +360,10 @@ fn check_paths(pod_specs: &[FieldPath], images: &[FieldPath], problem: &mut dyn 
     for (index, spec) in pod_specs.iter().enumerate() {
         specs.entry(spec.steps()).or_insert(index);
     }
-    let mut seen: BTreeSet<&[PathStep]> = BTreeSet::new();
-    for path in pod_specs.iter().chain(images) {
-        if !seen.insert(path.steps()) {
+    // The paths given so far (a map of the same type as `specs`: one instantiation in the module).
+    let mut seen: BTreeMap<&[PathStep], usize> = BTreeMap::new();
+    for (index, path) in pod_specs.iter().chain(images).enumerate() {
+        if seen.insert(path.steps(), index).is_some() {
             problem(Problem::PathTwice(path.to_string()));
             continue;
         }
