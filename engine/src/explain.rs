@@ -1,6 +1,7 @@
 //! What the operator tools (the `imageswap explain` CLI and the browser playground) show for one
 //! image: the policy's own decision, with the rule line and the reason in words.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::Serialize;
@@ -119,21 +120,24 @@ impl fmt::Display for Explanation {
 /// alone at step 0 (placeholders, template expressions) and those that cannot be decided need none.
 pub fn pull_secrets<'s>(settings: &'s Settings, explanations: &[Explanation]) -> Vec<(String, Vec<&'s str>)> {
     let mut by_pod_spec: Vec<(String, Vec<&'s str>)> = Vec::new();
+    // A pod spec → its place in `by_pod_spec`; and the (pod spec, secret) pairs listed already.
+    let mut places: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut listed: BTreeSet<(&str, &str)> = BTreeSet::new();
     for explanation in explanations.iter().filter(|e| e.is_decided() && !e.step_zero) {
-        let Some(pod_spec) = &explanation.pod_spec else { continue };
+        let Some(pod_spec) = explanation.pod_spec.as_deref() else { continue };
         let image = explanation.new.as_deref().unwrap_or(&explanation.image);
         let Some(secret) = Image::parse(image).ok().and_then(|image| settings.image_pull_secrets.get(image.registry()))
         else {
             continue;
         };
-        let at = match by_pod_spec.iter().position(|(at, _)| at == pod_spec) {
-            Some(at) => at,
-            None => {
-                by_pod_spec.push((pod_spec.clone(), Vec::new()));
-                by_pod_spec.len() - 1
-            }
-        };
-        if let Some((_, secrets)) = by_pod_spec.get_mut(at).filter(|(_, secrets)| !secrets.contains(&secret.as_str())) {
+        if !listed.insert((pod_spec, secret.as_str())) {
+            continue;
+        }
+        let place = *places.entry(pod_spec).or_insert_with(|| {
+            by_pod_spec.push((pod_spec.to_owned(), Vec::new()));
+            by_pod_spec.len() - 1
+        });
+        if let Some((_, secrets)) = by_pod_spec.get_mut(place) {
             secrets.push(secret.as_str());
         }
     }
