@@ -2,10 +2,10 @@
 
 use std::hint::black_box;
 
+use imageswap_engine::Relevance;
+use imageswap_engine::Rules;
 use imageswap_engine::Settings;
-use imageswap_engine::relevance::Relevance;
-use imageswap_engine::rules::Rules;
-use imageswap_engine::swap::{DigestPolicy, decide};
+use imageswap_engine::{DigestPolicy, decide};
 
 use serde_json::Value;
 

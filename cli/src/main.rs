@@ -14,8 +14,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use imageswap_engine::Settings;
-use imageswap_engine::explain::{self, Explanation};
-use imageswap_engine::walk::{self, Found};
+use imageswap_engine::{Explanation, explain_found};
+use imageswap_engine::{Found, document_images};
 use serde_json::Value;
 
 /// The map language, shown after the help.
@@ -114,15 +114,15 @@ fn explain(args: ExplainArgs) -> Result<ExitCode, Failure> {
         .map_err(|errors| Failure(format!("the settings in {} are not valid:\n{errors}", path.display())))?;
     let found = match &object {
         Some(path) => {
-            walk::document_images(&read_document(path)?, &settings.custom_resources)
+            document_images(&read_document(path)?, &settings.custom_resources)
                 .map_err(|e| Failure(format!("{}: {e}", path.display())))?
                 .1
         }
         None => Found::default(),
     };
     let mut results: Vec<Explanation> =
-        images.iter().map(|image| explain::explain(&settings.rules, settings.digest, image)).collect();
-    results.extend(explain::explain_found(&settings.rules, settings.digest, &found));
+        images.iter().map(|image| imageswap_engine::explain(&settings.rules, settings.digest, image)).collect();
+    results.extend(explain_found(&settings.rules, settings.digest, &found));
     if output == Output::Json {
         let text = serde_json::to_string_pretty(&results).map_err(|e| Failure(e.to_string()))?;
         println!("{text}");
@@ -131,7 +131,7 @@ fn explain(args: ExplainArgs) -> Result<ExitCode, Failure> {
             println!("{result}");
         }
         if object.is_some() {
-            for (pod_spec, secrets) in explain::pull_secrets(&settings, &results) {
+            for (pod_spec, secrets) in imageswap_engine::explained_pull_secrets(&settings, &results) {
                 println!("{pod_spec}.imagePullSecrets must list: {}", secrets.join(", "));
             }
         }

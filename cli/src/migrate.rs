@@ -3,10 +3,10 @@
 //! line whose meaning differs from the upstream webhook (README, "Differences from the upstream
 //! webhook") and every line the policy refuses.
 
+use imageswap_engine::Rules;
 use imageswap_engine::Settings;
-use imageswap_engine::explain::explain;
-use imageswap_engine::map::{KeyKind, Lines};
-use imageswap_engine::rules::Rules;
+use imageswap_engine::explain;
+use imageswap_engine::{KeyKind, Lines};
 use serde_json::{Value, json};
 
 use crate::upstream::{Old, UpstreamMap};
@@ -95,9 +95,9 @@ pub fn differences(map: &str) -> Vec<(usize, String)> {
         }
     }
     if let Ok(rules) = Rules::parse(map)
-        && let Some((line, _)) = rules.noswap
+        && let Some((line, _)) = rules.noswap()
     {
-        for entry in &rules.ignored_noswap {
+        for entry in rules.ignored_noswap() {
             notes.push((line, format!("noswap entry `{entry}` names a target (its registry, or a path under it) and is now ignored: images under a target are left alone anyway, and as a substring it also exempted every image that merely contains that text")));
         }
     }

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use imageswap_engine::glob::Glob;
+use imageswap_engine::Glob;
 
 /// An upstream map file, parsed as upstream parses it.
 #[derive(Default)]

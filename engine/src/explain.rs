@@ -6,11 +6,11 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::normalize::Image;
-use crate::rules::Rules;
+use crate::image::normalize::Image;
+use crate::map::rules::Rules;
+use crate::object::walk::{Found, dotted};
 use crate::settings::Settings;
 use crate::swap::{DigestPolicy, decide_in};
-use crate::walk::{Found, dotted};
 
 /// The decision for one image, as the tools show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -118,7 +118,7 @@ impl fmt::Display for Explanation {
 /// (docs/behaviour.md §5b): per pod spec (`spec.template.spec`), in the order of first use, the
 /// secret of the registry each of its images ends up on. Images outside a pod spec, those left
 /// alone at step 0 (placeholders, template expressions) and those that cannot be decided need none.
-pub fn pull_secrets<'s>(settings: &'s Settings, explanations: &[Explanation]) -> Vec<(String, Vec<&'s str>)> {
+pub fn explained_pull_secrets<'s>(settings: &'s Settings, explanations: &[Explanation]) -> Vec<(String, Vec<&'s str>)> {
     let mut by_pod_spec: Vec<(String, Vec<&'s str>)> = Vec::new();
     // A pod spec → its place in `by_pod_spec`; and the (pod spec, secret) pairs listed already.
     let mut places: BTreeMap<&str, usize> = BTreeMap::new();

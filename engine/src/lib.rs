@@ -1,43 +1,51 @@
 //! The imageswap engine: everything the policy decides, free of Kubewarden SDK and waPC types, so
 //! that the policy module, the runner, tests, tools and a browser build share one implementation.
 //!
-//! The pipeline, one module per stage (the section of docs/behaviour.md in brackets):
-//! [`settings`] (§2) → [`map`] and [`rules`] (§3, the map parser and index) → [`reference`] and
-//! [`normalize`] (§3, the grammar and canonical forms) → [`swap`] (§3, the decision) →
-//! [`kinds`] and [`walk`] (§4, where each kind keeps its images, and the walk that finds them) →
-//! [`admission`] (§4, §5, §6, the mutation and its report).
-//! [`relevance`] picks the map lines a request reads. [`evaluate`] and [`validate_settings`] are
-//! the two entry points the waPC glue calls.
+//! The pipeline, one folder per stage (the section of docs/behaviour.md in brackets): `settings`
+//! (§2, and §4's `customResources`) → `map` (§3: the map's lines, keys and targets, the index, and
+//! the lines a request reads) → `image` (§3: the reference grammar, canonical forms, globs) →
+//! `swap` (§3, the decision) → `object` (§4 to §6: the walk that finds an object's images, and the
+//! admission answer). `explain` shows the decision without an admission request.
+//!
+//! The public surface is this page: [`evaluate`] and [`validate_settings`], the two entry points
+//! the waPC glue calls; [`Settings`] and [`Rules`]; [`Image`] and [`decide`]; the object walk
+//! ([`document_images`]); [`explain()`]; and the error types. Everything else is the crate's own.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod admission;
-pub mod explain;
-pub mod glob;
-pub mod hash;
-pub mod kinds;
-pub mod lookup;
-pub mod map;
-pub mod normalize;
-pub mod reference;
-pub mod relevance;
-pub mod rules;
-pub mod settings;
-pub mod swap;
-pub mod targets;
-pub mod walk;
+mod explain;
+mod image;
+mod lookup;
+mod map;
+mod object;
+mod settings;
+mod swap;
 
 use serde::Deserialize;
 use serde_json::Value;
 
-pub use admission::{Evaluation, Rewrite, Skipped, Verdict};
+pub use explain::{Explanation, explain, explain_found, explained_pull_secrets};
+pub use image::glob::Glob;
+pub use image::normalize::{Image, host_without_port};
+pub use image::reference::{
+    DOCKER_HUB, MAX_HOST_LEN, MAX_PATH_LEN, MAX_TAG_LEN, RefError, RefErrorKind, Reference, names_registry_strictly,
+};
+pub use image::{ISTIO_AUTO, Placeholder, placeholder};
 pub use lookup::{AssumeFound, Lookup, TargetLookup};
-pub use settings::{Mode, Settings, SettingsErrors};
+pub use map::lex::{KeyKind, Lines, MAX_LINE_BYTES, MAX_MAP_BYTES, MAX_RULES, MapError, MapErrorKind, MapLine};
+pub use map::relevance::Relevance;
+pub use map::rules::Rules;
+pub use map::targets::{Prefix, RegistryTarget, Shape};
+pub use object::admission::{Evaluation, Rewrite, Skipped, Verdict};
+pub use object::walk::{DocumentError, Found, FoundImage, ObjectError, document_images};
+pub use settings::kinds::{CustomResourceError, CustomResources, Entries};
+pub use settings::{KNOWN_KEYS, Mode, Settings, SettingsError, SettingsErrors};
+pub use swap::{Decision, DigestPolicy, Step, SwapError, decide};
 
 /// The payload of waPC `validate`: the admission request and the policy's settings.
 #[derive(Deserialize)]
 struct ValidationRequest {
-    request: admission::AdmissionRequest,
+    request: object::admission::AdmissionRequest,
     #[serde(default)]
     settings: Value,
 }
@@ -62,7 +70,7 @@ fn invalid(errors: SettingsErrors) -> Evaluation {
 /// `targets` answers `checkTargetExists` lookups. Every failure becomes a rejection with a
 /// message; nothing panics.
 ///
-/// The map is read for the request's own images only ([`relevance`]): the policy-server checks
+/// The map is read for the request's own images only ([`Relevance`]): the policy-server checks
 /// the whole map with `validate_settings` when it loads the policy, so a request does not pay
 /// for the lines that cannot decide its images; likewise only the `customResources` entry of the
 /// request's kind is read. The rest of the settings are checked every time.
@@ -75,19 +83,18 @@ pub fn evaluate(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
         Err(rejection) => return rejection,
     };
     let (group, kind) = (envelope.request.kind.group.clone(), envelope.request.kind.kind.clone());
-    let read_settings =
-        |images: &relevance::Relevance| Settings::for_request(&envelope.settings, images, &group, &kind);
+    let read_settings = |images: &Relevance| Settings::for_request(&envelope.settings, images, &group, &kind);
     let kinds = Settings::custom_resources_of(&envelope.settings, &group, &kind);
-    let admission = match admission::Admission::read(envelope.request, &kinds) {
-        admission::Triage::Decide(admission) => admission,
-        admission::Triage::Answer(answer) => {
-            return match read_settings(&relevance::Relevance::default()) {
+    let admission = match object::admission::Admission::read(envelope.request, &kinds) {
+        object::admission::Triage::Decide(admission) => admission,
+        object::admission::Triage::Answer(answer) => {
+            return match read_settings(&Relevance::default()) {
                 Ok(_) => answer,
                 Err(errors) => invalid(errors),
             };
         }
     };
-    let settings = match read_settings(&relevance::Relevance::new(admission.images())) {
+    let settings = match read_settings(&Relevance::new(admission.images())) {
         Ok(settings) => settings,
         Err(errors) => return invalid(errors),
     };
@@ -97,7 +104,7 @@ pub fn evaluate(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
         return admission.answer(&settings, decisions, targets);
     }
     drop(decisions);
-    let wider = relevance::Relevance::new(admission.images().chain(unchecked.iter().map(String::as_str)));
+    let wider = Relevance::new(admission.images().chain(unchecked.iter().map(String::as_str)));
     match read_settings(&wider) {
         Ok(settings) => {
             let decisions = admission.decisions(&settings);
@@ -120,8 +127,8 @@ pub fn evaluate_whole_map(payload: &[u8], targets: &mut dyn TargetLookup) -> Eva
         Ok(settings) => settings,
         Err(errors) => return invalid(errors),
     };
-    match admission::Admission::read(envelope.request, &settings.custom_resources) {
-        admission::Triage::Answer(answer) => answer,
-        admission::Triage::Decide(admission) => admission.decide(&settings, targets),
+    match object::admission::Admission::read(envelope.request, &settings.custom_resources) {
+        object::admission::Triage::Answer(answer) => answer,
+        object::admission::Triage::Decide(admission) => admission.decide(&settings, targets),
     }
 }

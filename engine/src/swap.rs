@@ -3,10 +3,11 @@
 
 use std::fmt;
 
-use crate::normalize::Image;
-use crate::reference::{RefError, concat, with_suffix};
-use crate::rules::{AtLine, Rules};
-use crate::targets::{RegistryTarget, Shape};
+use crate::image::Placeholder;
+use crate::image::normalize::Image;
+use crate::image::reference::{RefError, concat, with_suffix};
+use crate::map::rules::{AtLine, Rules};
+use crate::map::targets::{RegistryTarget, Shape};
 
 /// What a swap does with a digest (`digest` setting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -145,19 +146,12 @@ impl Decision {
     }
 }
 
-/// Istio's injection placeholder.
-pub const ISTIO_AUTO: &str = "auto";
-
-/// Step 0: the placeholder an image is, if it is one (empty or blank, or Istio's `auto`). A
-/// placeholder is left alone before every rule and needs no pull secret.
+/// Step 0: the placeholder step an image is, if it is one ([`crate::image::placeholder`]).
 pub fn placeholder(written: &str) -> Option<Step> {
-    if written.bytes().all(|b| b == b' ' || b == b'\t') {
-        Some(Step::Placeholder)
-    } else if written == ISTIO_AUTO {
-        Some(Step::IstioAuto)
-    } else {
-        None
-    }
+    crate::image::placeholder(written).map(|placeholder| match placeholder {
+        Placeholder::Blank => Step::Placeholder,
+        Placeholder::IstioAuto => Step::IstioAuto,
+    })
 }
 
 /// The openings of the template expressions of the controllers of custom resources: Tekton's
@@ -191,10 +185,10 @@ pub fn decide_in(rules: &Rules, digest: DigestPolicy, written: &str, custom: boo
 /// [`decide`] for an image already parsed (`image` is `written`, parsed), which is no placeholder.
 pub fn decide_image(rules: &Rules, digest: DigestPolicy, written: &str, image: &Image) -> Result<Decision, SwapError> {
     let id = image.exact_id();
-    if let Some(line) = rules.targets.target_over_identity(&id) {
+    if let Some(line) = rules.targets().target_over_identity(&id) {
         return Ok(Decision::keep(Step::AlreadySwapped, line));
     }
-    if let Some(rule) = rules.exact.get(&id) {
+    if let Some(rule) = rules.exact_rule(&id) {
         let swapped = rule.target.as_ref().map(|target| target.written.clone());
         let registry = rule.target.as_ref().map(|target| target.registry.clone());
         return Ok(Decision { step: Step::Exact, line: rule.line, swapped, kept_digest: false, registry });
@@ -202,8 +196,8 @@ pub fn decide_image(rules: &Rules, digest: DigestPolicy, written: &str, image: &
     // Every spelling of the image, made only when a glob or a noswap pattern needs them.
     let mut forms: Option<Vec<String>> = None;
     let mut matched =
-        |glob: &crate::glob::Glob| forms.get_or_insert_with(|| image.forms()).iter().any(|f| glob.matches(f));
-    if let Some(replace) = rules.replace.iter().find(|r| matched(&r.glob)) {
+        |glob: &crate::image::glob::Glob| forms.get_or_insert_with(|| image.forms()).iter().any(|f| glob.matches(f));
+    if let Some(replace) = rules.replace_rules().iter().find(|r| matched(&r.glob)) {
         return rebuild(rules, image, written, digest, Step::Replace, &replace.rule, |target| {
             join(target, image.repository_name())
         });
@@ -213,12 +207,12 @@ pub fn decide_image(rules: &Rules, digest: DigestPolicy, written: &str, image: &
             registry_join(target, image, prefix.depth)
         });
     }
-    if let Some((line, globs)) = &rules.noswap
+    if let Some((line, globs)) = rules.noswap()
         && globs.iter().any(&mut matched)
     {
-        return Ok(Decision::keep(Step::Noswap, *line));
+        return Ok(Decision::keep(Step::Noswap, line));
     }
-    match &rules.default {
+    match rules.default_rule() {
         Some(default) => {
             rebuild(rules, image, written, digest, Step::Default, default, |target| registry_join(target, image, 0))
         }
@@ -267,7 +261,7 @@ fn rebuild(
     // evaluation leaves it alone (`docker.io/x` as a target names Docker Hub's `library/x`: a
     // result that lands there is not under `docker.io/x`; found by fuzzing).
     let lands_on_target = Image::parse(&result).is_ok_and(|new| {
-        new.registry() == target.registry && !new.path().is_empty() && rules.targets.target_over_image(&new).is_some()
+        new.registry() == target.registry && !new.path().is_empty() && rules.targets().target_over_image(&new).is_some()
     });
     if !lands_on_target {
         return Err(SwapError::BadResult {

@@ -2,7 +2,7 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
-use imageswap_engine::glob::Glob;
+use imageswap_engine::Glob;
 use imageswap_testkit::{expect_eq, load, run_all};
 use serde::Deserialize;
 

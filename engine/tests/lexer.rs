@@ -3,7 +3,7 @@
 //! matter to it: separators, comments, brackets, line endings, blanks.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
-use imageswap_engine::map::{Lines, MapErrorKind};
+use imageswap_engine::{Lines, MapErrorKind};
 use proptest::prelude::*;
 
 /// What a line lexes to: `(line, Ok((key, value)))` or `(line, Err(kind name))`.

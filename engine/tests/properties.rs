@@ -8,11 +8,11 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
-use imageswap_engine::normalize::Image;
-use imageswap_engine::relevance::Relevance;
-use imageswap_engine::rules::Rules;
-use imageswap_engine::swap::{DigestPolicy, Step, SwapError, decide, placeholder};
+use imageswap_engine::Image;
+use imageswap_engine::Relevance;
+use imageswap_engine::Rules;
 use imageswap_engine::{AssumeFound, Verdict, evaluate, evaluate_whole_map};
+use imageswap_engine::{DigestPolicy, Step, SwapError, decide, placeholder};
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Value, json};

@@ -1,8 +1,8 @@
 //! The grammar against distribution/reference's own answers, and the canonical forms of docs/behaviour.md §3.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
-use imageswap_engine::normalize::Image;
-use imageswap_engine::reference::{RefErrorKind, Reference};
+use imageswap_engine::Image;
+use imageswap_engine::{RefErrorKind, Reference};
 use imageswap_testkit::{expect_eq, load, run_all};
 use serde::Deserialize;
 

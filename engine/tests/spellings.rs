@@ -2,9 +2,9 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
-use imageswap_engine::normalize::Image;
-use imageswap_engine::rules::Rules;
-use imageswap_engine::swap::{DigestPolicy, Step, decide};
+use imageswap_engine::Image;
+use imageswap_engine::Rules;
+use imageswap_engine::{DigestPolicy, Step, decide};
 use imageswap_testkit::{expect_eq, load, run_all};
 use serde::Deserialize;
 

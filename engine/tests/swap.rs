@@ -3,10 +3,10 @@
 //! (idempotence).
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
-use imageswap_engine::normalize::Image;
-use imageswap_engine::relevance::Relevance;
-use imageswap_engine::rules::Rules;
-use imageswap_engine::swap::{DigestPolicy, decide, placeholder};
+use imageswap_engine::Image;
+use imageswap_engine::Relevance;
+use imageswap_engine::Rules;
+use imageswap_engine::{DigestPolicy, decide, placeholder};
 use imageswap_testkit::{expect_eq, load, run_all};
 use serde::Deserialize;
 

@@ -4,8 +4,8 @@
 //! does, for a Pod of each image alone and of all of them together.
 #![no_main]
 
-use imageswap_engine::rules::Rules;
-use imageswap_engine::swap::{DigestPolicy, decide};
+use imageswap_engine::Rules;
+use imageswap_engine::{DigestPolicy, decide};
 use imageswap_engine::{AssumeFound, evaluate, evaluate_whole_map};
 use libfuzzer_sys::fuzz_target;
 
@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
             if let Ok(decision) = decide(&rules, *policy, image) {
                 if let Some(new) = decision.swapped {
                     assert!(
-                        imageswap_engine::normalize::Image::parse(&new).is_ok(),
+                        imageswap_engine::Image::parse(&new).is_ok(),
                         "{new:?} from {image:?} does not parse"
                     );
                     let again = decide(&rules, *policy, &new).map(|d| d.swapped);

@@ -5,8 +5,8 @@
 //! familiar form of `docker.io/foo.bar/baz` reads `foo.bar` as a registry.)
 #![no_main]
 
-use imageswap_engine::normalize::Image;
-use imageswap_engine::reference::{DOCKER_HUB, Reference, names_registry_strictly};
+use imageswap_engine::Image;
+use imageswap_engine::{DOCKER_HUB, Reference, names_registry_strictly};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

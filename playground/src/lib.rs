@@ -1,17 +1,17 @@
 //! The browser playground's engine: the policy's own engine, compiled for `wasm32-unknown-unknown`
 //! with `wasm-bindgen`. The page gives a swap map and either images (one per line) or a Pod or
 //! workload in YAML or JSON; it gets back the map's errors with their line numbers and, per image,
-//! the decision with the rule line and the reason ([`imageswap_engine::explain`]).
+//! the decision with the rule line and the reason ([`imageswap_engine::explain()`]).
 //!
 //! [`run`] is plain Rust, tested natively; `explain` and `examples` ([`explain_for_page`] and
 //! [`examples_for_page`]) are the two functions the page calls.
 #![deny(missing_docs)]
 
-use imageswap_engine::explain::{explain, explain_found};
-use imageswap_engine::kinds::{CustomResources, Entries};
-use imageswap_engine::rules::Rules;
-use imageswap_engine::swap::DigestPolicy;
-use imageswap_engine::walk::{self, Found};
+use imageswap_engine::DigestPolicy;
+use imageswap_engine::Rules;
+use imageswap_engine::{CustomResources, Entries};
+use imageswap_engine::{Found, document_images};
+use imageswap_engine::{explain, explain_found};
 use serde_json::{Value, json};
 use wasm_bindgen::prelude::wasm_bindgen;
 
@@ -44,7 +44,7 @@ fn read_input(text: &str, kinds: &CustomResources) -> Result<Input, String> {
         let lines = text.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#'));
         return Ok(Input::Images(lines.map(str::to_owned).collect()));
     };
-    let (kind, found) = walk::document_images(&document, kinds).map_err(|error| error.to_string())?;
+    let (kind, found) = document_images(&document, kinds).map_err(|error| error.to_string())?;
     Ok(Input::Object(kind, found))
 }
 

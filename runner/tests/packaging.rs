@@ -94,7 +94,7 @@ fn questions_ui_asks_for_every_setting() {
         questions["questions"].as_array().unwrap().iter().map(|q| q["variable"].as_str().unwrap()).collect();
     let mut asked = variables.clone();
     asked.sort_unstable();
-    let mut keys = imageswap_engine::settings::KNOWN_KEYS.to_vec();
+    let mut keys = imageswap_engine::KNOWN_KEYS.to_vec();
     keys.sort_unstable();
     assert_eq!(asked, keys);
 }

@@ -465,15 +465,15 @@ pub fn validate_expectation(object: &serde_json::Value, mutate: &Expect) -> Vali
             let from = object.pointer(pointer).and_then(serde_json::Value::as_str).unwrap_or_default();
             let to = new.as_str().unwrap_or_default();
             named.push(Named {
-                entry: imageswap_engine::walk::dotted(entry),
-                field: imageswap_engine::walk::dotted(pointer),
+                entry: dotted(entry),
+                field: dotted(pointer),
                 says: format!("image {from:?} must be {to:?}"),
             });
         } else if let Some(pod_spec) = pointer.strip_suffix("/imagePullSecrets") {
             let before = object.pointer(pointer).and_then(serde_json::Value::as_array).cloned().unwrap_or_default();
             for secret in new.as_array().into_iter().flatten().filter(|entry| !before.contains(entry)) {
                 let name = secret["name"].as_str().unwrap_or_default();
-                let pod_spec = imageswap_engine::walk::dotted(pod_spec);
+                let pod_spec = dotted(pod_spec);
                 named.push(Named {
                     entry: String::new(),
                     field: String::new(),
@@ -609,9 +609,9 @@ pub fn variants(cases: &[E2eCase]) -> Vec<Variant> {
         variants.push(variant(
             "swapped_image_unparseable",
             with(Some(json!("nginx:-bad"))),
-            Derived::RejectNaming(vec![imageswap_engine::walk::dotted(entry), bad]),
+            Derived::RejectNaming(vec![dotted(entry), bad]),
         ));
-        let not_a_string = format!("{} is not a string", imageswap_engine::walk::dotted(pointer));
+        let not_a_string = format!("{} is not a string", dotted(pointer));
         variants.push(variant(
             "swapped_image_a_number",
             with(Some(json!(7))),
@@ -676,11 +676,26 @@ impl Derived {
 /// over every line of a map, for step 1 (the image already lies under a target) and step 4 (the
 /// longest registry/path key, a key without a port covering its host on any port, the key with the
 /// port first at the same length). The index answers the same with hash lookups.
+/// The dotted spelling the policy's messages use for a JSON pointer: `/spec/containers/0/image`
+/// is `spec.containers[0].image`. Written here rather than taken from the engine, so that the
+/// expected messages do not come from the code they check.
+pub fn dotted(pointer: &str) -> String {
+    pointer.split('/').skip(1).fold(String::new(), |out, segment| {
+        if !segment.is_empty() && segment.chars().all(|c| c.is_ascii_digit()) {
+            format!("{out}[{segment}]")
+        } else if out.is_empty() {
+            segment.to_owned()
+        } else {
+            format!("{out}.{segment}")
+        }
+    })
+}
+
 pub mod scan {
-    use imageswap_engine::map::{KeyKind, Lines};
-    use imageswap_engine::normalize::{Image, host_without_port};
-    use imageswap_engine::swap::{Decision, Step};
-    use imageswap_engine::targets::{Prefix, RegistryTarget, Shape};
+    use imageswap_engine::{Decision, Step};
+    use imageswap_engine::{Image, host_without_port};
+    use imageswap_engine::{KeyKind, Lines};
+    use imageswap_engine::{Prefix, RegistryTarget, Shape};
 
     /// The line of the first target (in line order) that `image` lies under, scanning every line.
     pub fn target_line(map: &str, image: &Image) -> Option<usize> {

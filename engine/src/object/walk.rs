@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::kinds::{CustomResources, FieldPath, Layout, PathStep};
+use crate::settings::kinds::{CustomResources, FieldPath, Layout, PathStep};
 
 /// The API group of an object's `apiVersion`: `apps` of `apps/v1`, `""` (the core group) of `v1`.
 pub fn group_of(api_version: &str) -> &str {

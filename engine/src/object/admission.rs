@@ -1,5 +1,5 @@
 //! docs/behaviour.md §4 "Objects and fields", §5b, §6 "Reporting what changed" and §6b "Validate mode": read
-//! an admission request, decide every distinct image [`crate::walk`] finds in its object once,
+//! an admission request, decide every distinct image [`crate::object::walk`] finds in its object once,
 //! and either edit only those fields (plus the annotation and the pull secrets) of the JSON object,
 //! so nothing the policy does not own is dropped, reordered or added, or, in validate mode, reject
 //! the request naming every field that mutate mode would change. Both modes come from the same
@@ -10,12 +10,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::kinds::CustomResources;
+use crate::image::normalize::Image;
 use crate::lookup::{Lookup, TargetLookup};
-use crate::normalize::Image;
+use crate::object::walk::{self, ALL_LISTS, EPHEMERAL, Expected, Found, FoundImage, ObjectError, ObjectErrorKind};
+use crate::settings::kinds::CustomResources;
 use crate::settings::{Mode, Settings};
 use crate::swap::{Decision, SwapError, decide_image, step_zero};
-use crate::walk::{self, ALL_LISTS, EPHEMERAL, Expected, Found, FoundImage, ObjectError, ObjectErrorKind};
 
 /// The annotation that records the images this policy replaced.
 pub const ORIGINAL_IMAGES_ANNOTATION: &str = "imageswap.kubewarden.io/original-images";

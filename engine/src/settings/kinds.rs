@@ -1,6 +1,6 @@
 //! docs/behaviour.md §4 "Objects and fields": where each kind keeps its pod specs and images. The
 //! built-in kinds and the kinds the `customResources` setting names are described alike, as
-//! [`FieldPath`]s, and read by the one walk of [`crate::walk`].
+//! [`FieldPath`]s, and read by the one walk of [`crate::object::walk`].
 //!
 //! The path language: dotted field names (ASCII letters, digits, `_` and `-`), each optionally
 //! followed by `[*]` for every item of its list; nothing else.

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use crate::reference::{
+use crate::image::reference::{
     DEFAULT_TAG, DOCKER_HUB, MAX_PATH_LEN, OFFICIAL_PREFIX, RefError, RefErrorKind, Reference, concat, familiar_name,
     split_port, with_suffix,
 };

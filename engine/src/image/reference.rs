@@ -25,7 +25,7 @@
 //! `splitDockerDomain` does (a first component is a domain when it contains `.` or `:`, is
 //! `localhost`, or has an upper-case letter; `index.docker.io` becomes `docker.io`; a one-component
 //! Docker Hub name gets `library/`) and keeps everything else as written. The further folding that
-//! docs/behaviour.md §3 asks for (case, the other Docker Hub aliases) is [`crate::normalize`]'s job.
+//! docs/behaviour.md §3 asks for (case, the other Docker Hub aliases) is [`crate::image::normalize`]'s job.
 //!
 //! Departures from the reference implementation: a registry host longer than [`MAX_HOST_LEN`]
 //! bytes is an error ([`RefErrorKind::RegistryTooLong`]); and a first component that the Docker Hub rules call

@@ -26,16 +26,16 @@
 //! shapes; most lines of a large map fail the first test, two bytes of their key, at once. The
 //! tables are sorted rather than hashed because the request's author chooses their contents.
 
-use crate::map::trim_blanks;
+use crate::map::lex::trim_blanks;
 use std::borrow::Cow;
 use std::cell::OnceCell;
 
-use crate::map::{KeyKind, Lines, MapError, MapLine};
-use crate::normalize::{DOCKER_HUB_ALIASES, Image, canonical_registry_text, host_without_port};
-use crate::reference::{DEFAULT_TAG, DOCKER_HUB, names_registry};
-use crate::rules::{Rules, noswap_value};
-use crate::swap::placeholder;
-use crate::targets::literal_registry;
+use crate::image::normalize::{DOCKER_HUB_ALIASES, Image, canonical_registry_text, host_without_port};
+use crate::image::placeholder;
+use crate::image::reference::{DEFAULT_TAG, DOCKER_HUB, names_registry};
+use crate::map::lex::{KeyKind, Lines, MapError, MapLine};
+use crate::map::rules::{Rules, noswap_value};
+use crate::map::targets::literal_registry;
 
 /// The images of one request, in the parts the test compares.
 #[derive(Debug, Default)]

@@ -5,12 +5,14 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::kinds::{CustomResourceError, CustomResources, Entries, MAX_SUBDOMAIN_LEN, is_dns_subdomain};
-use crate::map::MapError;
-use crate::relevance::Relevance;
-use crate::rules::Rules;
+pub(crate) mod kinds;
+
+use crate::map::lex::MapError;
+use crate::map::relevance::Relevance;
+use crate::map::rules::Rules;
+use crate::map::targets::Prefix;
 use crate::swap::DigestPolicy;
-use crate::targets::Prefix;
+use kinds::{CustomResourceError, CustomResources, Entries, MAX_SUBDOMAIN_LEN, is_dns_subdomain};
 
 /// The key of the swap map.
 pub const IMAGE_CHANGE: &str = "imageChange";

@@ -3,16 +3,16 @@
 //! Every check of "Checked when settings are validated" happens here, and every bad line is
 //! reported.
 
-use crate::glob::Glob;
-use crate::hash::FnvHashMap;
-use crate::map::{
+use crate::image::glob::Glob;
+use crate::image::normalize::{ExactId, Image, host_without_port};
+use crate::image::reference::concat;
+use crate::image::reference::names_registry_strictly;
+use crate::map::hash::FnvHashMap;
+use crate::map::lex::{
     DEFAULT_KEY, EXACT_KEYWORD, KeyKind, Lines, MapError, MapErrorKind, MapLine, NOSWAP_KEY, REPLACE_KEYWORD,
     has_whitespace, trim_blanks,
 };
-use crate::normalize::{ExactId, Image, host_without_port};
-use crate::reference::concat;
-use crate::reference::names_registry_strictly;
-use crate::targets::{Prefix, RegistryTarget, Shape, TargetIndex, literal_registry};
+use crate::map::targets::{Prefix, RegistryTarget, Shape, TargetIndex, literal_registry};
 
 /// The target of a rule, with the line it was given on. `target` is `None` for "leave these images
 /// alone" (an empty target, or a target that is its own key).
@@ -56,20 +56,20 @@ pub struct PrefixRule {
 #[derive(Debug, Clone, Default)]
 pub struct Rules {
     /// The `default` rule, if the map has one.
-    pub default: Option<AtLine<RegistryTarget>>,
+    default: Option<AtLine<RegistryTarget>>,
     /// The `noswap_wildcards` patterns and their line (without the entries that name a target).
-    pub noswap: Option<(usize, Vec<Glob>)>,
+    noswap: Option<(usize, Vec<Glob>)>,
     /// The `noswap_wildcards` entries ignored because they name a target's registry or lie under
     /// a target (docs/behaviour.md §3): step 1 already leaves those images alone.
-    pub ignored_noswap: Vec<String>,
+    ignored_noswap: Vec<String>,
     /// Registry/path keys by canonical `registry[/path]`.
-    pub prefixes: FnvHashMap<String, PrefixRule>,
+    prefixes: FnvHashMap<String, PrefixRule>,
     /// `[EXACT]` keys by image identity.
-    pub exact: FnvHashMap<ExactId, AtLine<ExactTarget>>,
+    exact: FnvHashMap<ExactId, AtLine<ExactTarget>>,
     /// `[REPLACE]` rules in file order.
-    pub replace: Vec<ReplaceRule>,
+    replace: Vec<ReplaceRule>,
     /// Every non-empty target, for step 1.
-    pub targets: TargetIndex,
+    targets: TargetIndex,
     /// The line of each `[REPLACE]` glob, to find duplicates.
     replace_lines: FnvHashMap<String, usize>,
     /// The literal `noswap_wildcards` entries, until every target is known.
@@ -101,7 +101,7 @@ impl Rules {
     }
 
     /// Whether this index holds only the lines one request needs
-    /// ([`crate::relevance::Relevance::rules`]).
+    /// ([`crate::map::relevance::Relevance::rules`]).
     pub fn is_partial(&self) -> bool {
         self.partial
     }
@@ -241,9 +241,40 @@ impl Rules {
         }
     }
 
+    /// The `default` rule, if the map has one.
+    pub(crate) fn default_rule(&self) -> Option<&AtLine<RegistryTarget>> {
+        self.default.as_ref()
+    }
+
+    /// The line of `noswap_wildcards` and its patterns (without the entries that name a target).
+    pub fn noswap(&self) -> Option<(usize, &[Glob])> {
+        self.noswap.as_ref().map(|(line, globs)| (*line, globs.as_slice()))
+    }
+
+    /// The `noswap_wildcards` entries ignored because they name a target's registry or lie under
+    /// a target (docs/behaviour.md §3): step 1 already leaves those images alone.
+    pub fn ignored_noswap(&self) -> &[String] {
+        &self.ignored_noswap
+    }
+
+    /// The `[EXACT]` rule for an image identity.
+    pub(crate) fn exact_rule(&self, id: &ExactId) -> Option<&AtLine<ExactTarget>> {
+        self.exact.get(id)
+    }
+
+    /// The `[REPLACE]` rules, in file order.
+    pub(crate) fn replace_rules(&self) -> &[ReplaceRule] {
+        &self.replace
+    }
+
+    /// Every non-empty target of the map, for step 1.
+    pub(crate) fn targets(&self) -> &TargetIndex {
+        &self.targets
+    }
+
     /// The registry/path rule for an image: the longest matching key, where a key without a port
     /// also covers its host on any port and, at the same length, the key with the port wins.
-    pub fn prefix_rule(&self, image: &Image) -> Option<&PrefixRule> {
+    pub(crate) fn prefix_rule(&self, image: &Image) -> Option<&PrefixRule> {
         if self.prefixes.is_empty() {
             return None;
         }

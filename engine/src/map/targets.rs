@@ -2,9 +2,9 @@
 //! alone, which makes the policy idempotent. The same test finds dead rules when settings are
 //! validated.
 
-use crate::hash::FnvHashMap;
-use crate::normalize::{ExactId, Image, canonical_registry};
-use crate::reference::{MAX_HOST_LEN, concat, is_domain, is_path, names_registry_strictly, split_port};
+use crate::image::normalize::{ExactId, Image, canonical_registry};
+use crate::image::reference::{MAX_HOST_LEN, concat, is_domain, is_path, names_registry_strictly, split_port};
+use crate::map::hash::FnvHashMap;
 
 /// How a registry target joins the image name (docs/behaviour.md §3 "How the new reference is built").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

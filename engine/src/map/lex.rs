@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::reference::RefError;
+use crate::image::reference::RefError;
 
 /// The key of the default rule.
 pub const DEFAULT_KEY: &str = "default";
