@@ -406,3 +406,56 @@ fn validate_digest(digest: &str) -> Result<(), RefErrorKind> {
     }
     Ok(())
 }
+
+/// The grammar's parts against distribution/reference's own vectors (the table the integration
+/// tests run through [`Reference::parse`]): each part of a valid reference passes the predicate
+/// for its kind, and `splitDockerDomain` splits each name as upstream does.
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use serde_json::Value;
+
+    fn vectors() -> Vec<Value> {
+        serde_json::from_str(include_str!("../../../tests/cases/reference-vectors.json")).unwrap()
+    }
+
+    fn field<'v>(vector: &'v Value, name: &str) -> &'v str {
+        vector.get(name).and_then(Value::as_str).unwrap_or_default()
+    }
+
+    #[test]
+    fn every_part_of_a_valid_vector_passes_its_predicate() {
+        let valid: Vec<Value> = vectors().into_iter().filter(|v| v["valid"] == true).collect();
+        assert!(valid.len() > 50, "the table lost its valid rows");
+        for vector in &valid {
+            let input = field(vector, "input");
+            let (domain, path, tag) = (field(vector, "domain"), field(vector, "path"), field(vector, "tag"));
+            assert!(is_domain(domain), "{input}: domain {domain:?}");
+            assert!(is_path(path), "{input}: path {path:?}");
+            assert!(tag.is_empty() || is_tag(tag), "{input}: tag {tag:?}");
+            let digest = field(vector, "digest");
+            assert!(digest.is_empty() || validate_digest(digest).is_ok(), "{input}: digest {digest:?}");
+            let (host, port) = split_port(domain);
+            let rejoined = port.map_or_else(|| host.to_owned(), |port| format!("{host}:{port}"));
+            assert_eq!(rejoined, domain, "{input}: split_port");
+        }
+    }
+
+    #[test]
+    fn split_docker_domain_splits_every_valid_name_as_upstream() {
+        for vector in vectors().iter().filter(|v| v["valid"] == true) {
+            let input = field(vector, "input");
+            let name = input.split('@').next().unwrap_or_default();
+            // The tag follows the last `:` after the last `/`.
+            let slash = name.rfind('/').map_or(0, |at| at + 1);
+            let name = match name[slash..].rfind(':') {
+                Some(colon) => &name[..slash + colon],
+                None => name,
+            };
+            let (domain, path) = split_docker_domain(name);
+            assert_eq!((domain, path.as_ref()), (field(vector, "domain"), field(vector, "path")), "{input}");
+        }
+    }
+}

@@ -335,3 +335,54 @@ fn key_value(text: &str, content_end: usize, separator: Option<usize>) -> Option
 pub fn has_whitespace(text: &str) -> bool {
     text.bytes().any(|b| b <= b' ' || b == 0x7f)
 }
+
+/// The scanner's word-at-a-time search against a plain byte search, at every offset of every map
+/// of the map table (the one `tests/map.rs` checks the rules of), for each byte set the scanner
+/// uses.
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use serde_json::Value;
+
+    fn naive(bytes: &[u8], from: usize, set: &[u8]) -> usize {
+        (from..bytes.len()).find(|at| set.contains(&bytes[*at])).unwrap_or(bytes.len().max(from))
+    }
+
+    fn check<const N: usize>(text: &str, set: [u8; N]) {
+        let bytes = text.as_bytes();
+        for from in 0..=bytes.len() {
+            assert_eq!(find_any(bytes, from, set), naive(bytes, from, &set), "{text:?} from {from}, set {set:?}");
+        }
+    }
+
+    #[test]
+    fn find_any_agrees_with_a_plain_search() {
+        let table: Vec<Value> = serde_json::from_str(include_str!("../../../tests/cases/map.json")).unwrap();
+        let maps: Vec<&str> = table.iter().filter_map(|case| case.get("map")?.as_str()).collect();
+        assert!(maps.len() > 20, "the map table lost its rows");
+        // Bytes with the high bit set, next to the bytes searched for, across word boundaries.
+        let extra = ["é::ü#\u{80}[:\n", "\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}:", "a:b::c", "0123456#"];
+        for map in maps.into_iter().chain(extra) {
+            check(map, [b'\n', b'#', b'[', b':']);
+            check(map, [b'\n', b'#']);
+            check(map, [b'\n']);
+            check(map, [b']', b'#', b'\n']);
+        }
+    }
+
+    #[test]
+    fn key_value_splits_at_the_separator_or_a_lone_colon() {
+        let cases = [
+            ("a::b", Some(1), Some(("a", "b"))),
+            (" a :: b ", Some(3), Some(("a", "b"))),
+            ("a:b", None, Some(("a", "b"))),
+            ("a:b:c", None, None),
+            ("ab", None, None),
+        ];
+        for (text, separator, expected) in cases {
+            assert_eq!(key_value(text, text.len(), separator), expected, "{text:?}");
+        }
+    }
+}
