@@ -35,7 +35,7 @@ pub use lookup::{AssumeFound, Lookup, TargetLookup};
 pub use map::lex::{KeyKind, Lines, MAX_LINE_BYTES, MAX_MAP_BYTES, MAX_RULES, MapError, MapErrorKind, MapLine};
 pub use map::relevance::Relevance;
 pub use map::rules::Rules;
-pub use map::targets::{Prefix, RegistryTarget, Shape};
+pub use map::targets::{Prefix, PrefixError, RegistryTarget, Shape};
 pub use object::admission::{Evaluation, Rewrite, Skipped, Verdict};
 pub use object::walk::{DocumentError, Found, FoundImage, ObjectError, document_images};
 pub use settings::kinds::{CustomResourceError, CustomResources, Entries};

@@ -20,7 +20,7 @@ struct MapCase {
 #[derive(Deserialize)]
 struct ExpectedError {
     line: usize,
-    /// The `MapErrorKind` variant name.
+    /// The `MapErrorKind`'s code (its variant name).
     kind: String,
     /// The whole message, where the case pins it.
     #[serde(default)]
@@ -33,10 +33,7 @@ fn check(case: &MapCase) -> Result<(), String> {
         Ok(_) => Vec::new(),
         Err(errors) => errors,
     };
-    let got: Vec<(usize, String)> = errors
-        .iter()
-        .map(|e| (e.line, format!("{:?}", e.kind).split('(').next().unwrap_or_default().to_owned()))
-        .collect();
+    let got: Vec<(usize, String)> = errors.iter().map(|e| (e.line, e.kind.code().to_owned())).collect();
     let expected: Vec<(usize, String)> = case.errors.iter().map(|e| (e.line, e.kind.clone())).collect();
     expect_eq("errors", got, expected)?;
     for (error, expected) in errors.iter().zip(&case.errors) {

@@ -79,7 +79,7 @@ struct Canonical {
     #[serde(default)]
     forms: Vec<String>,
     #[serde(default)]
-    error: Option<String>,
+    error: Option<RefErrorKind>,
     /// The registry is one only through its upper-case letters (`Foo/bar`): its canonical text,
     /// in lower case, reads back as a Docker Hub name.
     #[serde(default)]
@@ -95,7 +95,7 @@ fn canonical_and_familiar_forms() {
             let parsed = Image::parse(&c.input);
             if let Some(kind) = &c.error {
                 let error = parsed.err().ok_or("folded, but the canonical form is invalid")?;
-                return expect_eq("error kind", format!("{:?}", error.kind), kind.clone());
+                return expect_eq("error kind", error.kind, *kind);
             }
             let image = parsed.map_err(|e| e.to_string())?;
             // Every canonical form is itself a valid image (what the `reference` fuzz target checks),

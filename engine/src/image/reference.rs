@@ -54,8 +54,9 @@ pub const MAX_TAG_LEN: usize = 128;
 /// noswap pattern then scans.
 pub const MAX_HOST_LEN: usize = 253;
 
-/// Why a reference does not parse. Each kind matches one error of distribution/reference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a reference does not parse. Each kind matches one error of distribution/reference. The
+/// case tables name kinds by their variant names (deserialized, then compared as kinds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[non_exhaustive]
 pub enum RefErrorKind {
     /// The text does not follow the grammar (`invalid reference format`).

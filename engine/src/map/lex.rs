@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::image::reference::RefError;
+use crate::map::targets::PrefixError;
 
 /// The key of the default rule.
 pub const DEFAULT_KEY: &str = "default";
@@ -75,9 +76,9 @@ pub enum MapErrorKind {
     /// A registry key whose first component is not a registry; holds the key.
     KeyNotRegistry(String),
     /// A registry key that does not follow the grammar; holds the reason.
-    InvalidKey(&'static str),
+    InvalidKey(PrefixError),
     /// A target that is not what its rule needs; holds the reason.
-    InvalidTarget(&'static str),
+    InvalidTarget(PrefixError),
     /// An `[EXACT]` operand or target that does not parse.
     InvalidImage(RefError),
     /// The key was already given on the line held here (keys compare in canonical form).
@@ -90,6 +91,30 @@ pub enum MapErrorKind {
     MapTooBig,
     /// The map has more than [`MAX_RULES`] rules.
     TooManyRules,
+}
+
+impl MapErrorKind {
+    /// The kind's stable name, what the case tables and tools compare: the variant's name,
+    /// without what it holds.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NoSeparator => "NoSeparator",
+            Self::Whitespace => "Whitespace",
+            Self::EmptyKey => "EmptyKey",
+            Self::EmptyOperand(_) => "EmptyOperand",
+            Self::Misspelled(_) => "Misspelled",
+            Self::UnknownKeyword(_) => "UnknownKeyword",
+            Self::KeyNotRegistry(_) => "KeyNotRegistry",
+            Self::InvalidKey(_) => "InvalidKey",
+            Self::InvalidTarget(_) => "InvalidTarget",
+            Self::InvalidImage(_) => "InvalidImage",
+            Self::Duplicate(_) => "Duplicate",
+            Self::UnderTarget(_) => "UnderTarget",
+            Self::LineTooLong => "LineTooLong",
+            Self::MapTooBig => "MapTooBig",
+            Self::TooManyRules => "TooManyRules",
+        }
+    }
 }
 
 /// A map error: the 1-based line, its text and what is wrong. Line 0 means the whole map.

@@ -12,7 +12,7 @@ use crate::map::lex::{
     DEFAULT_KEY, EXACT_KEYWORD, KeyKind, Lines, MapError, MapErrorKind, MapLine, NOSWAP_KEY, REPLACE_KEYWORD,
     has_whitespace, trim_blanks,
 };
-use crate::map::targets::{Prefix, RegistryTarget, Shape, TargetIndex, literal_registry};
+use crate::map::targets::{Prefix, PrefixError, RegistryTarget, Shape, TargetIndex, literal_registry};
 
 /// The target of a rule, with the line it was given on. `target` is `None` for "leave these images
 /// alone" (an empty target, or a target that is its own key).
@@ -333,7 +333,7 @@ fn parse_replace(pattern: &str, value: &str) -> Result<LineRule, MapErrorKind> {
     }
     let target = if value == pattern { None } else { registry_target(value, None)? };
     if target.as_ref().is_some_and(|t| t.shape == Shape::Dash) {
-        return Err(MapErrorKind::InvalidTarget("a [REPLACE] target cannot end in `-`"));
+        return Err(MapErrorKind::InvalidTarget(PrefixError::DashInReplace));
     }
     Ok(LineRule::Replace(pattern.to_owned(), target))
 }

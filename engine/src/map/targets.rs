@@ -30,6 +30,41 @@ pub struct RegistryTarget {
     pub shape: Shape,
 }
 
+/// What is wrong with a registry key, a registry target or a pull-secret registry
+/// (`registry[/path]`, docs/behaviour.md §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PrefixError {
+    /// The first component is not a registry (it has no `.` or `:` and is not `localhost`).
+    NotRegistry,
+    /// The registry's host is longer than [`crate::MAX_HOST_LEN`].
+    HostTooLong,
+    /// The registry is not a valid `host[:port]`.
+    InvalidHost,
+    /// The path is not lower-case components separated by `/`.
+    InvalidPath,
+    /// A target ending in `-` without a path before the `-`.
+    DashWithoutPath,
+    /// A `[REPLACE]` target ending in `-`.
+    DashInReplace,
+    /// A path where only a registry may stand (an `imagePullSecrets` key).
+    PathNotAllowed,
+}
+
+impl std::fmt::Display for PrefixError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::NotRegistry => "must start with a registry (a host with `.` or `:`, or `localhost`)",
+            Self::HostTooLong => "the registry host is longer than 253 bytes (DNS's limit)",
+            Self::InvalidHost => "the registry is not a valid host[:port]",
+            Self::InvalidPath => "the path must be lower-case components separated by `/` (no tag, no digest)",
+            Self::DashWithoutPath => "a target ending in `-` needs a path before the `-` (mirror.io/pre-)",
+            Self::DashInReplace => "a [REPLACE] target cannot end in `-`",
+            Self::PathNotAllowed => "a registry has no path",
+        })
+    }
+}
+
 /// A registry key or target split into its canonical registry and its path (possibly empty).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prefix {
@@ -40,20 +75,20 @@ pub struct Prefix {
 }
 
 impl Prefix {
-    /// Parses `registry[/path]`, the form of registry keys. `Err` holds the reason.
-    pub fn parse(text: &str) -> Result<Self, &'static str> {
+    /// Parses `registry[/path]`, the form of registry keys.
+    pub fn parse(text: &str) -> Result<Self, PrefixError> {
         let (registry, path) = text.split_once('/').unwrap_or((text, ""));
         if !names_registry_strictly(registry) {
-            return Err("must start with a registry (a host with `.` or `:`, or `localhost`)");
+            return Err(PrefixError::NotRegistry);
         }
         if split_port(registry).0.len() > MAX_HOST_LEN {
-            return Err("the registry host is longer than 253 bytes (DNS's limit)");
+            return Err(PrefixError::HostTooLong);
         }
         if !is_domain(registry) {
-            return Err("the registry is not a valid host[:port]");
+            return Err(PrefixError::InvalidHost);
         }
         if text.contains('/') && !is_path(path) {
-            return Err("the path must be lower-case components separated by `/` (no tag, no digest)");
+            return Err(PrefixError::InvalidPath);
         }
         Ok(Self { registry: canonical_registry(registry), path: path.to_owned() })
     }
@@ -74,8 +109,8 @@ pub fn literal_registry(entry: &str) -> Option<Prefix> {
 }
 
 impl RegistryTarget {
-    /// Parses a non-empty registry target. `Err` holds the reason.
-    pub fn parse(written: &str) -> Result<Self, &'static str> {
+    /// Parses a non-empty registry target.
+    pub fn parse(written: &str) -> Result<Self, PrefixError> {
         if let Some(body) = written.strip_suffix('/') {
             let prefix = Prefix::parse(body)?;
             return Ok(Self::new(written, prefix.canonical(), prefix.registry, Shape::Slash));
@@ -84,11 +119,10 @@ impl RegistryTarget {
             let prefix = Prefix::parse(written)?;
             return Ok(Self::new(written, prefix.canonical(), prefix.registry, Shape::Plain));
         }
-        const NEEDS_PATH: &str = "a target ending in `-` needs a path before the `-` (mirror.io/pre-)";
-        let (registry, path) = written.split_once('/').ok_or(NEEDS_PATH)?;
+        let (registry, path) = written.split_once('/').ok_or(PrefixError::DashWithoutPath)?;
         let stem = path.trim_end_matches('-');
         if stem.is_empty() || stem.ends_with('/') {
-            return Err(NEEDS_PATH);
+            return Err(PrefixError::DashWithoutPath);
         }
         let prefix = Prefix::parse(&concat(&[registry, "/", stem]))?;
         Ok(Self::new(written, concat(&[&prefix.registry, "/", path]), prefix.registry, Shape::Dash))

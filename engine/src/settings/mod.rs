@@ -10,7 +10,7 @@ pub(crate) mod kinds;
 use crate::map::lex::MapError;
 use crate::map::relevance::Relevance;
 use crate::map::rules::Rules;
-use crate::map::targets::Prefix;
+use crate::map::targets::{Prefix, PrefixError};
 use crate::swap::DigestPolicy;
 use kinds::{CustomResourceError, CustomResources, Entries, MAX_SUBDOMAIN_LEN, is_dns_subdomain};
 
@@ -77,14 +77,34 @@ pub enum SettingsError {
     UnknownKey(String),
     /// `imageChange` is missing.
     MissingMap,
-    /// A key has a value of the wrong type: key and what it must be.
-    WrongType(&'static str, &'static str),
-    /// An `imagePullSecrets` key that is not a registry: the key and why.
-    PullSecretRegistry(String, &'static str),
+    /// A key has a value of the wrong type.
+    WrongType {
+        /// The settings key.
+        key: &'static str,
+        /// What its value must be, in words.
+        expected: &'static str,
+    },
+    /// An `imagePullSecrets` key that is not a registry.
+    PullSecretRegistry {
+        /// The key as written.
+        key: String,
+        /// What is wrong with it.
+        problem: PrefixError,
+    },
     /// Two `imagePullSecrets` keys that name one registry.
-    PullSecretDuplicate(String, String),
-    /// A pull secret name that is not a valid Kubernetes name: the registry and the name.
-    SecretName(String, String),
+    PullSecretDuplicate {
+        /// The key met first.
+        first: String,
+        /// The key that names the same registry again.
+        second: String,
+    },
+    /// A pull secret name that is not a valid Kubernetes name.
+    SecretName {
+        /// The registry key it is given for.
+        registry: String,
+        /// The name as written (or the JSON of a value that is no string).
+        name: String,
+    },
     /// A bad line of the swap map.
     Map(MapError),
     /// A bad entry of `customResources`.
@@ -104,14 +124,16 @@ impl fmt::Display for SettingsError {
                 None => write!(f, "unknown key {key}; the keys are {}", KNOWN_KEYS.join(", ")),
             },
             Self::MissingMap => f.write_str("imageChange is required: the swap map, one `key::target` rule per line"),
-            Self::WrongType(key, expected) => write!(f, "{key} must be {expected}"),
-            Self::PullSecretRegistry(key, why) => write!(f, "imagePullSecrets key {key:?} is not a registry: {why}"),
-            Self::PullSecretDuplicate(first, second) => {
+            Self::WrongType { key, expected } => write!(f, "{key} must be {expected}"),
+            Self::PullSecretRegistry { key, problem } => {
+                write!(f, "imagePullSecrets key {key:?} is not a registry: {problem}")
+            }
+            Self::PullSecretDuplicate { first, second } => {
                 write!(f, "imagePullSecrets keys {first:?} and {second:?} name the same registry")
             }
-            Self::SecretName(key, name) => write!(
+            Self::SecretName { registry, name } => write!(
                 f,
-                "imagePullSecrets {key:?}: {name:?} is not a valid secret name (dot-separated labels of lower-case letters, digits and `-`, each starting and ending with a letter or digit; at most {MAX_SUBDOMAIN_LEN} characters)"
+                "imagePullSecrets {registry:?}: {name:?} is not a valid secret name (dot-separated labels of lower-case letters, digits and `-`, each starting and ending with a letter or digit; at most {MAX_SUBDOMAIN_LEN} characters)"
             ),
             Self::Map(error) if error.line == 0 => write!(f, "imageChange: {error}"),
             Self::Map(error) => write!(f, "imageChange {error}"),
@@ -189,7 +211,7 @@ impl Settings {
             .map(|key| SettingsError::UnknownKey(key.clone()))
             .collect();
         let present = |key: &str| object.get(key).filter(|v| !v.is_null());
-        let mut errors_of = |key, expected| errors.push(SettingsError::WrongType(key, expected));
+        let mut errors_of = |key, expected| errors.push(SettingsError::WrongType { key, expected });
         let record_original_images = optional(present(RECORD_ORIGINAL_IMAGES), true, Value::as_bool, || {
             errors_of(RECORD_ORIGINAL_IMAGES, "true or false")
         });
@@ -212,7 +234,10 @@ impl Settings {
             None => BTreeMap::new(),
             Some(Value::Object(secrets)) => parse_pull_secrets(secrets, &mut errors),
             Some(_) => {
-                errors.push(SettingsError::WrongType(IMAGE_PULL_SECRETS, "a map from registry to secret name"));
+                errors.push(SettingsError::WrongType {
+                    key: IMAGE_PULL_SECRETS,
+                    expected: "a map from registry to secret name",
+                });
                 BTreeMap::new()
             }
         };
@@ -225,7 +250,7 @@ impl Settings {
                 None
             }
             Some(None) => {
-                errors.push(SettingsError::WrongType(IMAGE_CHANGE, "a string (the swap map)"));
+                errors.push(SettingsError::WrongType { key: IMAGE_CHANGE, expected: "a string (the swap map)" });
                 None
             }
             Some(Some(map)) => match parse_map(map) {
@@ -280,23 +305,24 @@ fn parse_pull_secrets(secrets: &Map<String, Value>, errors: &mut Vec<SettingsErr
         let registry = match Prefix::parse(key) {
             Ok(prefix) if prefix.path.is_empty() => prefix.registry,
             Ok(_) => {
-                errors.push(SettingsError::PullSecretRegistry(key.clone(), "a registry has no path"));
+                errors
+                    .push(SettingsError::PullSecretRegistry { key: key.clone(), problem: PrefixError::PathNotAllowed });
                 continue;
             }
-            Err(why) => {
-                errors.push(SettingsError::PullSecretRegistry(key.clone(), why));
+            Err(problem) => {
+                errors.push(SettingsError::PullSecretRegistry { key: key.clone(), problem });
                 continue;
             }
         };
         let Some(name) = name.as_str().filter(|name| is_dns_subdomain(name)) else {
-            errors.push(SettingsError::SecretName(
-                key.clone(),
-                name.as_str().map_or_else(|| name.to_string(), str::to_owned),
-            ));
+            errors.push(SettingsError::SecretName {
+                registry: key.clone(),
+                name: name.as_str().map_or_else(|| name.to_string(), str::to_owned),
+            });
             continue;
         };
         if let Some(first) = written.get(&registry) {
-            errors.push(SettingsError::PullSecretDuplicate((*first).to_owned(), key.clone()));
+            errors.push(SettingsError::PullSecretDuplicate { first: (*first).to_owned(), second: key.clone() });
             continue;
         }
         written.insert(registry.clone(), key);
