@@ -48,7 +48,7 @@ fn validate(payload: &[u8]) -> CallResult {
             Lookup::Found => continue,
         };
         warn!(log, "{}", what;
-            "image" => &skip.image, "target" => &skip.target, "rule_line" => skip.line, "field" => &skip.field,
+            "image" => &skip.image, "target" => &skip.target, "rule_line" => skip.line.get(), "field" => &skip.field,
             "reason" => reason);
     }
     if skipped.len() > LOGGED_REWRITES {
@@ -65,7 +65,7 @@ fn validate(payload: &[u8]) -> CallResult {
     // microseconds, and a hostile Pod may hold tens of thousands of containers.
     for rewrite in rewrites.iter().take(LOGGED_REWRITES) {
         info!(log, "image swapped";
-            "from" => rewrite.from(), "to" => &rewrite.to, "rule_line" => rewrite.line, "field" => rewrite.field());
+            "from" => rewrite.from(), "to" => &rewrite.to, "rule_line" => rewrite.line.get(), "field" => rewrite.field());
         if rewrite.kept_digest {
             warn!(log, "digest kept: the image is pinned only by its digest";
                 "image" => &rewrite.to, "field" => rewrite.field());

@@ -152,7 +152,7 @@ fn migrate_command(args: MigrateArgs) -> Result<ExitCode, Failure> {
     eprintln!("imageswap: {path}: {}", source.kind);
     let map = source.settings.get("imageChange").and_then(Value::as_str).unwrap_or_default().to_owned();
     for (line, note) in migrate::differences(&map) {
-        let at = if line == 0 { "map".to_owned() } else { format!("line {line}") };
+        let at = line.map_or_else(|| "map".to_owned(), |line| format!("line {line}"));
         eprintln!("note: {at}: {note}");
     }
     let settings = match Settings::from_value(&source.settings) {
@@ -167,7 +167,7 @@ fn migrate_command(args: MigrateArgs) -> Result<ExitCode, Failure> {
         eprintln!("note: results that change (upstream webhook v1.5.3 -> imageswap):");
     }
     for change in changes {
-        let rule = if change.line == 0 { String::new() } else { format!("line {}, ", change.line) };
+        let rule = change.line.map(|line| format!("line {line}, ")).unwrap_or_default();
         eprintln!("  {}: {} -> {}   ({rule}{})", change.image, change.old, change.new, change.reason);
     }
     let module = module.unwrap_or_else(default_module);

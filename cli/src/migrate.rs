@@ -6,7 +6,7 @@
 use imageswap_engine::Rules;
 use imageswap_engine::Settings;
 use imageswap_engine::explain;
-use imageswap_engine::{KeyKind, Lines};
+use imageswap_engine::{KeyKind, LineNumber, Lines};
 use serde_json::{Value, json};
 
 use crate::upstream::{Old, UpstreamMap};
@@ -34,12 +34,13 @@ pub fn read_source(text: &str) -> Source {
     Source { kind: "map file", settings: json!({ "imageChange": text }) }
 }
 
-/// Notes on lines whose meaning differs from upstream, as `(line, note)`.
-pub fn differences(map: &str) -> Vec<(usize, String)> {
+/// Notes on lines whose meaning differs from upstream, as `(line, note)`; a note about the whole
+/// map has no line.
+pub fn differences(map: &str) -> Vec<(Option<LineNumber>, String)> {
     let mut notes = Vec::new();
     let mut has_default = false;
     for (index, raw) in map.lines().enumerate() {
-        let line = index + 1;
+        let line = Some(LineNumber::MIN.saturating_add(index));
         if raw.matches('#').count() >= 2 && !raw.trim_start().starts_with('#') {
             notes.push((line, "the comment now starts at the first `#` (upstream cut at the last one, so text between them was part of the rule)".to_owned()));
         }
@@ -98,12 +99,12 @@ pub fn differences(map: &str) -> Vec<(usize, String)> {
         && let Some((line, _)) = rules.noswap()
     {
         for entry in rules.ignored_noswap() {
-            notes.push((line, format!("noswap entry `{entry}` names a target (its registry, or a path under it) and is now ignored: images under a target are left alone anyway, and as a substring it also exempted every image that merely contains that text")));
+            notes.push((Some(line), format!("noswap entry `{entry}` names a target (its registry, or a path under it) and is now ignored: images under a target are left alone anyway, and as a substring it also exempted every image that merely contains that text")));
         }
     }
     if !has_default && map.lines().any(|l| l.contains(':') && !l.trim_start().starts_with('#')) {
         notes.push((
-            0,
+            None,
             "the map has no `default` line: registry keys now apply anyway (upstream swapped nothing without one)"
                 .to_owned(),
         ));
@@ -131,8 +132,8 @@ pub struct Change {
     pub old: String,
     /// What this policy writes.
     pub new: String,
-    /// The rule line that decides it now (0 for none), and why.
-    pub line: usize,
+    /// The rule line that decides it now, if one does.
+    pub line: Option<LineNumber>,
     /// Why, in words.
     pub reason: String,
 }

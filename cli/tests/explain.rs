@@ -40,6 +40,17 @@ fn a_cluster_admission_policy_and_an_admission_review_give_the_policys_answers()
 }
 
 #[test]
+fn a_decision_no_line_made_has_a_null_line_in_json() {
+    let (code, out, err) =
+        explain(&["--settings", "examples/seed-2-global-swap.yml", "--output", "json", "auto", "nginx"]);
+    assert_eq!(code, 0, "{err}");
+    let answers: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(answers[0]["step"], "IstioAuto");
+    assert_eq!(answers[0]["line"], Value::Null);
+    assert_eq!(answers[1]["line"], 1);
+}
+
+#[test]
 fn the_cli_gives_the_policys_answers_for_the_e2e_cases() {
     let scratch = std::env::temp_dir().join(format!("imageswap-explain-cases-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();

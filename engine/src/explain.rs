@@ -7,6 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::image::normalize::Image;
+use crate::map::lex::LineNumber;
 use crate::map::rules::Rules;
 use crate::object::walk::{Found, dotted};
 use crate::settings::Settings;
@@ -25,8 +26,8 @@ pub struct Explanation {
     pub pod_spec: Option<String>,
     /// The new reference; `None` when the image is left as written (or cannot be decided).
     pub new: Option<String>,
-    /// The rule line that decided (0 when no line did).
-    pub line: usize,
+    /// The rule line that decided; `None` (`null` in JSON) when no line did.
+    pub line: Option<LineNumber>,
     /// The step of docs/behaviour.md §3 (`Exact`, `Prefix`, …); empty when the image cannot be decided.
     pub step: String,
     /// Why, in words.
@@ -79,7 +80,7 @@ fn explain_in(rules: &Rules, digest: DigestPolicy, image: &str, custom: bool) ->
             field: None,
             pod_spec: None,
             new: None,
-            line: 0,
+            line: None,
             step: String::new(),
             reason: String::new(),
             kept_digest: false,
@@ -106,7 +107,7 @@ impl fmt::Display for Explanation {
         if let Some(error) = &self.error {
             return write!(f, ": {error}");
         }
-        let rule = if self.line == 0 { String::new() } else { format!(", line {}", self.line) };
+        let rule = self.line.map(|line| format!(", line {line}")).unwrap_or_default();
         match &self.new {
             Some(new) => write!(f, " -> {new}   ({}{rule})", self.reason),
             None => write!(f, " left as written   ({}{rule})", self.reason),

@@ -32,7 +32,9 @@ pub use image::reference::{
 };
 pub use image::{ISTIO_AUTO, Placeholder, placeholder};
 pub use lookup::{AssumeFound, Lookup, TargetLookup};
-pub use map::lex::{KeyKind, Lines, MAX_LINE_BYTES, MAX_MAP_BYTES, MAX_RULES, MapError, MapErrorKind, MapLine};
+pub use map::lex::{
+    KeyKind, LineNumber, Lines, MAX_LINE_BYTES, MAX_MAP_BYTES, MAX_RULES, MapError, MapErrorKind, MapLine,
+};
 pub use map::relevance::Relevance;
 pub use map::rules::Rules;
 pub use map::targets::{Prefix, PrefixError, RegistryTarget, Shape};

@@ -6,6 +6,7 @@ use std::fmt;
 use crate::image::Placeholder;
 use crate::image::normalize::Image;
 use crate::image::reference::{RefError, concat, with_suffix};
+use crate::map::lex::LineNumber;
 use crate::map::rules::{AtLine, Rules};
 use crate::map::targets::{RegistryTarget, Shape};
 
@@ -96,8 +97,8 @@ impl Step {
 pub struct Decision {
     /// The step that decided.
     pub step: Step,
-    /// The rule line that decided (0 when no line did).
-    pub line: usize,
+    /// The rule line that decided; `None` when no line did.
+    pub line: Option<LineNumber>,
     /// The new reference, or `None` to leave the image as written.
     pub swapped: Option<String>,
     /// `digest: drop` could not drop the digest, because the image is pinned only by it.
@@ -119,7 +120,7 @@ pub enum SwapError {
         /// What the rule would have produced.
         result: String,
         /// The rule's line.
-        line: usize,
+        line: LineNumber,
         /// How to fix the map.
         hint: String,
     },
@@ -140,8 +141,8 @@ impl fmt::Display for SwapError {
 impl std::error::Error for SwapError {}
 
 impl Decision {
-    /// Leaves the image as written, decided by `step` on `line` (0: no line).
-    pub fn keep(step: Step, line: usize) -> Self {
+    /// Leaves the image as written, decided by `step` on `line` (`None` when no line did).
+    pub fn keep(step: Step, line: Option<LineNumber>) -> Self {
         Self { step, line, swapped: None, kept_digest: false, registry: None }
     }
 }
@@ -176,7 +177,7 @@ pub fn decide(rules: &Rules, digest: DigestPolicy, written: &str) -> Result<Deci
 /// [`decide`] for an image found in an object; `custom`: in a kind of `customResources`.
 pub fn decide_in(rules: &Rules, digest: DigestPolicy, written: &str, custom: bool) -> Result<Decision, SwapError> {
     if let Some(step) = step_zero(written, custom) {
-        return Ok(Decision::keep(step, 0));
+        return Ok(Decision::keep(step, None));
     }
     let image = Image::parse(written).map_err(SwapError::Unparseable)?;
     decide_image(rules, digest, written, &image)
@@ -186,12 +187,12 @@ pub fn decide_in(rules: &Rules, digest: DigestPolicy, written: &str, custom: boo
 pub fn decide_image(rules: &Rules, digest: DigestPolicy, written: &str, image: &Image) -> Result<Decision, SwapError> {
     let id = image.exact_id();
     if let Some(line) = rules.targets().target_over_identity(&id) {
-        return Ok(Decision::keep(Step::AlreadySwapped, line));
+        return Ok(Decision::keep(Step::AlreadySwapped, Some(line)));
     }
     if let Some(rule) = rules.exact_rule(&id) {
         let swapped = rule.target.as_ref().map(|target| target.written.clone());
         let registry = rule.target.as_ref().map(|target| target.registry.clone());
-        return Ok(Decision { step: Step::Exact, line: rule.line, swapped, kept_digest: false, registry });
+        return Ok(Decision { step: Step::Exact, line: Some(rule.line), swapped, kept_digest: false, registry });
     }
     // Every spelling of the image, made only when a glob or a noswap pattern needs them.
     let mut forms: Option<Vec<String>> = None;
@@ -210,13 +211,13 @@ pub fn decide_image(rules: &Rules, digest: DigestPolicy, written: &str, image: &
     if let Some((line, globs)) = rules.noswap()
         && globs.iter().any(&mut matched)
     {
-        return Ok(Decision::keep(Step::Noswap, line));
+        return Ok(Decision::keep(Step::Noswap, Some(line)));
     }
     match rules.default_rule() {
         Some(default) => {
             rebuild(rules, image, written, digest, Step::Default, default, |target| registry_join(target, image, 0))
         }
-        None => Ok(Decision::keep(Step::NoRule, 0)),
+        None => Ok(Decision::keep(Step::NoRule, None)),
     }
 }
 
@@ -252,7 +253,7 @@ fn rebuild(
     name: impl FnOnce(&RegistryTarget) -> String,
 ) -> Result<Decision, SwapError> {
     let Some(target) = &rule.target else {
-        return Ok(Decision::keep(step, rule.line));
+        return Ok(Decision::keep(step, Some(rule.line)));
     };
     let drop_digest = policy == DigestPolicy::Drop && image.tag().is_some();
     let digest = if drop_digest { None } else { image.digest() };
@@ -272,11 +273,17 @@ fn rebuild(
         });
     }
     let kept_digest = policy == DigestPolicy::Drop && image.digest().is_some() && !drop_digest;
-    Ok(Decision { step, line: rule.line, swapped: Some(result), kept_digest, registry: Some(target.registry.clone()) })
+    Ok(Decision {
+        step,
+        line: Some(rule.line),
+        swapped: Some(result),
+        kept_digest,
+        registry: Some(target.registry.clone()),
+    })
 }
 
 /// How to fix a map whose rule builds an invalid reference.
-fn fix_hint(image: &Image, target: &RegistryTarget, line: usize) -> String {
+fn fix_hint(image: &Image, target: &RegistryTarget, line: LineNumber) -> String {
     match target.shape {
         Shape::Slash | Shape::Dash => format!(
             "add `{}::` to the map to leave images of that registry alone, or give it a rule of its own",

@@ -52,10 +52,10 @@ fn plain(map: &str) -> Lexed {
 fn lexed(map: &str) -> Lexed {
     Lines::new(map)
         .map(|item| match item {
-            Ok(line) => (line.number, Ok((line.key.to_owned(), line.value.to_owned()))),
+            Ok(line) => (line.number.get(), Ok((line.key.to_owned(), line.value.to_owned()))),
             Err(error) => {
                 assert!(matches!(error.kind, MapErrorKind::NoSeparator), "unexpected {error:?}");
-                (error.line, Err("NoSeparator".to_owned()))
+                (error.line.map_or(0, |line| line.get()), Err("NoSeparator".to_owned()))
             }
         })
         .collect()

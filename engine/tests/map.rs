@@ -19,7 +19,8 @@ struct MapCase {
 
 #[derive(Deserialize)]
 struct ExpectedError {
-    line: usize,
+    /// `null` for an error about the whole map.
+    line: Option<usize>,
     /// The `MapErrorKind`'s code (its variant name).
     kind: String,
     /// The whole message, where the case pins it.
@@ -33,8 +34,9 @@ fn check(case: &MapCase) -> Result<(), String> {
         Ok(_) => Vec::new(),
         Err(errors) => errors,
     };
-    let got: Vec<(usize, String)> = errors.iter().map(|e| (e.line, e.kind.code().to_owned())).collect();
-    let expected: Vec<(usize, String)> = case.errors.iter().map(|e| (e.line, e.kind.clone())).collect();
+    let got: Vec<(Option<usize>, String)> =
+        errors.iter().map(|e| (e.line.map(|line| line.get()), e.kind.code().to_owned())).collect();
+    let expected: Vec<(Option<usize>, String)> = case.errors.iter().map(|e| (e.line, e.kind.clone())).collect();
     expect_eq("errors", got, expected)?;
     for (error, expected) in errors.iter().zip(&case.errors) {
         if let Some(message) = &expected.message {

@@ -17,7 +17,7 @@ function render() {
   for (const error of answer.errors) {
     const item = document.createElement('li');
     item.textContent = error.message;
-    item.dataset.line = error.line;
+    if (error.line != null) item.dataset.line = error.line;
     errors.append(item);
   }
   $('status').textContent = answer.errors.length === 0
@@ -50,7 +50,7 @@ function render() {
       continue;
     }
     cell(row, result.new ?? 'left as written', result.new ? 'new' : 'same');
-    cell(row, result.line === 0 ? '' : String(result.line), 'line');
+    cell(row, result.line == null ? '' : String(result.line), 'line');
     cell(row, result.reason + (result.kept_digest ? ' (digest kept: pinned by digest only)' : ''), 'reason');
   }
 }

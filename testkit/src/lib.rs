@@ -724,7 +724,7 @@ pub mod scan {
                         .is_ok_and(|t| !(t.shape == Shape::Plain && Some(&t.canonical) == own.as_ref()) && under(&t))
                 }
             };
-            hit.then_some(line.number)
+            hit.then_some(line.number.get())
         })
     }
 
@@ -739,7 +739,7 @@ pub mod scan {
             let on_host = host_without_port(image.registry()) == Some(key.registry.as_str());
             let under = key.path.is_empty() || path == key.path || path.starts_with(&format!("{}/", key.path));
             if (with_port || on_host) && under {
-                let rank = (key.path.len(), with_port, line.number);
+                let rank = (key.path.len(), with_port, line.number.get());
                 let better = best.is_none_or(|(len, port, _)| (rank.0, rank.1) > (len, port));
                 if better {
                     best = Some(rank);
@@ -755,17 +755,15 @@ pub mod scan {
     pub fn check(map: &str, image: &Image, decision: &Decision) -> Result<(), String> {
         let target = target_line(map, image);
         let prefix = prefix_line(map, image);
+        let decided = decision.line.map(|line| line.get());
         match (decision.step, target) {
-            (Step::AlreadySwapped, Some(line)) if line == decision.line => Ok(()),
-            (step, Some(line)) => Err(format!(
-                "the scan finds a target on line {line}; the index decided {step:?} on line {}",
-                decision.line
-            )),
-            (Step::AlreadySwapped, None) => {
-                Err(format!("the index finds a target on line {}, the scan none", decision.line))
+            (Step::AlreadySwapped, Some(line)) if Some(line) == decided => Ok(()),
+            (step, Some(line)) => {
+                Err(format!("the scan finds a target on line {line}; the index decided {step:?} on line {decided:?}"))
             }
-            (Step::Prefix, _) if prefix == Some(decision.line) => Ok(()),
-            (Step::Prefix, _) => Err(format!("the index picks the key on line {}, the scan {prefix:?}", decision.line)),
+            (Step::AlreadySwapped, None) => Err(format!("the index finds a target on line {decided:?}, the scan none")),
+            (Step::Prefix, _) if prefix == decided => Ok(()),
+            (Step::Prefix, _) => Err(format!("the index picks the key on line {decided:?}, the scan {prefix:?}")),
             (Step::Noswap | Step::Default | Step::NoRule, _) if prefix.is_some() => {
                 Err(format!("the scan finds the key on line {prefix:?}, which the index missed"))
             }

@@ -2,6 +2,7 @@
 //! later stage reports against a line.
 
 use std::fmt;
+use std::num::NonZeroUsize;
 
 use crate::image::reference::RefError;
 use crate::map::targets::PrefixError;
@@ -82,9 +83,9 @@ pub enum MapErrorKind {
     /// An `[EXACT]` operand or target that does not parse.
     InvalidImage(RefError),
     /// The key was already given on the line held here (keys compare in canonical form).
-    Duplicate(usize),
+    Duplicate(LineNumber),
     /// The key lies under the target on the line held here, so the rule could never apply.
-    UnderTarget(usize),
+    UnderTarget(LineNumber),
     /// The line is longer than [`MAX_LINE_BYTES`].
     LineTooLong,
     /// The map is larger than [`MAX_MAP_BYTES`].
@@ -117,11 +118,15 @@ impl MapErrorKind {
     }
 }
 
-/// A map error: the 1-based line, its text and what is wrong. Line 0 means the whole map.
+/// A 1-based line number of the swap map.
+pub type LineNumber = NonZeroUsize;
+
+/// A map error: its line and the line's text (none for an error about the whole map), and what is
+/// wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MapError {
-    /// 1-based line number; 0 for errors about the whole map.
-    pub line: usize,
+    /// The line; `None` for errors about the whole map.
+    pub line: Option<LineNumber>,
     /// The line as written (without its line ending).
     pub text: String,
     /// What is wrong.
@@ -133,10 +138,10 @@ const QUOTED_CHARS: usize = 120;
 
 impl fmt::Display for MapError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line > 0 {
+        if let Some(line) = self.line {
             let quoted: String = self.text.chars().take(QUOTED_CHARS).collect();
             let ellipsis = if quoted.len() < self.text.len() { "…" } else { "" };
-            write!(f, "line {} {:?}{ellipsis}: ", self.line, quoted)?;
+            write!(f, "line {line} {quoted:?}{ellipsis}: ")?;
         }
         match &self.kind {
             MapErrorKind::NoSeparator => f.write_str("expected `key::target` (no `::` separator)"),
@@ -159,7 +164,7 @@ impl fmt::Display for MapError {
             MapErrorKind::InvalidTarget(why) => write!(f, "invalid target: {why}"),
             MapErrorKind::InvalidImage(error) => error.fmt(f),
             MapErrorKind::Duplicate(first) => write!(f, "the same key is already given on line {first}"),
-            MapErrorKind::UnderTarget(target_line) if *target_line == self.line => f.write_str(
+            MapErrorKind::UnderTarget(target_line) if Some(*target_line) == self.line => f.write_str(
                 "this rule can never apply: its key lies under its own target, and images under a target are left alone as already swapped",
             ),
             MapErrorKind::UnderTarget(target_line) => write!(
@@ -178,8 +183,8 @@ impl std::error::Error for MapError {}
 /// One rule line, split into key and value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MapLine<'a> {
-    /// 1-based line number.
-    pub number: usize,
+    /// Its line number.
+    pub number: LineNumber,
     /// The line as written, without its line ending.
     pub text: &'a str,
     /// The key, trimmed.
@@ -191,18 +196,18 @@ pub struct MapLine<'a> {
 impl MapLine<'_> {
     /// An error about this line.
     pub fn error(&self, kind: MapErrorKind) -> MapError {
-        MapError { line: self.number, text: self.text.to_owned(), kind }
+        MapError { line: Some(self.number), text: self.text.to_owned(), kind }
     }
 }
 
 /// The rule lines of a map, lexed one at a time in a single pass over the text: each item is a
 /// rule line or the error of a bad line. A map over [`MAX_MAP_BYTES`], or with more than
-/// [`MAX_RULES`] rule lines, yields one error for the whole map (line 0) and ends.
+/// [`MAX_RULES`] rule lines, yields one error for the whole map (no line) and ends.
 pub struct Lines<'a> {
     /// The text not lexed yet; `None` when done.
     rest: Option<&'a str>,
-    /// Number of the line before `rest`.
-    number: usize,
+    /// How many lines come before `rest`.
+    before: usize,
     /// Items yielded so far (rule lines and errors), for the rule limit.
     yielded: usize,
 }
@@ -210,12 +215,12 @@ pub struct Lines<'a> {
 impl<'a> Lines<'a> {
     /// Lexes `map`.
     pub fn new(map: &'a str) -> Self {
-        Self { rest: Some(map), number: 0, yielded: 0 }
+        Self { rest: Some(map), before: 0, yielded: 0 }
     }
 
     fn whole(&mut self, kind: MapErrorKind) -> Option<Result<MapLine<'a>, MapError>> {
         self.rest = None;
-        Some(Err(MapError { line: 0, text: String::new(), kind }))
+        Some(Err(MapError { line: None, text: String::new(), kind }))
     }
 }
 
@@ -223,18 +228,18 @@ impl<'a> Iterator for Lines<'a> {
     type Item = Result<MapLine<'a>, MapError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.number == 0 && self.rest.is_some_and(|map| map.len() > MAX_MAP_BYTES) {
+        if self.before == 0 && self.rest.is_some_and(|map| map.len() > MAX_MAP_BYTES) {
             return self.whole(MapErrorKind::MapTooBig);
         }
         loop {
             let scan = scan_line(self.rest?);
             self.rest = scan.next;
-            self.number += 1;
-            let number = self.number;
+            let number = LineNumber::MIN.saturating_add(self.before);
+            self.before += 1;
             if scan.text.len() > MAX_LINE_BYTES {
                 self.yielded += 1;
                 return Some(Err(MapError {
-                    line: number,
+                    line: Some(number),
                     text: scan.text.to_owned(),
                     kind: MapErrorKind::LineTooLong,
                 }));
@@ -246,7 +251,9 @@ impl<'a> Iterator for Lines<'a> {
             self.yielded += 1;
             return Some(match key_value(scan.text, content_end, separator) {
                 Some((key, value)) => Ok(MapLine { number, text: scan.text, key, value }),
-                None => Err(MapError { line: number, text: scan.text.to_owned(), kind: MapErrorKind::NoSeparator }),
+                None => {
+                    Err(MapError { line: Some(number), text: scan.text.to_owned(), kind: MapErrorKind::NoSeparator })
+                }
             });
         }
     }

@@ -9,8 +9,8 @@ use crate::image::reference::concat;
 use crate::image::reference::names_registry_strictly;
 use crate::map::hash::FnvHashMap;
 use crate::map::lex::{
-    DEFAULT_KEY, EXACT_KEYWORD, KeyKind, Lines, MapError, MapErrorKind, MapLine, NOSWAP_KEY, REPLACE_KEYWORD,
-    has_whitespace, trim_blanks,
+    DEFAULT_KEY, EXACT_KEYWORD, KeyKind, LineNumber, Lines, MapError, MapErrorKind, MapLine, NOSWAP_KEY,
+    REPLACE_KEYWORD, has_whitespace, trim_blanks,
 };
 use crate::map::targets::{Prefix, PrefixError, RegistryTarget, Shape, TargetIndex, literal_registry};
 
@@ -18,8 +18,8 @@ use crate::map::targets::{Prefix, PrefixError, RegistryTarget, Shape, TargetInde
 /// alone" (an empty target, or a target that is its own key).
 #[derive(Debug, Clone)]
 pub struct AtLine<T> {
-    /// 1-based line of the rule.
-    pub line: usize,
+    /// The rule's line.
+    pub line: LineNumber,
     /// The target; `None` leaves the images alone.
     pub target: Option<T>,
 }
@@ -58,7 +58,7 @@ pub struct Rules {
     /// The `default` rule, if the map has one.
     default: Option<AtLine<RegistryTarget>>,
     /// The `noswap_wildcards` patterns and their line (without the entries that name a target).
-    noswap: Option<(usize, Vec<Glob>)>,
+    noswap: Option<(LineNumber, Vec<Glob>)>,
     /// The `noswap_wildcards` entries ignored because they name a target's registry or lie under
     /// a target (docs/behaviour.md §3): step 1 already leaves those images alone.
     ignored_noswap: Vec<String>,
@@ -71,7 +71,7 @@ pub struct Rules {
     /// Every non-empty target, for step 1.
     targets: TargetIndex,
     /// The line of each `[REPLACE]` glob, to find duplicates.
-    replace_lines: FnvHashMap<String, usize>,
+    replace_lines: FnvHashMap<String, LineNumber>,
     /// The literal `noswap_wildcards` entries, until every target is known.
     noswap_entries: Vec<String>,
     /// Built from the lines one request needs only (not checked as a whole map).
@@ -118,7 +118,7 @@ impl Rules {
         for item in lines {
             let line = match item {
                 Ok(line) => line,
-                Err(whole) if whole.line == 0 => return Err(vec![whole]),
+                Err(whole) if whole.line.is_none() => return Err(vec![whole]),
                 Err(error) => {
                     errors.push(error);
                     continue;
@@ -169,7 +169,7 @@ impl Rules {
 
     /// Adds a parsed rule; returns its key when it has a target (for the dead-rule check), or
     /// the line of the same key given before (keys compare in canonical form).
-    fn insert(&mut self, line: usize, parsed: LineRule) -> Result<Option<DeadRuleKey>, usize> {
+    fn insert(&mut self, line: LineNumber, parsed: LineRule) -> Result<Option<DeadRuleKey>, LineNumber> {
         match parsed {
             LineRule::Default(target) => {
                 if let Some(first) = &self.default {
@@ -226,7 +226,7 @@ impl Rules {
         }
     }
 
-    fn add_target(&mut self, target: Option<&RegistryTarget>, line: usize) {
+    fn add_target(&mut self, target: Option<&RegistryTarget>, line: LineNumber) {
         if let Some(target) = target {
             self.targets.add(target, line);
         }
@@ -234,7 +234,7 @@ impl Rules {
 
     /// The line of a target that a key lies under: a registry/path key when it, or it followed by
     /// `/`, is under a target; an `[EXACT]` key when its image is.
-    fn target_over_rule_key(&self, key: &DeadRuleKey) -> Option<usize> {
+    fn target_over_rule_key(&self, key: &DeadRuleKey) -> Option<LineNumber> {
         match key {
             DeadRuleKey::Name(name) => self.targets.target_over_key(name),
             DeadRuleKey::Image(image) => self.targets.target_over_image(image),
@@ -247,7 +247,7 @@ impl Rules {
     }
 
     /// The line of `noswap_wildcards` and its patterns (without the entries that name a target).
-    pub fn noswap(&self) -> Option<(usize, &[Glob])> {
+    pub fn noswap(&self) -> Option<(LineNumber, &[Glob])> {
         self.noswap.as_ref().map(|(line, globs)| (*line, globs.as_slice()))
     }
 

@@ -5,6 +5,7 @@
 use crate::image::normalize::{ExactId, Image, canonical_registry};
 use crate::image::reference::{MAX_HOST_LEN, concat, is_domain, is_path, names_registry_strictly, split_port};
 use crate::map::hash::FnvHashMap;
+use crate::map::lex::LineNumber;
 
 /// How a registry target joins the image name (docs/behaviour.md §3 "How the new reference is built").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,16 +138,16 @@ impl RegistryTarget {
 #[derive(Debug, Default, Clone)]
 pub struct TargetIndex {
     /// The registry of every registry target (`default`, registry/path, `[REPLACE]`).
-    registries: FnvHashMap<String, usize>,
-    plain: FnvHashMap<String, usize>,
-    slash: FnvHashMap<String, usize>,
-    dash: FnvHashMap<String, Vec<(String, usize)>>,
-    images: FnvHashMap<ExactId, usize>,
+    registries: FnvHashMap<String, LineNumber>,
+    plain: FnvHashMap<String, LineNumber>,
+    slash: FnvHashMap<String, LineNumber>,
+    dash: FnvHashMap<String, Vec<(String, LineNumber)>>,
+    images: FnvHashMap<ExactId, LineNumber>,
 }
 
 impl TargetIndex {
     /// Adds a registry target given on `line`.
-    pub fn add(&mut self, target: &RegistryTarget, line: usize) {
+    pub fn add(&mut self, target: &RegistryTarget, line: LineNumber) {
         self.registries.entry(target.registry.clone()).or_insert(line);
         match target.shape {
             Shape::Plain => {
@@ -164,19 +165,19 @@ impl TargetIndex {
     }
 
     /// Adds an `[EXACT]` target given on `line`.
-    pub fn add_image(&mut self, id: ExactId, line: usize) {
+    pub fn add_image(&mut self, id: ExactId, line: LineNumber) {
         self.images.entry(id).or_insert(line);
     }
 
     /// The line of a target that `name` (a canonical `registry/path`, possibly ending in `/`) lies
     /// under: it equals a target or starts with target + `/`, or starts with a target ending in
     /// `/` or `-`. Registries compare with their ports.
-    pub fn target_over_name(&self, name: &str) -> Option<usize> {
+    pub fn target_over_name(&self, name: &str) -> Option<LineNumber> {
         let boundaries = name.match_indices('/').map(|(at, _)| at).chain(std::iter::once(name.len()));
         boundaries.filter_map(|at| self.target_over_prefix_at(name, at)).min()
     }
 
-    fn target_over_prefix_at(&self, name: &str, at: usize) -> Option<usize> {
+    fn target_over_prefix_at(&self, name: &str, at: usize) -> Option<LineNumber> {
         let prefix = name.get(..at)?;
         let hit = self.plain.get(prefix).copied();
         let Some(rest) = name.get(at + 1..) else {
@@ -195,19 +196,19 @@ impl TargetIndex {
     }
 
     /// The line of a target that `name` or `name/` lies under: what a registry/path key covers.
-    pub fn target_over_key(&self, name: &str) -> Option<usize> {
+    pub fn target_over_key(&self, name: &str) -> Option<LineNumber> {
         let below = self.slash.get(name).copied();
         self.target_over_name(name).into_iter().chain(below).min()
     }
 
     /// The line of a target that `image` lies under: by name, or as the same image as an
     /// `[EXACT]` target.
-    pub fn target_over_image(&self, image: &Image) -> Option<usize> {
+    pub fn target_over_image(&self, image: &Image) -> Option<LineNumber> {
         self.target_over_identity(&image.exact_id())
     }
 
     /// [`TargetIndex::target_over_image`] for an image's identity, which holds its canonical name.
-    pub fn target_over_identity(&self, id: &ExactId) -> Option<usize> {
+    pub fn target_over_identity(&self, id: &ExactId) -> Option<LineNumber> {
         self.target_over_name(id.name()).into_iter().chain(self.images.get(id).copied()).min()
     }
 }

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::image::normalize::Image;
 use crate::lookup::{Lookup, TargetLookup};
+use crate::map::lex::LineNumber;
 use crate::object::walk::{self, ALL_LISTS, EPHEMERAL, Expected, Found, FoundImage, ObjectError, ObjectErrorKind};
 use crate::settings::kinds::CustomResources;
 use crate::settings::{Mode, Settings};
@@ -89,7 +90,7 @@ pub struct Rewrite {
     /// The new image.
     pub to: String,
     /// The rule line that decided.
-    pub line: usize,
+    pub line: LineNumber,
     /// `digest: drop` kept the digest of an image pinned only by it.
     pub kept_digest: bool,
 }
@@ -137,7 +138,7 @@ pub struct Skipped {
     /// The target that was looked up.
     pub target: String,
     /// The rule line that chose the target.
-    pub line: usize,
+    pub line: LineNumber,
     /// What the host said.
     pub lookup: Lookup,
 }
@@ -275,21 +276,16 @@ impl Admission {
             {
                 secrets.push(secret);
             }
-            let Some(to) = outcome.swap() else { continue };
+            let (Some(to), Some(line)) = (outcome.swap(), outcome.line()) else { continue };
             match &outcome.lookup {
                 Some(lookup) if *lookup != Lookup::Found => skipped.push(Skipped {
                     field: site.field(),
                     image: site.image,
                     target: to.to_owned(),
-                    line: outcome.line(),
+                    line,
                     lookup: lookup.clone(),
                 }),
-                _ => rewrites.push(Rewrite {
-                    site,
-                    to: to.to_owned(),
-                    line: outcome.line(),
-                    kept_digest: outcome.kept_digest(),
-                }),
+                _ => rewrites.push(Rewrite { site, to: to.to_owned(), line, kept_digest: outcome.kept_digest() }),
             }
         }
         if ephemeral_only || pod_update {
@@ -370,7 +366,7 @@ impl<'s> Outcome<'s> {
     fn new(settings: &'s Settings, written: &str, custom: bool) -> Self {
         let secret = |registry: &str| settings.image_pull_secrets.get(registry).map(String::as_str);
         let (decided, own_secret) = match step_zero(written, custom) {
-            Some(step) => (Ok(Decision::keep(step, 0)), None),
+            Some(step) => (Ok(Decision::keep(step, None)), None),
             None => match Image::parse(written) {
                 Err(error) => (Err(SwapError::Unparseable(error)), None),
                 Ok(image) => {
@@ -403,8 +399,8 @@ impl<'s> Outcome<'s> {
         if self.swaps() { self.swapped_secret } else { self.own_secret }
     }
 
-    fn line(&self) -> usize {
-        self.decided.as_ref().map_or(0, |decision| decision.line)
+    fn line(&self) -> Option<LineNumber> {
+        self.decided.as_ref().ok()?.line
     }
 
     fn kept_digest(&self) -> bool {

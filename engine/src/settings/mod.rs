@@ -135,7 +135,7 @@ impl fmt::Display for SettingsError {
                 f,
                 "imagePullSecrets {registry:?}: {name:?} is not a valid secret name (dot-separated labels of lower-case letters, digits and `-`, each starting and ending with a letter or digit; at most {MAX_SUBDOMAIN_LEN} characters)"
             ),
-            Self::Map(error) if error.line == 0 => write!(f, "imageChange: {error}"),
+            Self::Map(error) if error.line.is_none() => write!(f, "imageChange: {error}"),
             Self::Map(error) => write!(f, "imageChange {error}"),
             Self::CustomResource(error) => error.fmt(f),
         }
