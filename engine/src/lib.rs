@@ -35,13 +35,13 @@ pub use lookup::{AssumeFound, Lookup, TargetLookup};
 pub use map::lex::{
     KeyKind, LineNumber, Lines, MAX_LINE_BYTES, MAX_MAP_BYTES, MAX_RULES, MapError, MapErrorKind, MapLine,
 };
-pub use map::relevance::Relevance;
+pub use map::relevance::{Relevance, RequestRules};
 pub use map::rules::Rules;
 pub use map::targets::{Prefix, PrefixError, RegistryTarget, Shape};
 pub use object::admission::{Evaluation, Rewrite, Skipped, Verdict};
 pub use object::walk::{DocumentError, Found, FoundImage, ObjectError, document_images};
 pub use settings::kinds::{CustomResourceError, CustomResources, Entries};
-pub use settings::{KNOWN_KEYS, Mode, Settings, SettingsError, SettingsErrors};
+pub use settings::{KNOWN_KEYS, Mode, RequestSettings, Settings, SettingsError, SettingsErrors};
 pub use swap::{Decision, DigestPolicy, Step, SwapError, decide};
 
 /// The payload of waPC `validate`: the admission request and the policy's settings.
@@ -85,7 +85,8 @@ pub fn evaluate(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
         Err(rejection) => return rejection,
     };
     let (group, kind) = (envelope.request.kind.group.clone(), envelope.request.kind.kind.clone());
-    let read_settings = |images: &Relevance| Settings::for_request(&envelope.settings, images, &group, &kind);
+    let read_settings =
+        |images: &Relevance| Settings::for_request(&envelope.settings, images, &group, &kind).map(|request| request.0);
     let kinds = Settings::custom_resources_of(&envelope.settings, &group, &kind);
     let admission = match object::admission::Admission::read(envelope.request, &kinds) {
         object::admission::Triage::Decide(admission) => admission,

@@ -7,6 +7,7 @@ use crate::image::Placeholder;
 use crate::image::normalize::Image;
 use crate::image::reference::{RefError, concat, with_suffix};
 use crate::map::lex::LineNumber;
+use crate::map::relevance::RequestRules;
 use crate::map::rules::{AtLine, Rules};
 use crate::map::targets::{RegistryTarget, Shape};
 
@@ -167,6 +168,14 @@ pub fn step_zero(written: &str, custom: bool) -> Option<Step> {
     placeholder(written).or_else(|| {
         (custom && TEMPLATE_OPENINGS.iter().any(|opening| written.contains(opening))).then_some(Step::Template)
     })
+}
+
+impl RequestRules {
+    /// [`decide`] with the lines one request reads: the whole map's decision for the images the
+    /// index was built for.
+    pub fn decide(&self, digest: DigestPolicy, written: &str) -> Result<Decision, SwapError> {
+        decide(&self.0, digest, written)
+    }
 }
 
 /// Decides one image against the map (docs/behaviour.md §3 steps 0 to 6).

@@ -42,7 +42,7 @@ fn check(case: &SwapCase) -> Result<(), String> {
     let narrow = Relevance::new([case.image.as_str()])
         .rules(&case.map)
         .map_err(|e| format!("request path rejects the map: {e:?}"))?;
-    expect_eq("request-path decision", decide(&narrow, policy, &case.image), decided.clone())?;
+    expect_eq("request-path decision", narrow.decide(policy, &case.image), decided.clone())?;
     if let Some(error) = &case.error {
         let message = decided.err().ok_or("decided, but an error was expected")?.to_string();
         return if message.contains(error.as_str()) {

@@ -54,6 +54,13 @@ pub struct Relevance {
     heads: Heads,
 }
 
+/// An index of the lines one request reads ([`Relevance::rules`]): it decides that request's
+/// images as the whole map does, and nothing else is known of it (the skipped lines and the
+/// dead-rule checks were not read). Its own type, so that it cannot be taken for a checked map
+/// ([`Rules`]) by the tools that explain the whole map.
+#[derive(Debug, Clone, Default)]
+pub struct RequestRules(pub(crate) Rules);
+
 impl Relevance {
     /// The relevance test for these images. Placeholders and images that do not parse are left
     /// out: no rule decides them. Each distinct image is read once.
@@ -94,10 +101,10 @@ impl Relevance {
     /// it reads are parsed as [`Rules::parse`] parses them, and give the same decision for these
     /// images; the lines it skips are not checked, and neither are dead rules, because
     /// `validate_settings` checked the whole map before any request.
-    pub fn rules(&self, map: &str) -> Result<Rules, Vec<MapError>> {
+    pub fn rules(&self, map: &str) -> Result<RequestRules, Vec<MapError>> {
         let noswap = noswap_value(map).map_or_else(Noswap::default, Noswap::new);
         let filter = |line: &MapLine<'_>| self.wants(line.key, line.value) || noswap.wants(line.key, line.value);
-        Rules::build(Lines::new(map), Some(&filter))
+        Rules::build(Lines::new(map), Some(&filter)).map(RequestRules)
     }
 
     /// Whether the rule line `key::value` can take part in deciding one of the images.

@@ -74,8 +74,6 @@ pub struct Rules {
     replace_lines: FnvHashMap<String, LineNumber>,
     /// The literal `noswap_wildcards` entries, until every target is known.
     noswap_entries: Vec<String>,
-    /// Built from the lines one request needs only (not checked as a whole map).
-    partial: bool,
 }
 
 /// The key of a rule with a target, checked once every target is known: a key that lies under a
@@ -100,19 +98,13 @@ impl Rules {
         Self::build(Lines::new(map), None)
     }
 
-    /// Whether this index holds only the lines one request needs
-    /// ([`crate::map::relevance::Relevance::rules`]).
-    pub fn is_partial(&self) -> bool {
-        self.partial
-    }
-
     /// Builds the index from lexed lines, reading only those `filter` keeps (all without one, and
     /// then the dead-rule checks too).
     pub(crate) fn build<'m>(
         lines: impl IntoIterator<Item = Result<MapLine<'m>, MapError>>,
         filter: Option<&dyn Fn(&MapLine<'m>) -> bool>,
     ) -> Result<Self, Vec<MapError>> {
-        let mut rules = Self { partial: filter.is_some(), ..Self::default() };
+        let mut rules = Self::default();
         let mut errors = Vec::new();
         let mut keyed: Vec<(MapLine<'_>, DeadRuleKey)> = Vec::new();
         for item in lines {

@@ -65,6 +65,12 @@ pub struct Settings {
     pub custom_resources: CustomResources,
 }
 
+/// The settings one request reads ([`Settings::for_request`]): its map holds only the lines
+/// that can decide the request's images, and its `customResources` only the request's kind. Only
+/// the request path ([`crate::evaluate`]) looks inside, so nothing takes it for checked settings.
+#[derive(Debug, Clone)]
+pub struct RequestSettings(pub(crate) Settings);
+
 /// One problem with the settings document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -182,8 +188,14 @@ impl Settings {
     /// The request path, for a request of `group` and `kind`: reads settings with only the map
     /// lines that can decide `images` (see [`Relevance::rules`]) and only the `customResources`
     /// entry of that kind.
-    pub fn for_request(document: &Value, images: &Relevance, group: &str, kind: &str) -> Result<Self, SettingsErrors> {
-        Self::read(document, Entries::Of { group, kind }, |map| images.rules(map))
+    pub fn for_request(
+        document: &Value,
+        images: &Relevance,
+        group: &str,
+        kind: &str,
+    ) -> Result<RequestSettings, SettingsErrors> {
+        Self::read(document, Entries::Of { group, kind }, |map| images.rules(map).map(|rules| rules.0))
+            .map(RequestSettings)
     }
 
     /// The `customResources` entry of `group` and `kind` alone, so that the request path can read
