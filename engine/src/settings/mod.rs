@@ -223,25 +223,13 @@ impl Settings {
             .map(|key| SettingsError::UnknownKey(key.clone()))
             .collect();
         let present = |key: &str| object.get(key).filter(|v| !v.is_null());
-        let mut errors_of = |key, expected| errors.push(SettingsError::WrongType { key, expected });
-        let record_original_images = optional(present(RECORD_ORIGINAL_IMAGES), true, Value::as_bool, || {
-            errors_of(RECORD_ORIGINAL_IMAGES, "true or false")
-        });
-        let digest = optional(
-            present(DIGEST),
-            DigestPolicy::Keep,
-            one_of(&[("keep", DigestPolicy::Keep), ("drop", DigestPolicy::Drop)]),
-            || errors_of(DIGEST, "keep or drop"),
-        );
-        let check_target_exists = optional(present(CHECK_TARGET_EXISTS), false, Value::as_bool, || {
-            errors_of(CHECK_TARGET_EXISTS, "true or false")
-        });
-        let mode = optional(
-            present(MODE),
-            Mode::Mutate,
-            one_of(&[("mutate", Mode::Mutate), ("validate", Mode::Validate)]),
-            || errors_of(MODE, "mutate or validate"),
-        );
+        let mut optional = Optional { present: &present, errors: &mut errors };
+        let record_original_images = optional.read(RECORD_ORIGINAL_IMAGES, true, Value::as_bool, "true or false");
+        let digest_choices = [("keep", DigestPolicy::Keep), ("drop", DigestPolicy::Drop)];
+        let digest = optional.read(DIGEST, DigestPolicy::Keep, one_of(&digest_choices), "keep or drop");
+        let check_target_exists = optional.read(CHECK_TARGET_EXISTS, false, Value::as_bool, "true or false");
+        let mode_choices = [("mutate", Mode::Mutate), ("validate", Mode::Validate)];
+        let mode = optional.read(MODE, Mode::Mutate, one_of(&mode_choices), "mutate or validate");
         let image_pull_secrets = match present(IMAGE_PULL_SECRETS) {
             None => BTreeMap::new(),
             Some(Value::Object(secrets)) => parse_pull_secrets(secrets, &mut errors),
@@ -288,15 +276,30 @@ impl Settings {
     }
 }
 
-/// An optional setting: `default` when absent or `null`, else what `parse` reads of it; a value
-/// it cannot read calls `wrong` and gives `default`.
-fn optional<T>(value: Option<&Value>, default: T, parse: impl FnOnce(&Value) -> Option<T>, wrong: impl FnOnce()) -> T {
-    match value {
-        None => default,
-        Some(value) => parse(value).unwrap_or_else(|| {
-            wrong();
-            default
-        }),
+/// The optional settings of a document, read one key at a time.
+struct Optional<'a, 'v> {
+    /// The value of a key, unless it is absent or `null`.
+    present: &'a dyn Fn(&str) -> Option<&'v Value>,
+    errors: &'a mut Vec<SettingsError>,
+}
+
+impl Optional<'_, '_> {
+    /// `default` when `key` is absent or `null`, else what `parse` reads of it; a value it cannot
+    /// read is a [`SettingsError::WrongType`] (`expected` says what it must be) and gives `default`.
+    fn read<T>(
+        &mut self,
+        key: &'static str,
+        default: T,
+        parse: impl FnOnce(&Value) -> Option<T>,
+        expected: &'static str,
+    ) -> T {
+        match (self.present)(key) {
+            None => default,
+            Some(value) => parse(value).unwrap_or_else(|| {
+                self.errors.push(SettingsError::WrongType { key, expected });
+                default
+            }),
+        }
     }
 }
 
