@@ -50,6 +50,34 @@ case_settings() {
   else jq -c '.settings' <<<"$1"; fi
 }
 
+# settings_document SETTINGS_CASE_JSON FILE: writes the settings case's document to FILE, byte for
+# byte: its file under e2e-tests/, its inline text, its `[text, times]` pieces or its hex.
+settings_document() {
+  if [ "$(jq 'has("settingsFile")' <<<"$1")" = true ]; then cp "$DIR/$(jq -r .settingsFile <<<"$1")" "$2"
+  elif [ "$(jq 'has("settings_hex")' <<<"$1")" = true ]; then jq -r .settings_hex <<<"$1" | xxd -r -p >"$2"
+  elif [ "$(jq '.settings_parts // [] | length' <<<"$1")" -gt 0 ]; then
+    jq -j '[.settings_parts[] | .[0] * .[1]] | add' <<<"$1" >"$2"
+  else jq -j '.settings // ""' <<<"$1" >"$2"; fi
+}
+
+# skip_not_an_object FILE: prints a skip, and succeeds, unless FILE is one JSON object in UTF-8,
+# nested at most 128 levels deep (the limit of the hosts' parsers): kwctl and the policy-server
+# read settings as such an object themselves; the runner gives the module any bytes.
+skip_not_an_object() {
+  python3 - "$1" <<'PY' && return 1
+import json, sys
+def depth(v):
+    inner = v.values() if isinstance(v, dict) else v if isinstance(v, list) else ()
+    return 1 + max(map(depth, inner), default=0)
+try:
+    v = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
+except (ValueError, RecursionError):
+    sys.exit(1)
+sys.exit(0 if isinstance(v, dict) and depth(v) <= 128 else 1)
+PY
+  echo "SKIP: the document is not one JSON object in UTF-8 nested at most 128 deep, which a host reads itself"
+}
+
 # session_of CASE_JSON: a kwctl replay session answering the case's registry lookups, in order.
 session_of() {
   jq -r '"---", (.lookups[] | "- type: Exchange", "  request: |", "    !OciManifestDigest", "    image: \(.image)",

@@ -14,12 +14,19 @@ policy_of() {
   fi
 }
 
-# start_server POLICIES_YML PORT: starts a policy-server in the background; prints its pid.
+# server_command POLICIES_YML PORT: sets SERVER to the command line of a policy-server serving
+# POLICIES_YML on 127.0.0.1:PORT (readiness on PORT + 1).
+server_command() {
+  SERVER=(env HOME="$BATS_FILE_TMPDIR/home" "$POLICY_SERVER" --policies "$1" --addr 127.0.0.1 --port "$2"
+    --readiness-probe-port "$(($2 + 1))" --ignore-kubernetes-connection-failure --log-no-color
+    --policies-download-dir "$BATS_FILE_TMPDIR/download" --sigstore-cache-dir "$BATS_FILE_TMPDIR/sigstore")
+}
+
+# start_server POLICIES_YML PORT [LOG]: starts a policy-server in the background, its output in
+# LOG (server.log of the file's directory by default); prints its pid.
 start_server() {
-  HOME="$BATS_FILE_TMPDIR/home" "$POLICY_SERVER" --policies "$1" --addr 127.0.0.1 --port "$2" \
-    --readiness-probe-port "$(($2 + 1))" --ignore-kubernetes-connection-failure --log-no-color \
-    --policies-download-dir "$BATS_FILE_TMPDIR/download" --sigstore-cache-dir "$BATS_FILE_TMPDIR/sigstore" \
-    >"$BATS_FILE_TMPDIR/server.log" 2>&1 &
+  server_command "$1" "$2"
+  "${SERVER[@]}" >"${3:-$BATS_FILE_TMPDIR/server.log}" 2>&1 &
   echo $!
 }
 
@@ -79,18 +86,20 @@ server_case() {
   check_response "$case" "$(jq '.response' <<<"$out")"
 }
 
-# server_settings_case CASE_JSON: a policy-server given invalid settings exits with the whole
-# message (valid ones are served by the server of the other test).
+# server_settings_case CASE_JSON: a policy-server given the case's invalid settings exits with the
+# whole message (the valid ones are served together, by the test that loads them all).
 server_settings_case() {
-  local case="$1" yml="$BATS_TEST_TMPDIR/one.yml" pid status=0
+  local case="$1" document="$BATS_TEST_TMPDIR/settings.json" yml="$BATS_TEST_TMPDIR/one.yml" status=0
   [ "$(jq .valid <<<"$case")" = false ] || return 0
-  printf 'bad:\n  module: file://%s\n  allowedToMutate: true\n  settings: %s\n' "$POLICY" \
-    "$(jq -c . "$DIR/$(jq -r .settings <<<"$case")")" >"$yml"
-  pid=$(start_server "$yml" $((PORT + 2)))
-  timeout 60 tail --pid="$pid" -f /dev/null || { kill "$pid"; echo "still running after 60 s"; return; }
-  wait "$pid" 2>/dev/null || status=$?
-  grep -qF "Policy settings are invalid: $(jq -r .message <<<"$case")" "$BATS_FILE_TMPDIR/server.log" \
-    || echo "no such message in: $(tail -c 600 "$BATS_FILE_TMPDIR/server.log")"
+  settings_document "$case" "$document"
+  skip_not_an_object "$document" && return
+  printf 'one:\n  module: file://%s\n  allowedToMutate: true\n  settings: %s\n' "$POLICY" \
+    "$(jq -c . "$document")" >"$yml"
+  server_command "$yml" $((PORT + 2))
+  timeout 60 "${SERVER[@]}" >"$BATS_TEST_TMPDIR/server.log" 2>&1 || status=$?
+  [ "$status" -ne 124 ] || { echo "still running after 60 s"; return; }
+  grep -qF "Policy settings are invalid: $(jq -r '.message // ""' <<<"$case")" "$BATS_TEST_TMPDIR/server.log" \
+    || echo "no such message in: $(tail -c 600 "$BATS_TEST_TMPDIR/server.log")"
 }
 
 # server_validate_case ENDPOINT CASE_JSON: POSTs the case's AdmissionReview to ENDPOINT
@@ -118,6 +127,31 @@ server_audit() { server_validate_case audit "$1"; }
   for_each_case cases.json server_case
 }
 
-@test "a policy-server given invalid settings stops with the whole message" {
+@test "a policy-server given invalid settings stops with the whole message, for every settings case" {
   for_each_case settings-cases.json server_settings_case
+}
+
+@test "a policy-server serves every valid settings case, all loaded at once" {
+  local yml="$BATS_TEST_TMPDIR/valid.yml" document="$BATS_TEST_TMPDIR/settings.json" case count=0 pid i
+  while IFS= read -r case; do
+    settings_document "$case" "$document"
+    skip_not_an_object "$document" >/dev/null && continue
+    count=$((count + 1))
+    printf 'valid-%s:\n  module: file://%s\n  allowedToMutate: true\n  settings: %s\n' "$count" "$POLICY" \
+      "$(jq -c . "$document")"
+  done < <(jq -c '.[] | select(.valid)' "$DIR/settings-cases.json") >"$yml"
+  echo "$count valid settings cases"
+  [ "$count" -gt 0 ]
+  pid=$(start_server "$yml" $((PORT + 2)) "$BATS_TEST_TMPDIR/server.log")
+  for i in $(seq 1 240); do
+    if curl -sf "http://127.0.0.1:$((PORT + 3))/readiness" >/dev/null; then
+      kill "$pid"
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.25
+  done
+  kill "$pid" 2>/dev/null || true
+  tail -c 2000 "$BATS_TEST_TMPDIR/server.log"
+  return 1
 }

@@ -31,9 +31,11 @@ for vector in load("tests", "cases", "reference-vectors.json"):
     put("reference", vector["input"])
 for case in load("tests", "cases", "canonical.json"):
     put("reference", case["input"])
-for case in load("tests", "cases", "settings.json"):
+for case in load("e2e-tests", "settings-cases.json"):
     if "settings" in case:
         put("evaluate", case["settings"])
+    elif "settingsFile" in case:
+        put("evaluate", json.dumps(load("e2e-tests", case["settingsFile"])))
 for case in load("tests", "cases", "payloads.json"):
     if "payload" in case and len(case["payload"]) < 4096:
         put("evaluate", case["payload"])

@@ -1,13 +1,14 @@
-//! Settings documents: accepted, or `valid: false` with the whole message (docs/behaviour.md §2).
+//! Settings documents (`e2e-tests/settings-cases.json`): accepted, or `valid: false` with the
+//! whole message (docs/behaviour.md §2).
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
 use imageswap_engine::validate_settings;
-use imageswap_testkit::{SettingsCase, expect_eq, load, run_all};
+use imageswap_testkit::{SettingsCase, expect_eq, run_all};
 
 #[test]
 fn settings_cases() {
     run_all(
-        &load::<SettingsCase>("settings.json"),
+        &SettingsCase::all(),
         |c| c.name.clone(),
         |case| {
             let result = validate_settings(&case.document());

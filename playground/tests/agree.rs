@@ -4,10 +4,8 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
 use imageswap_playground::{example_list, run};
-use imageswap_testkit::{
-    SettingsCase, check_shown, e2e, run_all, shown_from, tool_cases, unread_kind, unreadable_object,
-};
-use serde_json::json;
+use imageswap_testkit::{SettingsCase, check_shown, run_all, shown_from, tool_cases, unread_kind, unreadable_object};
+use serde_json::{Value, json};
 
 #[test]
 fn the_page_gives_the_policys_answers_for_the_e2e_cases() {
@@ -44,7 +42,7 @@ fn the_page_gives_the_policys_answers_for_the_e2e_cases() {
 
 #[test]
 fn the_page_names_the_bad_map_lines_the_policy_names() {
-    let cases: Vec<SettingsCase> = serde_json::from_value(e2e("settings-cases.json")).unwrap();
+    let cases = SettingsCase::all();
     let with_map_lines: Vec<&SettingsCase> =
         cases.iter().filter(|c| c.message.as_deref().is_some_and(|m| m.contains("imageChange line"))).collect();
     assert!(with_map_lines.len() >= 3);
@@ -52,7 +50,7 @@ fn the_page_names_the_bad_map_lines_the_policy_names() {
         &with_map_lines,
         |c| c.name.clone(),
         |case| {
-            let settings = e2e(&case.settings);
+            let settings: Value = serde_json::from_slice(&case.document()).unwrap();
             let answer = run(settings["imageChange"].as_str().unwrap_or_default(), "keep", "", "nginx");
             let page: Vec<String> = answer["errors"]
                 .as_array()

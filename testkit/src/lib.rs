@@ -33,9 +33,14 @@ pub fn expect_eq<T: PartialEq + std::fmt::Debug>(what: &str, got: T, expected: T
     if got == expected { Ok(()) } else { Err(format!("{what}: got {got:?}, expected {expected:?}")) }
 }
 
+/// The path of a file of `e2e-tests/`.
+pub fn e2e_path(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../e2e-tests").join(relative)
+}
+
 /// Reads a JSON file of `e2e-tests/` (requests, settings, case tables).
 pub fn e2e(relative: &str) -> serde_json::Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../e2e-tests").join(relative);
+    let path = e2e_path(relative);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -157,13 +162,16 @@ pub enum Expect {
     Changes(serde_json::Map<String, serde_json::Value>),
 }
 
-/// A settings case: the document (inline text in `tests/cases/settings.json`, a file under
-/// `e2e-tests/` in `e2e-tests/settings-cases.json`) and the expected answer.
+/// A settings case of `e2e-tests/settings-cases.json`, which every host runs: the document (a
+/// file under `e2e-tests/`, or inline) and the expected answer.
 #[derive(serde::Deserialize)]
 pub struct SettingsCase {
     /// What the case shows.
     pub name: String,
-    /// The settings document, or the file that holds it.
+    /// The file under `e2e-tests/` that holds the document, instead of `settings`.
+    #[serde(default, rename = "settingsFile")]
+    pub settings_file: Option<String>,
+    /// The settings document as text (not always JSON: some cases are documents a host refuses).
     #[serde(default)]
     pub settings: String,
     /// A large document as `[text, times]` pieces, instead of `settings`.
@@ -182,7 +190,15 @@ pub struct SettingsCase {
 impl SettingsCase {
     /// The document's bytes.
     pub fn document(&self) -> Vec<u8> {
-        bytes(&self.settings, &self.settings_parts, self.settings_hex.as_deref())
+        match &self.settings_file {
+            Some(file) => std::fs::read(e2e_path(file)).unwrap_or_else(|e| panic!("{file}: {e}")),
+            None => bytes(&self.settings, &self.settings_parts, self.settings_hex.as_deref()),
+        }
+    }
+
+    /// Every settings case (`e2e-tests/settings-cases.json`).
+    pub fn all() -> Vec<Self> {
+        serde_json::from_value(e2e("settings-cases.json")).unwrap_or_else(|e| panic!("settings-cases.json: {e}"))
     }
 }
 
@@ -386,7 +402,7 @@ impl E2eCase {
     /// under `e2e-tests/`, or for what the case gives inline, files it writes in `scratch`.
     pub fn files(&self, scratch: &std::path::Path) -> (PathBuf, PathBuf) {
         let file = |given: &serde_json::Value, suffix: &str, document: serde_json::Value| match given.as_str() {
-            Some(file) => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../e2e-tests").join(file),
+            Some(file) => e2e_path(file),
             None => {
                 let path = scratch.join(format!("{}.{suffix}.json", self.name));
                 std::fs::write(&path, document.to_string()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
