@@ -19,7 +19,7 @@ pub fn median_ns(samples: usize, mut f: impl FnMut()) -> f64 {
         iterations *= 2;
     }
     let per_sample = iterations.saturating_mul(4);
-    let mut times: Vec<f64> = (0..samples.max(1))
+    let times: Vec<f64> = (0..samples.max(1))
         .map(|_| {
             let started = Instant::now();
             for _ in 0..per_sample {
@@ -28,8 +28,13 @@ pub fn median_ns(samples: usize, mut f: impl FnMut()) -> f64 {
             started.elapsed().as_nanos() as f64 / f64::from(per_sample)
         })
         .collect();
-    times.sort_by(f64::total_cmp);
-    times.get(times.len() / 2).copied().unwrap_or(f64::NAN)
+    median(times)
+}
+
+/// The median of `values` (the upper one of an even count); NaN for none.
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 /// A duration in nanoseconds, for a table.

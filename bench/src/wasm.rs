@@ -10,7 +10,7 @@ use std::sync::Arc;
 use imageswap_runner::{Instance, NoCapabilities, Policy, RunnerError};
 use serde_json::{Value, json};
 
-use crate::timing::{median_ns, show};
+use crate::timing::{median, median_ns, show};
 use crate::workload;
 
 /// The three modules compared.
@@ -55,10 +55,7 @@ fn row(modules: &Modules, payload: &[u8], fresh: bool, samples: usize, rounds: u
             }
         }
     }
-    runs.map(|mut run| {
-        run.sort_by(f64::total_cmp);
-        run.get(run.len() / 2).copied().unwrap_or(f64::NAN)
-    })
+    runs.map(median)
 }
 
 /// The cells a table row ends with, warm and then fresh (measured in that order): the mode, the
@@ -111,10 +108,6 @@ pub fn eval(paths: &[&Path], samples: usize, rounds: usize) -> Result<Vec<(f64, 
     let payload = serde_json::to_vec(
         &json!({ "request": workload::pod_swapped(), "settings": workload::settings(&workload::map(10)) }),
     )?;
-    let median = |mut runs: Vec<f64>| {
-        runs.sort_by(f64::total_cmp);
-        runs.get(runs.len() / 2).copied().unwrap_or(f64::NAN)
-    };
     let mut runs = vec![(Vec::new(), Vec::new()); policies.len()];
     for _ in 0..rounds {
         for (policy, (warm, fresh)) in policies.iter().zip(runs.iter_mut()) {

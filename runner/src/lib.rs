@@ -197,15 +197,7 @@ impl Instance {
     }
 }
 
-/// The AdmissionRequest inside a file that holds either an AdmissionReview or a bare request.
-pub fn admission_request(document: Value) -> Value {
-    match document {
-        Value::Object(mut review) if review.get("kind").and_then(Value::as_str) == Some("AdmissionReview") => {
-            review.remove("request").unwrap_or(Value::Null)
-        }
-        other => other,
-    }
-}
+pub use imageswap_engine::admission_request;
 
 /// Turns the policy's answer into the AdmissionResponse the policy-server sends: a mutated
 /// object becomes a JSON Patch against the request's object (none when nothing differs), and a

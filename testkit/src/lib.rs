@@ -144,14 +144,6 @@ pub fn expected_object(
     Ok(expected)
 }
 
-/// The AdmissionRequest of an AdmissionReview (or the document itself when it is a bare request).
-pub fn request_of(document: serde_json::Value) -> serde_json::Value {
-    match document.get("kind").and_then(serde_json::Value::as_str) {
-        Some("AdmissionReview") => document.get("request").cloned().unwrap_or_default(),
-        _ => document,
-    }
-}
-
 /// The expected answer of an admission case ([`E2eCase::expect`]).
 pub enum Expect {
     /// Accepted without a mutation.
@@ -375,7 +367,7 @@ impl E2eCase {
     /// The AdmissionRequest.
     pub fn request(&self) -> serde_json::Value {
         match self.request.as_str() {
-            Some(file) => request_of(e2e(file)),
+            Some(file) => imageswap_engine::admission_request(e2e(file)),
             None => self.request.clone(),
         }
     }

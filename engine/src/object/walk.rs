@@ -279,19 +279,34 @@ pub struct Found {
 /// images from, or what makes the object unreadable.
 pub fn document_images(document: &Value, custom: &CustomResources) -> Result<(String, Found), DocumentError> {
     let text = |value: Option<&Value>| value.and_then(Value::as_str).unwrap_or_default().to_owned();
-    let (group, kind, object) = match document.get("kind").and_then(Value::as_str) {
-        Some("AdmissionReview") => (
+    let (group, kind, object) = if is_review(document.get("kind")) {
+        (
             text(document.pointer("/request/kind/group")),
             text(document.pointer("/request/kind/kind")),
             document.pointer("/request/object").unwrap_or(&Value::Null),
-        ),
-        _ => (group_of(&text(document.get("apiVersion"))).to_owned(), text(document.get("kind")), document),
+        )
+    } else {
+        (group_of(&text(document.get("apiVersion"))).to_owned(), text(document.get("kind")), document)
     };
     let Some(layout) = custom.layout(&group, &kind) else {
         return Err(DocumentError::UnreadKind { group, kind });
     };
     let found = images(object, &layout, &ALL_LISTS).map_err(DocumentError::Object)?;
     Ok((kind, found))
+}
+
+/// Whether a document's `kind` says it is an AdmissionReview.
+fn is_review(kind: Option<&Value>) -> bool {
+    kind.and_then(Value::as_str) == Some("AdmissionReview")
+}
+
+/// The AdmissionRequest of a document that holds an AdmissionReview (`null` when it has none),
+/// or the document itself, a bare AdmissionRequest: what the hosts and tools are given.
+pub fn admission_request(document: Value) -> Value {
+    match document {
+        Value::Object(mut review) if is_review(review.get("kind")) => review.remove("request").unwrap_or(Value::Null),
+        other => other,
+    }
 }
 
 /// Why a document given to an operator tool yields no images.
