@@ -24,7 +24,7 @@ struct SwapCase {
     /// `null` when no line decides.
     #[serde(default)]
     line: Option<usize>,
-    /// A text the error message must contain, for cases that cannot be decided.
+    /// The whole error message, for cases that cannot be decided.
     #[serde(default)]
     error: Option<String>,
     /// `keep` (default) or `drop`.
@@ -45,11 +45,7 @@ fn check(case: &SwapCase) -> Result<(), String> {
     expect_eq("request-path decision", narrow.decide(policy, &case.image), decided.clone())?;
     if let Some(error) = &case.error {
         let message = decided.err().ok_or("decided, but an error was expected")?.to_string();
-        return if message.contains(error.as_str()) {
-            Ok(())
-        } else {
-            Err(format!("message {message:?} lacks {error:?}"))
-        };
+        return expect_eq("message", message, error.clone());
     }
     let decision = decided.map_err(|e| format!("error: {e}"))?;
     // A plain scan over every line agrees with the index on steps 1 and 4.
