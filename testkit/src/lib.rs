@@ -275,19 +275,26 @@ pub struct Shown {
 /// Whether an e2e case's answer comes from the decisions of its images alone, so that a tool that
 /// decides images (the CLI, the playground) must give it: a CREATE or UPDATE with an object, no
 /// subresource, valid settings in mutate mode without registry answers (`checkTargetExists`), and
-/// no rejection for what the policy writes besides images (the annotation, the pull secrets).
+/// a rejection only for an image that cannot be decided or an object whose images cannot be read
+/// (not for what the policy writes besides images: the annotation, the pull secrets).
 pub fn tool_case(case: &E2eCase) -> bool {
     let request = case.request();
     let operation = request["operation"].as_str().unwrap_or_default();
     let settings = case.settings();
-    let writes = |message: &str| message.contains("metadata") || message.contains("imagePullSecrets");
+    let Ok(checked) = imageswap_engine::Settings::from_value(&settings) else { return false };
+    let rejected_for_an_image = || match imageswap_engine::document_images(&case.review(), &checked.custom_resources) {
+        Ok((_, found)) => imageswap_engine::explain_found(&checked.rules, checked.digest, &found)
+            .iter()
+            .any(|explained| !explained.is_decided()),
+        Err(imageswap_engine::DocumentError::Object(_)) => true,
+        Err(_) => false,
+    };
     matches!(operation, "CREATE" | "UPDATE")
         && request.get("subResource").is_none_or(serde_json::Value::is_null)
         && request.get("object").is_some_and(|o| !o.is_null())
         && settings.get("checkTargetExists").is_none()
         && settings.get("mode").is_none_or(|mode| mode == "mutate")
-        && imageswap_engine::validate_settings(settings.to_string().as_bytes()).is_ok()
-        && !case.message.as_deref().is_some_and(writes)
+        && (case.allowed || rejected_for_an_image())
 }
 
 /// The e2e cases an operator tool must answer as the policy does ([`tool_case`]).
@@ -317,10 +324,12 @@ pub fn unread_kind(case: &E2eCase) -> Option<String> {
 /// The rejection of an e2e case whose object the policy cannot read, a value of the wrong type on
 /// the way to an image (which the tools refuse as bad input, exit status 2), if it is one.
 pub fn unreadable_object(case: &E2eCase) -> Option<&str> {
-    let wrong_type = |message: &&str| {
-        [" is not a string", " is not a list", " is not an object"].iter().any(|t| message.ends_with(t))
-    };
-    case.message.as_deref().filter(wrong_type)
+    let kinds = imageswap_engine::Settings::from_value(&case.settings()).ok()?.custom_resources;
+    let unreadable = matches!(
+        imageswap_engine::document_images(&case.review(), &kinds),
+        Err(imageswap_engine::DocumentError::Object(_))
+    );
+    if unreadable { case.message.as_deref() } else { None }
 }
 
 /// What a tool showed, from its JSON explanations (`field`, `new`, `error`).
