@@ -6,8 +6,8 @@
 
 use imageswap_engine::{Verdict, evaluate};
 use imageswap_testkit::{
-    Expect, FixtureLookup, LookupAnswer, check_every_case, check_validate, expect_eq, expected_object,
-    in_validate_mode, validate_expectation,
+    Answer, Expect, FixtureLookup, LookupAnswer, check_every_case, check_every_case_in_validate_mode, expect_eq,
+    expected_object,
 };
 use serde_json::{Value, json};
 
@@ -40,27 +40,24 @@ fn e2e_cases_natively() {
 /// docs/behaviour.md §6b: `mode: validate` on a request rejects exactly when `mutate` would change an image or
 /// add a pull secret, naming each such field, asks the registry the same questions, and never
 /// mutates.
-fn check_validate_mode(
-    request: &Value,
-    settings: &Value,
-    mutate: &Expect,
-    lookups: &[LookupAnswer],
-) -> Result<(), String> {
-    let payload = serde_json::to_vec(&json!({ "request": request, "settings": in_validate_mode(settings) })).unwrap();
-    let mut registry = FixtureLookup::new(lookups);
-    let verdict = evaluate(&payload, &mut registry).verdict;
-    registry.check_asked()?;
-    let expect = validate_expectation(request.get("object").unwrap_or(&Value::Null), mutate);
-    match verdict {
-        Verdict::Accept => check_validate(&expect, true, None, false),
-        Verdict::Reject(message) => check_validate(&expect, false, Some(&message), false),
-        Verdict::Mutate(_) => check_validate(&expect, true, None, true),
-    }
-}
-
 #[test]
 fn validate_mode_on_every_e2e_case() {
-    check_every_case(|case| check_validate_mode(&case.request(), &case.settings(), &case.expect()?, &case.lookups));
+    check_every_case_in_validate_mode(|case, settings| {
+        let payload = serde_json::to_vec(&json!({ "request": case.request(), "settings": settings })).unwrap();
+        let mut registry = FixtureLookup::new(&case.lookups);
+        let verdict = evaluate(&payload, &mut registry).verdict;
+        registry.check_asked()?;
+        Ok(answer(verdict))
+    });
+}
+
+/// A verdict as the answer the tables check: allowed, the message, the mutated object.
+fn answer(verdict: Verdict) -> Answer {
+    match verdict {
+        Verdict::Accept => (true, None, None),
+        Verdict::Mutate(object) => (true, None, Some(object)),
+        Verdict::Reject(message) => (false, Some(message), None),
+    }
 }
 
 /// docs/behaviour.md §4 on every kind the e2e table swaps (see `imageswap_testkit::variants`).
@@ -68,10 +65,6 @@ fn validate_mode_on_every_e2e_case() {
 fn variants_of_every_swapping_e2e_case() {
     imageswap_testkit::check_variants(|variant| {
         let payload = serde_json::to_vec(&json!({ "request": variant.request, "settings": variant.settings })).unwrap();
-        Ok(match evaluate(&payload, &mut imageswap_engine::AssumeFound).verdict {
-            Verdict::Accept => (true, None, None),
-            Verdict::Mutate(object) => (true, None, Some(object)),
-            Verdict::Reject(message) => (false, Some(message), None),
-        })
+        Ok(answer(evaluate(&payload, &mut imageswap_engine::AssumeFound).verdict))
     });
 }

@@ -648,6 +648,19 @@ pub fn check_every_case(check: impl Fn(&E2eCase) -> Result<(), String>) {
 /// What a host answered: allowed, the message, the mutated object.
 pub type Answer = (bool, Option<String>, Option<serde_json::Value>);
 
+/// docs/behaviour.md §6b on one host: every case of the e2e table with its settings in validate
+/// mode ([`in_validate_mode`]) must answer what the case's mutate-mode answer implies
+/// ([`validate_expectation`]), and never mutate. `answer` evaluates the case's request with the
+/// settings it is given and a registry that knows the case's lookups (checking that it asked the
+/// same questions).
+pub fn check_every_case_in_validate_mode(answer: impl Fn(&E2eCase, &serde_json::Value) -> Result<Answer, String>) {
+    check_every_case(|case| {
+        let (allowed, message, mutated) = answer(case, &in_validate_mode(&case.settings()))?;
+        let object = case.request().get("object").cloned().unwrap_or_default();
+        check_validate(&validate_expectation(&object, &case.expect()?), allowed, message.as_deref(), mutated.is_some())
+    });
+}
+
 /// Runs every [`variants`] of the e2e table through `answer` (one host) and checks each answer.
 pub fn check_variants(answer: impl Fn(&Variant) -> Result<Answer, String>) {
     let cases: Vec<E2eCase> = serde_json::from_value(e2e("cases.json")).unwrap();
