@@ -2,7 +2,7 @@
 //! [`imageswap_engine`]; this file maps its answers onto the Kubewarden SDK and logs rewrites.
 #![deny(unsafe_code)]
 
-use imageswap_engine::{Evaluation, Lookup, TargetLookup, Verdict};
+use imageswap_engine::{Listing, Lookup, Report, TargetLookup, Verdict};
 use kubewarden_policy_sdk::host_capabilities::oci::get_manifest_digest;
 use kubewarden_policy_sdk::logging::KubewardenDrain;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
@@ -33,48 +33,26 @@ impl TargetLookup for HostRegistry {
     }
 }
 
-/// How many rewrites (and skipped swaps) are logged one by one.
-const LOGGED_REWRITES: usize = 20;
-
-/// `validate`: evaluates the request, logs what it did, and answers accept, mutate or reject.
+/// `validate`: evaluates the request, logs what it did (a few records, whatever its size), and
+/// answers accept, mutate or reject.
 fn validate(payload: &[u8]) -> CallResult {
-    let Evaluation { verdict, rewrites, skipped, added_pull_secrets } =
-        imageswap_engine::evaluate(payload, &mut HostRegistry);
+    let evaluation = imageswap_engine::evaluate(payload, &mut HostRegistry);
+    let Report { swapped, digests_kept, left_as_written, pull_secrets_added } = evaluation.report();
     let log = Logger::root(KubewardenDrain::new(), o!("policy" => "imageswap"));
-    for skip in skipped.iter().take(LOGGED_REWRITES) {
-        let (what, reason) = match &skip.lookup {
-            Lookup::Missing(reason) => ("target not found: image left as written", reason.as_str()),
-            Lookup::Failed(reason) => ("target lookup failed: image left as written", reason.as_str()),
-            Lookup::Found => continue,
-        };
-        warn!(log, "{}", what;
-            "image" => &skip.image, "target" => &skip.target, "rule_line" => skip.line.get(), "field" => &skip.field,
-            "reason" => reason);
+    if let Some(Listing { count, items }) = left_as_written {
+        warn!(log, "images left as written: their targets were not found or the lookup failed";
+            "count" => count, "images" => items);
     }
-    if skipped.len() > LOGGED_REWRITES {
-        warn!(log, "more images left as written: their targets were not found or the lookup failed";
-            "count" => skipped.len() - LOGGED_REWRITES);
+    if let Some(Listing { count, items }) = swapped {
+        info!(log, "images swapped"; "count" => count, "rewrites" => items);
     }
-    // In validate mode the rejection names what would change; nothing was swapped or added.
-    let mutated = matches!(verdict, Verdict::Mutate(_));
-    let (rewrites, added_pull_secrets) = if mutated { (rewrites, added_pull_secrets) } else { Default::default() };
-    for secret in &added_pull_secrets {
-        info!(log, "pull secret added"; "secret" => secret);
+    if let Some(Listing { count, items }) = digests_kept {
+        warn!(log, "digests kept: these images are pinned only by their digest"; "count" => count, "images" => items);
     }
-    // One record per rewrite up to a bound, then one that counts the rest: each host call costs
-    // microseconds, and a hostile Pod may hold tens of thousands of containers.
-    for rewrite in rewrites.iter().take(LOGGED_REWRITES) {
-        info!(log, "image swapped";
-            "from" => rewrite.from(), "to" => &rewrite.to, "rule_line" => rewrite.line.get(), "field" => rewrite.field());
-        if rewrite.kept_digest {
-            warn!(log, "digest kept: the image is pinned only by its digest";
-                "image" => &rewrite.to, "field" => rewrite.field());
-        }
+    if let Some(Listing { count, items }) = pull_secrets_added {
+        info!(log, "pull secrets added"; "count" => count, "secrets" => items);
     }
-    if rewrites.len() > LOGGED_REWRITES {
-        info!(log, "more images swapped"; "count" => rewrites.len() - LOGGED_REWRITES);
-    }
-    match verdict {
+    match evaluation.verdict {
         Verdict::Accept => accept_request(),
         Verdict::Mutate(object) => mutate_request(object),
         Verdict::Reject(message) => reject_request(Some(message), None, None, None),

@@ -39,6 +39,7 @@ pub use map::relevance::{Relevance, RequestRules};
 pub use map::rules::Rules;
 pub use map::targets::{Prefix, PrefixError, RegistryTarget, Shape};
 pub use object::admission::{Evaluation, Rewrite, Skipped, Verdict};
+pub use object::report::{Listing, REPORTED_ITEMS, Report};
 pub use object::walk::{DocumentError, Found, FoundImage, ObjectError, admission_request, document_images};
 pub use settings::kinds::{CustomResourceError, CustomResources, Entries};
 pub use settings::{KNOWN_KEYS, Mode, RequestSettings, Settings, SettingsError, SettingsErrors};
@@ -97,11 +98,12 @@ pub fn evaluate(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
             };
         }
     };
-    let settings = match read_settings(&Relevance::new(admission.images())) {
+    let relevance = Relevance::new(admission.images());
+    let settings = match read_settings(&relevance) {
         Ok(settings) => settings,
         Err(errors) => return invalid(errors),
     };
-    let decisions = admission.decisions(&settings);
+    let decisions = admission.decisions(&settings, Some(&relevance));
     let unchecked: Vec<String> = decisions.unchecked_results().into_iter().map(str::to_owned).collect();
     if unchecked.is_empty() {
         return admission.answer(&settings, decisions, targets);
@@ -110,7 +112,7 @@ pub fn evaluate(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
     let wider = Relevance::new(admission.images().chain(unchecked.iter().map(String::as_str)));
     match read_settings(&wider) {
         Ok(settings) => {
-            let decisions = admission.decisions(&settings);
+            let decisions = admission.decisions(&settings, Some(&wider));
             admission.answer(&settings, decisions, targets)
         }
         Err(errors) => invalid(errors),

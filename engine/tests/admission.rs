@@ -68,3 +68,51 @@ fn variants_of_every_swapping_e2e_case() {
         Ok(answer(evaluate(&payload, &mut imageswap_engine::AssumeFound).verdict))
     });
 }
+
+/// docs/behaviour.md §6: an evaluation is logged in a few records whatever its size; the swaps
+/// share one, which names the first 20 and counts the rest. Validate mode swaps and adds nothing.
+#[test]
+fn the_report_counts_every_swap_and_names_the_first_twenty() {
+    let containers: Vec<Value> =
+        (0..25).map(|i| json!({ "name": format!("c{i}"), "image": format!("quay.io/org/app{i}:1") })).collect();
+    let request = json!({ "uid": "u", "operation": "CREATE", "kind": { "group": "", "kind": "Pod" },
+        "object": { "apiVersion": "v1", "kind": "Pod", "metadata": { "name": "p" }, "spec": { "containers": containers } } });
+    let settings =
+        json!({ "imageChange": "default::mirror.example.com", "imagePullSecrets": { "mirror.example.com": "pull" } });
+    let run = |settings: &Value| {
+        let payload = serde_json::to_vec(&json!({ "request": request, "settings": settings })).unwrap();
+        evaluate(&payload, &mut imageswap_engine::AssumeFound).report()
+    };
+    let report = run(&settings);
+    let swapped = report.swapped.unwrap();
+    assert_eq!(swapped.count, 25);
+    let named: Vec<String> = (0..20)
+        .map(|i| {
+            format!("spec.containers[{i}].image: quay.io/org/app{i}:1 -> mirror.example.com/org/app{i}:1 (line 1)")
+        })
+        .collect();
+    assert_eq!(swapped.items, format!("{}; and 5 more", named.join("; ")));
+    assert_eq!(report.pull_secrets_added.map(|l| (l.count, l.items)), Some((1, "pull".to_owned())));
+    assert_eq!((report.digests_kept, report.left_as_written), (None, None));
+    let validate = run(&imageswap_testkit::in_validate_mode(&settings));
+    assert_eq!((validate.swapped, validate.pull_secrets_added), (None, None));
+}
+
+/// docs/behaviour.md §5: a swap left undone because the host did not find the target is reported
+/// with what the host said.
+#[test]
+fn the_report_names_the_swaps_left_undone() {
+    let cases: Vec<imageswap_testkit::E2eCase> = serde_json::from_value(imageswap_testkit::e2e("cases.json")).unwrap();
+    let case = cases.iter().find(|c| c.name == "pod_swapped_only_where_target_exists").unwrap();
+    let payload = serde_json::to_vec(&json!({ "request": case.request(), "settings": case.settings() })).unwrap();
+    let report = evaluate(&payload, &mut FixtureLookup::new(&case.lookups)).report();
+    let undone = report.left_as_written.unwrap();
+    assert_eq!(undone.count, 2, "{}", undone.items);
+    assert_eq!(
+        undone.items,
+        "spec.initContainers[0].image: busybox -> harbor.internal.example.com/library/busybox (line 1): \
+         target not found: manifest unknown: manifest unknown; \
+         spec.volumes[0].image.reference: quay.io/org/data:1 -> harbor.internal.example.com/org/data:1 (line 1): \
+         target lookup failed: error sending request for url: connection refused"
+    );
+}

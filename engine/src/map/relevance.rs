@@ -45,8 +45,9 @@ pub struct Relevance {
     prefixes: Vec<(String, String)>,
     /// Repository name and tag (`latest` when none) or digest of every image; sorted.
     identities: Vec<Identity>,
-    /// The images, parsed, for [`Relevance::forms`].
-    images: Vec<Image>,
+    /// The images as written and parsed, sorted by their text: for [`Relevance::forms`], and so
+    /// that the decisions need not parse them again ([`Relevance::parsed`]).
+    images: Vec<(String, Image)>,
     /// Every spelling of every image that `[REPLACE]` globs are matched against, sorted; made on
     /// the first `[REPLACE]` line (most maps have few or none, and large Pods many images).
     forms: OnceCell<Vec<String>>,
@@ -68,9 +69,10 @@ impl Relevance {
         let mut written: Vec<&str> = images.into_iter().filter(|image| placeholder(image).is_none()).collect();
         written.sort_unstable();
         written.dedup();
-        let images: Vec<Image> = written.iter().filter_map(|written| Image::parse(written).ok()).collect();
+        let images: Vec<(String, Image)> =
+            written.iter().filter_map(|written| Some(((*written).to_owned(), Image::parse(written).ok()?))).collect();
         let mut relevance = Self::default();
-        for image in &images {
+        for (_, image) in &images {
             relevance.add(image);
         }
         relevance.prefixes.sort_unstable();
@@ -78,6 +80,12 @@ impl Relevance {
         relevance.identities.sort_unstable();
         relevance.identities.dedup();
         Self { images, ..relevance }
+    }
+
+    /// The image `written` parsed, if it is one of these images and parses.
+    pub(crate) fn parsed(&self, written: &str) -> Option<&Image> {
+        let at = self.images.binary_search_by(|(text, _)| text.as_str().cmp(written)).ok()?;
+        self.images.get(at).map(|(_, image)| image)
     }
 
     fn add(&mut self, image: &Image) {
@@ -94,7 +102,7 @@ impl Relevance {
             Some(digest) => (true, digest.to_owned()),
             None => (false, image.tag().unwrap_or(DEFAULT_TAG).to_owned()),
         };
-        self.identities.push((image.registry().to_owned(), image.repository_name().to_owned(), version.0, version.1));
+        self.identities.push((image.repository_name().to_owned(), version.0, version.1, image.registry().to_owned()));
     }
 
     /// The request path: indexes only the lines of `map` that can decide these images. The lines
@@ -130,7 +138,7 @@ impl Relevance {
 
     fn forms(&self) -> &[String] {
         self.forms.get_or_init(|| {
-            let mut forms: Vec<String> = self.images.iter().flat_map(Image::forms).collect();
+            let mut forms: Vec<String> = self.images.iter().flat_map(|(_, image)| image.forms()).collect();
             forms.sort_unstable();
             forms.dedup();
             forms
@@ -143,14 +151,18 @@ impl Relevance {
         if reference.is_empty() {
             return false;
         }
-        let (name, digest, version) = identity(reference);
+        let wanted = identity(reference);
+        fn version((name, digest, version, _): &Identity) -> (&str, bool, &str) {
+            (name, *digest, version)
+        }
+        let first = self.identities.partition_point(|identity| version(identity) < wanted);
+        let mut same = self.identities.iter().skip(first).take_while(|identity| version(identity) == wanted).peekable();
+        // Most `[EXACT]` lines of a large map name other repositories or versions.
+        if same.peek().is_none() {
+            return false;
+        }
         let registry = registry_of(reference);
-        let wanted = (&*registry, name, digest, version);
-        self.identities
-            .binary_search_by(|(registry, name, digest, version)| {
-                (registry.as_str(), name.as_str(), *digest, version.as_str()).cmp(&wanted)
-            })
-            .is_ok()
+        same.any(|(_, _, _, known)| *known == *registry)
     }
 
     /// Whether `prefix` (`registry[/path]`, as a key or target is written) can cover one of the
@@ -233,9 +245,11 @@ fn head(text: &[u8]) -> Option<[u8; 2]> {
     }
 }
 
-/// An image's canonical registry, repository name, whether it is pinned by digest, and its tag
-/// (`latest` when none) or digest: what `[EXACT]` compares, but for the namespace.
-type Identity = (String, String, bool, String);
+/// An image's repository name, whether it is pinned by digest, its tag (`latest` when none) or
+/// digest, and its canonical registry: what `[EXACT]` compares, but for the namespace. The name
+/// comes first, so that a line naming another repository is told apart before its registry is
+/// read.
+type Identity = (String, bool, String, String);
 
 /// The canonical registry of a reference as written, without parsing it: its first component when
 /// that names a registry by the grammar's rules, else Docker Hub.

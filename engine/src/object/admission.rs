@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use crate::image::normalize::Image;
 use crate::lookup::{Lookup, TargetLookup};
 use crate::map::lex::LineNumber;
+use crate::map::relevance::Relevance;
 use crate::object::walk::{self, ALL_LISTS, EPHEMERAL, Expected, Found, FoundImage, ObjectError, ObjectErrorKind};
 use crate::settings::kinds::CustomResources;
 use crate::settings::{Mode, Settings};
@@ -231,14 +232,16 @@ impl Admission {
         self.sites.iter().map(|site| site.image.as_str())
     }
 
-    /// Decides every distinct image of the object once (no host lookups yet).
-    pub fn decisions<'s>(&self, settings: &'s Settings) -> Decisions<'s> {
+    /// Decides every distinct image of the object once (no host lookups yet), taking the images
+    /// the request path parsed already from `parsed`.
+    pub fn decisions<'s>(&self, settings: &'s Settings, parsed: Option<&Relevance>) -> Decisions<'s> {
         let mut by_image: BTreeMap<&str, usize> = BTreeMap::new();
         let mut outcomes = Vec::new();
         let mut of_site = Vec::with_capacity(self.sites.len());
         for site in &self.sites {
             let index = *by_image.entry(site.image.as_str()).or_insert_with(|| {
-                outcomes.push(Outcome::new(settings, &site.image, site.in_custom_resource()));
+                let image = parsed.and_then(|relevance| relevance.parsed(&site.image));
+                outcomes.push(Outcome::new(settings, &site.image, site.in_custom_resource(), image));
                 outcomes.len() - 1
             });
             of_site.push(index);
@@ -329,7 +332,7 @@ impl Admission {
 
     /// Decides every image and builds the answer.
     pub fn decide(self, settings: &Settings, targets: &mut dyn TargetLookup) -> Evaluation {
-        let decisions = self.decisions(settings);
+        let decisions = self.decisions(settings, None);
         self.answer(settings, decisions, targets)
     }
 }
@@ -362,16 +365,18 @@ struct Outcome<'s> {
 }
 
 impl<'s> Outcome<'s> {
-    /// Decides `written`; `custom`: found in a kind of `customResources`.
-    fn new(settings: &'s Settings, written: &str, custom: bool) -> Self {
+    /// Decides `written` (`parsed`, when it was parsed already); `custom`: found in a kind of
+    /// `customResources`.
+    fn new(settings: &'s Settings, written: &str, custom: bool, parsed: Option<&Image>) -> Self {
         let secret = |registry: &str| settings.image_pull_secrets.get(registry).map(String::as_str);
-        let (decided, own_secret) = match step_zero(written, custom) {
-            Some(step) => (Ok(Decision::keep(step, None)), None),
-            None => match Image::parse(written) {
+        let decide =
+            |image: &Image| (decide_image(&settings.rules, settings.digest, written, image), secret(image.registry()));
+        let (decided, own_secret) = match (step_zero(written, custom), parsed) {
+            (Some(step), _) => (Ok(Decision::keep(step, None)), None),
+            (None, Some(image)) => decide(image),
+            (None, None) => match Image::parse(written) {
                 Err(error) => (Err(SwapError::Unparseable(error)), None),
-                Ok(image) => {
-                    (decide_image(&settings.rules, settings.digest, written, &image), secret(image.registry()))
-                }
+                Ok(image) => decide(&image),
             },
         };
         let mut outcome = Self { decided, own_secret, swapped_secret: None, lookup: None };
@@ -453,7 +458,7 @@ fn missing_pull_secrets<'n>(object: &Value, at: &str, needed: &[&'n str]) -> Res
     if needed.is_empty() {
         return Ok(Vec::new());
     }
-    let listed = object.pointer(at).and_then(|spec| spec.get("imagePullSecrets")).filter(|list| !list.is_null());
+    let listed = walk::at(object, at).and_then(|spec| spec.get("imagePullSecrets")).filter(|list| !list.is_null());
     let entries = match listed {
         None => &[][..],
         Some(list) => {
@@ -498,7 +503,7 @@ fn apply(
     missing: &[(&str, Vec<&str>)],
 ) -> Result<(), ObjectError> {
     for rewrite in rewrites {
-        if let Some(slot) = object.pointer_mut(rewrite.pointer()) {
+        if let Some(slot) = walk::at_mut(object, rewrite.pointer()) {
             *slot = Value::String(rewrite.to.clone());
         }
     }
@@ -513,7 +518,7 @@ fn apply(
 
 /// Appends each secret to the `imagePullSecrets` of the pod spec at `at` (creating the list).
 fn add_pull_secrets(object: &mut Value, at: &str, secrets: &[&str]) -> Result<(), ObjectError> {
-    let Some(spec) = object.pointer_mut(at).and_then(Value::as_object_mut) else {
+    let Some(spec) = walk::at_mut(object, at).and_then(Value::as_object_mut) else {
         return Ok(());
     };
     let list = spec.entry("imagePullSecrets").or_insert(Value::Null);

@@ -1,5 +1,7 @@
-//! Objects (docs/behaviour.md §4 to §6): the walk that finds an object's images ([`walk`]) and the
-//! admission request read, decided and answered ([`admission`]).
+//! Objects (docs/behaviour.md §4 to §6): the walk that finds an object's images ([`walk`]), the
+//! admission request read, decided and answered ([`admission`]), and what is logged of it
+//! ([`report`]).
 
 pub(crate) mod admission;
+pub(crate) mod report;
 pub(crate) mod walk;

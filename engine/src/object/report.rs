@@ -1,0 +1,82 @@
+//! docs/behaviour.md §6 "Reporting what changed": what the policy logs of one evaluation. Each
+//! host log call costs microseconds, and a hostile Pod may hold tens of thousands of containers,
+//! so an evaluation logs at most four records, whatever its size: the swaps, the digests kept, the
+//! swaps left undone and the pull secrets added, each with a count and the first
+//! [`REPORTED_ITEMS`] items.
+
+use crate::lookup::Lookup;
+use crate::object::admission::{Evaluation, Verdict};
+
+/// How many items a record names before it counts the rest.
+pub const REPORTED_ITEMS: usize = 20;
+
+/// Some items of one kind: how many there are, and the first [`REPORTED_ITEMS`] of them, joined
+/// by `; ` (followed by `; and N more` when there are more).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    /// How many there are.
+    pub count: usize,
+    /// The first of them, in words.
+    pub items: String,
+}
+
+impl Listing {
+    /// `None` for no items.
+    fn of(items: impl ExactSizeIterator<Item = String>) -> Option<Self> {
+        let count = items.len();
+        if count == 0 {
+            return None;
+        }
+        let shown: Vec<String> = items.take(REPORTED_ITEMS).collect();
+        let mut text = shown.join("; ");
+        if count > shown.len() {
+            text.push_str(&format!("; and {} more", count - shown.len()));
+        }
+        Some(Self { count, items: text })
+    }
+}
+
+/// The records an evaluation logs; each is `None` when it has nothing to say. In validate mode
+/// nothing is swapped or added, so only the swaps left undone are reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// `images swapped` (info): each as `field: from -> to (line N)`.
+    pub swapped: Option<Listing>,
+    /// `digests kept` (warning): swapped images pinned only by their digest, which `digest: drop`
+    /// could not drop, each as `field: image`.
+    pub digests_kept: Option<Listing>,
+    /// `images left as written` (warning): swaps undone because the host did not find the target
+    /// or the lookup failed, each as `field: image -> target (line N): what the host said`.
+    pub left_as_written: Option<Listing>,
+    /// `pull secrets added` (info): each secret's name.
+    pub pull_secrets_added: Option<Listing>,
+}
+
+impl Evaluation {
+    /// What to log of this evaluation.
+    pub fn report(&self) -> Report {
+        let mutated = matches!(self.verdict, Verdict::Mutate(_));
+        let rewrites = if mutated { self.rewrites.as_slice() } else { &[] };
+        let secrets = if mutated { self.added_pull_secrets.as_slice() } else { &[] };
+        let kept: Vec<_> = rewrites.iter().filter(|rewrite| rewrite.kept_digest).collect();
+        let undone: Vec<_> = self
+            .skipped
+            .iter()
+            .filter_map(|skip| match &skip.lookup {
+                Lookup::Missing(reason) => Some((skip, format!("target not found: {reason}"))),
+                Lookup::Failed(reason) => Some((skip, format!("target lookup failed: {reason}"))),
+                Lookup::Found => None,
+            })
+            .collect();
+        Report {
+            swapped: Listing::of(rewrites.iter().map(|rewrite| {
+                format!("{}: {} -> {} (line {})", rewrite.field(), rewrite.from(), rewrite.to, rewrite.line)
+            })),
+            digests_kept: Listing::of(kept.iter().map(|rewrite| format!("{}: {}", rewrite.field(), rewrite.to))),
+            left_as_written: Listing::of(undone.iter().map(|(skip, said)| {
+                format!("{}: {} -> {} (line {}): {said}", skip.field, skip.image, skip.target, skip.line)
+            })),
+            pull_secrets_added: Listing::of(secrets.iter().cloned()),
+        }
+    }
+}
