@@ -54,7 +54,8 @@ case_settings() {
 # byte: its file under e2e-tests/, its inline text, its `[text, times]` pieces or its hex.
 settings_document() {
   if [ "$(jq 'has("settingsFile")' <<<"$1")" = true ]; then cp "$DIR/$(jq -r .settingsFile <<<"$1")" "$2"
-  elif [ "$(jq 'has("settings_hex")' <<<"$1")" = true ]; then jq -r .settings_hex <<<"$1" | xxd -r -p >"$2"
+  elif [ "$(jq 'has("settings_hex")' <<<"$1")" = true ]; then
+    jq -r .settings_hex <<<"$1" | python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))' >"$2"
   elif [ "$(jq '.settings_parts // [] | length' <<<"$1")" -gt 0 ]; then
     jq -j '[.settings_parts[] | .[0] * .[1]] | add' <<<"$1" >"$2"
   else jq -j '.settings // ""' <<<"$1" >"$2"; fi
