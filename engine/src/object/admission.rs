@@ -14,6 +14,7 @@ use crate::image::normalize::Image;
 use crate::lookup::{Lookup, TargetLookup};
 use crate::map::lex::LineNumber;
 use crate::map::relevance::Relevance;
+use crate::object::report::listing;
 use crate::object::walk::{self, ALL_LISTS, EPHEMERAL, Expected, Found, FoundImage, ObjectError, ObjectErrorKind};
 use crate::settings::kinds::CustomResources;
 use crate::settings::{Mode, Settings};
@@ -261,8 +262,8 @@ impl Admission {
             .filter_map(|(site, at)| outcomes.get(*at).and_then(|o| o.decided.as_ref().err()).map(|e| (site, e)))
             .collect();
         if !errors.is_empty() {
-            let named = errors.iter().take(NAMED_FIELDS).map(|(site, error)| format!("{}: {error}", site.place()));
-            return reject(listing(named, errors.len(), "images that cannot be decided"));
+            let named = errors.iter().map(|(site, error)| format!("{}: {error}", site.place()));
+            return reject(listing(named, errors.len(), NAMED_FIELDS, " images that cannot be decided"));
         }
         if settings.check_target_exists {
             look_up_targets(&mut outcomes, targets);
@@ -339,17 +340,6 @@ impl Admission {
 
 fn reject(message: String) -> Evaluation {
     Evaluation::answer(Verdict::Reject(message))
-}
-
-/// The items joined with `; `, then `; and N more <what>` for those beyond the first
-/// [`NAMED_FIELDS`] of `total`.
-fn listing(items: impl Iterator<Item = String>, total: usize, what: &str) -> String {
-    let shown: Vec<String> = items.take(NAMED_FIELDS).collect();
-    let mut text = shown.join("; ");
-    if total > shown.len() {
-        text.push_str(&format!("; and {} more {what}", total - shown.len()));
-    }
-    text
 }
 
 /// The decision for one distinct image, and what the host said of its target.
@@ -488,7 +478,7 @@ fn validate_message(kind: &str, rewrites: &[Rewrite], missing: &[(&str, Vec<&str
     });
     let total = rewrites.len() + missing.iter().map(|(_, secrets)| secrets.len()).sum::<usize>();
     let mut text = format!("this {kind} does not use the images the swap map requires: ");
-    text.push_str(&listing(images.chain(secrets), total, "fields"));
+    text.push_str(&listing(images.chain(secrets), total, NAMED_FIELDS, " fields"));
     text
 }
 

@@ -24,16 +24,19 @@ impl Listing {
     /// `None` for no items.
     fn of(items: impl ExactSizeIterator<Item = String>) -> Option<Self> {
         let count = items.len();
-        if count == 0 {
-            return None;
-        }
-        let shown: Vec<String> = items.take(REPORTED_ITEMS).collect();
-        let mut text = shown.join("; ");
-        if count > shown.len() {
-            text.push_str(&format!("; and {} more", count - shown.len()));
-        }
-        Some(Self { count, items: text })
+        (count > 0).then(|| Self { count, items: listing(items, count, REPORTED_ITEMS, "") })
     }
+}
+
+/// The first `limit` items joined with `; `, then `; and N more<what>` for the rest of `total`
+/// (what the rejections and the log records name of a long list).
+pub(crate) fn listing(items: impl Iterator<Item = String>, total: usize, limit: usize, what: &str) -> String {
+    let shown: Vec<String> = items.take(limit).collect();
+    let mut text = shown.join("; ");
+    if total > shown.len() {
+        text.push_str(&format!("; and {} more{what}", total - shown.len()));
+    }
+    text
 }
 
 /// The records an evaluation logs; each is `None` when it has nothing to say. In validate mode
