@@ -9,7 +9,7 @@ SHELL := bash
 .DEFAULT_GOAL := policy.wasm
 
 WASM_TARGET := wasm32-wasip1
-POLICY_SRC := $(shell find src engine/src -name '*.rs') Cargo.toml Cargo.lock engine/Cargo.toml
+POLICY_SRC := $(shell find src engine/src -name '*.rs') Cargo.toml Cargo.lock engine/Cargo.toml .cargo/config.toml
 RUNNER := target/host/imageswap-runner
 
 # kwctl and the policy-server: $KWCTL / $POLICY_SERVER, else PATH (users get both from Kubewarden's

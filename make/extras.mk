@@ -56,7 +56,7 @@ fuzz-smoke:
 
 ## Benchmark floors: the cheapest policies of their kind, same SDK and profile (see BENCHMARKS.md).
 FLOORS := build/floors/noop.wasm build/floors/prefix.wasm
-$(FLOORS): $(wildcard floors/*/src/*.rs floors/*/Cargo.toml) Cargo.lock | wasm-target
+$(FLOORS): $(wildcard floors/*/src/*.rs floors/*/Cargo.toml) Cargo.lock .cargo/config.toml | wasm-target
 	cargo build --locked --release --target $(WASM_TARGET) -p imageswap-floor-noop -p imageswap-floor-prefix
 	mkdir -p build/floors
 	cp target/$(WASM_TARGET)/release/imageswap_floor_noop.wasm build/floors/noop.wasm

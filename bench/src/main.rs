@@ -4,8 +4,11 @@
 //! imageswap-bench engine [SAMPLES]                          native decision and settings parse
 //! imageswap-bench wasm POLICY NOOP MUTATOR [SAMPLES ROUNDS] whole evaluations beside the floors
 //! imageswap-bench worst POLICY NOOP MUTATOR [SAMPLES ROUNDS] hostile shapes at the size limits, beside the floors
+//! imageswap-bench maps POLICY NOOP MUTATOR [SAMPLES ROUNDS]  the 10 000-rule map shapes only (part of `worst`)
 //! imageswap-bench per-image MAP_FILE IMAGES_FILE            ns per image, parse included (upstream comparison)
 //! imageswap-bench eval POLICY...                            warm and fresh time of each module, interleaved (opt-level table)
+//! imageswap-bench compare RULES POLICY...                   the same with a RULES-rule map, one labelled row per module
+//! imageswap-bench calls POLICY PAYLOAD N                    N warm calls, for callgrind (PAYLOAD: 0-3 map shape, pod, deployment)
 //! imageswap-bench map RULES                                 prints a generated map
 //! ```
 
@@ -27,12 +30,16 @@ fn main() -> ExitCode {
     let arg = |i: usize| args.get(i);
     match arg(0).map(String::as_str) {
         Some("engine") => engine::run(number(arg(1), 15)),
-        Some(table @ ("wasm" | "worst")) => {
+        Some(table @ ("wasm" | "worst" | "maps")) => {
             let (Some(policy), Some(noop), Some(mutator)) = (arg(1), arg(2), arg(3)) else {
                 eprintln!("usage: imageswap-bench {table} POLICY NOOP MUTATOR [SAMPLES ROUNDS]");
                 return ExitCode::from(2);
             };
-            let run = if table == "wasm" { wasm::run } else { worst::run };
+            let run = match table {
+                "wasm" => wasm::run,
+                "worst" => worst::run,
+                _ => worst::run_maps,
+            };
             match wasm::Modules::load(Path::new(policy), Path::new(noop), Path::new(mutator)) {
                 Ok(modules) => run(&modules, number(arg(4), 5), number(arg(5), 3)),
                 Err(error) => {
@@ -52,7 +59,7 @@ fn main() -> ExitCode {
         }
         Some("eval") => {
             let paths: Vec<&Path> = args.iter().skip(1).map(Path::new).collect();
-            match wasm::eval(&paths, 7, 5) {
+            match wasm::eval(&paths, 10, 7, 5) {
                 Ok(times) if !paths.is_empty() => {
                     for (warm, fresh) in times {
                         println!("{} | {}", timing::show(warm), timing::show(fresh));
@@ -62,6 +69,31 @@ fn main() -> ExitCode {
                     eprintln!("usage: imageswap-bench eval POLICY...");
                     return ExitCode::from(2);
                 }
+            }
+        }
+        Some("compare") => {
+            let paths: Vec<&Path> = args.iter().skip(2).map(Path::new).collect();
+            match wasm::eval(&paths, number(arg(1), 10_000), 7, 5) {
+                Ok(times) if !paths.is_empty() => {
+                    for (path, (warm, fresh)) in paths.iter().zip(times) {
+                        println!("| {} | {} | {} |", path.display(), timing::show(warm), timing::show(fresh));
+                    }
+                }
+                _ => {
+                    eprintln!("usage: imageswap-bench compare RULES POLICY...");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        Some("calls") => {
+            let payload = arg(2).and_then(|name| wasm::named_payload(name));
+            let (Some(policy), Some(payload)) = (arg(1), payload) else {
+                eprintln!("usage: imageswap-bench calls POLICY 0|1|2|3|pod|deployment N");
+                return ExitCode::from(2);
+            };
+            if let Err(error) = wasm::calls(Path::new(policy), &payload, number(arg(3), 1)) {
+                eprintln!("imageswap-bench: {error}");
+                return ExitCode::from(2);
             }
         }
         Some("map") => println!("{}", workload::map(number(arg(1), 10))),

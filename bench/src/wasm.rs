@@ -103,10 +103,10 @@ pub fn run(modules: &Modules, samples: usize, rounds: usize) {
 
 /// Warm and fresh per-call time of each module for a swapped Pod (the opt-level table), measured
 /// in one interleaved run: `rounds` rounds over all modules, the median round of each.
-pub fn eval(paths: &[&Path], samples: usize, rounds: usize) -> Result<Vec<(f64, f64)>, RunnerError> {
+pub fn eval(paths: &[&Path], rules: usize, samples: usize, rounds: usize) -> Result<Vec<(f64, f64)>, RunnerError> {
     let policies = paths.iter().map(|path| Policy::load(path)).collect::<Result<Vec<_>, _>>()?;
     let payload = serde_json::to_vec(
-        &json!({ "request": workload::pod_swapped(), "settings": workload::settings(&workload::map(10)) }),
+        &json!({ "request": workload::pod_swapped(), "settings": workload::settings(&workload::map(rules)) }),
     )?;
     let mut runs = vec![(Vec::new(), Vec::new()); policies.len()];
     for _ in 0..rounds {
@@ -116,4 +116,31 @@ pub fn eval(paths: &[&Path], samples: usize, rounds: usize) -> Result<Vec<(f64, 
         }
     }
     Ok(runs.into_iter().map(|(warm, fresh)| (median(warm), median(fresh))).collect())
+}
+
+/// The payloads `imageswap-bench calls` can repeat: the four 10 000-rule map shapes (0 to 3), a Pod
+/// swapped by the 10-rule map (`pod`) and a Deployment of ten swapped containers (`deployment`).
+pub fn named_payload(name: &str) -> Option<Vec<u8>> {
+    let small = |request: Value| json!({ "request": request, "settings": workload::settings(&workload::map(10)) });
+    let payload = match name {
+        "pod" => small(workload::pod_swapped()),
+        "deployment" => small(workload::deployment_10()),
+        index => {
+            let (_, request, settings) = crate::worst::map_shapes().into_iter().nth(index.parse().ok()?)?;
+            json!({ "request": request, "settings": settings })
+        }
+    };
+    serde_json::to_vec(&payload).ok()
+}
+
+/// Calls `validate` `calls` times on one instance: under `valgrind --tool=callgrind`, the
+/// difference between two call counts is the instructions of that many warm calls, a figure that
+/// does not move with the machine's noise.
+pub fn calls(path: &Path, payload: &[u8], calls: usize) -> Result<(), RunnerError> {
+    let policy = Policy::load(path)?;
+    let warm = instance(&policy).ok_or("cannot instantiate the policy")?;
+    for _ in 0..calls {
+        black_box(warm.call("validate", payload)?);
+    }
+    Ok(())
 }

@@ -82,7 +82,7 @@ fn shapes() -> Vec<(&'static str, Value, Value)> {
 /// The 10 000-rule map shapes for a swapped Pod: lines mostly on other registries (the bench's own
 /// map), lines mostly under the Pod's registries, many `[EXACT]` tags of the Pod's repositories,
 /// and `[EXACT]` lines for repositories with the Pod's repository names on other registries.
-fn map_shapes() -> Vec<(&'static str, Value, Value)> {
+pub fn map_shapes() -> Vec<(&'static str, Value, Value)> {
     let pod = || workload::pod_swapped();
     let rules = 10_000;
     vec![
@@ -111,6 +111,11 @@ fn map_shapes() -> Vec<(&'static str, Value, Value)> {
 pub fn run(modules: &Modules, samples: usize, rounds: usize) {
     println!("### Worst cases in wasmtime (median per call, largest request and map)\n");
     table(modules, &shapes(), samples, rounds);
+    run_maps(modules, samples, rounds);
+}
+
+/// Prints the table of 10 000-rule map shapes.
+pub fn run_maps(modules: &Modules, samples: usize, rounds: usize) {
     println!("### 10 000-rule maps of every shape, a swapped Pod\n");
     table(modules, &map_shapes(), samples, rounds);
 }

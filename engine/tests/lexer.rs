@@ -1,4 +1,4 @@
-//! The map lexer (`map::Lines`, a one-pass scanner that reads eight bytes at a time) against a
+//! The map lexer (`map::Lines`, a one-pass scanner that reads sixteen bytes at a time) against a
 //! deliberately plain lexer written from docs/behaviour.md §3's words, on generated text made of the bytes that
 //! matter to it: separators, comments, brackets, line endings, blanks.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point

@@ -89,17 +89,29 @@ fn rule() -> impl Strategy<Value = String> {
     ]
 }
 
-/// A map: maybe a default, up to six rules of every kind, maybe a noswap line.
+/// How a line may be written around its rule: as it is, with blanks around it, with a comment
+/// after it, or after a comment line (the request path reads plain lines at a glance and leaves
+/// the others to the lexer).
+const DECORATIONS: [(&str, &str); 5] = [("", ""), ("", ""), ("  ", "\t"), ("", " # note"), ("# a comment\n", "")];
+
+/// A map: maybe a default, up to six rules of every kind, maybe a noswap line, each line maybe
+/// decorated, lines ending in `\n` or `\r\n`.
 fn map() -> impl Strategy<Value = String> {
-    (prop::option::weighted(0.7, target()), prop::collection::vec(rule(), 0..6), prop::bool::weighted(0.3)).prop_map(
-        |(default, rules, noswap)| {
+    let line =
+        (rule(), select(DECORATIONS.to_vec())).prop_map(|(rule, (before, after))| format!("{before}{rule}{after}"));
+    (
+        prop::option::weighted(0.7, target()),
+        prop::collection::vec(line, 0..6),
+        prop::bool::weighted(0.3),
+        select(vec!["\n", "\n", "\r\n"]),
+    )
+        .prop_map(|(default, rules, noswap, newline)| {
             let default = default.map(|t| format!("default::{t}"));
             let noswap = noswap.then(|| {
                 "noswap_wildcards::*-dev*,quay.io/keep,mirror.example.com,harbor.example.com:5000/p".to_owned()
             });
-            default.into_iter().chain(rules).chain(noswap).collect::<Vec<_>>().join("\n")
-        },
-    )
+            default.into_iter().chain(rules).chain(noswap).collect::<Vec<_>>().join(newline)
+        })
 }
 
 /// Images that parse (the generator can spell some that do not, which other tests cover).

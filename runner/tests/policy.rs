@@ -118,6 +118,24 @@ fn settings_cases_through_wasm() {
     );
 }
 
+/// The module is built with wasm SIMD, which the native engine is not: the lexer's block search
+/// must read every map of the map table as the native build reads it (the same errors, lines and
+/// messages).
+#[test]
+fn every_map_of_the_map_table_is_read_in_wasm_as_natively() {
+    let table: Vec<Value> =
+        serde_json::from_str(include_str!("../../tests/cases/map.json")).expect("tests/cases/map.json");
+    let maps: Vec<&str> = table.iter().filter_map(|row| row.get("map")?.as_str()).collect();
+    assert!(maps.len() > 20, "the map table lost its rows");
+    for map in maps {
+        let document = serde_json::json!({ "imageChange": map });
+        let native = imageswap_engine::validate_settings(document.to_string().as_bytes()).err().map(|e| e.to_string());
+        let instance = policy().instance(Arc::new(NoCapabilities)).expect("instance");
+        let answer = instance.validate_settings(&document).expect("an answer, not a guest error");
+        assert_eq!((answer.valid, answer.message), (native.is_none(), native), "{map:?}");
+    }
+}
+
 #[test]
 fn settings_that_are_not_an_object_get_valid_false_not_a_guest_error() {
     for document in [Value::Null, Value::from(3), Value::from("default::"), Value::Array(Vec::new())] {

@@ -31,6 +31,7 @@ pub fn canonical_registry(registry: &str) -> String {
 /// [`canonical_registry`], borrowing the text where it is canonical already (lower case, and no
 /// Docker Hub name to fold): most keys and targets are written so, and the request path compares
 /// many of them.
+#[inline]
 pub fn canonical_registry_text(registry: &str) -> Cow<'_, str> {
     if registry.bytes().any(|b| b.is_ascii_uppercase()) {
         let lower = registry.to_ascii_lowercase();
@@ -45,6 +46,11 @@ pub fn canonical_registry_text(registry: &str) -> Cow<'_, str> {
 
 /// Whether a lower-case registry is one of Docker Hub's names, without a port or on port 443.
 fn names_docker_hub(lower: &str) -> bool {
+    // Most registries are told apart by their length alone.
+    const PORT: usize = HTTPS_PORT.len() + 1;
+    if !DOCKER_HUB_ALIASES.iter().any(|alias| lower.len() == alias.len() || lower.len() == alias.len() + PORT) {
+        return false;
+    }
     match split_port(lower) {
         (host, None | Some(HTTPS_PORT)) => DOCKER_HUB_ALIASES.contains(&host),
         _ => false,

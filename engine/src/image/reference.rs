@@ -245,14 +245,14 @@ fn split_docker_domain(input: &str) -> (&str, std::borrow::Cow<'_, str>) {
 /// Whether the first component of an image's name is a registry by the Docker Hub rules: it
 /// contains `.` or `:`, is `localhost`, or has an upper-case letter.
 pub fn names_registry(first: &str) -> bool {
-    names_registry_strictly(first) || first.bytes().any(|b| b.is_ascii_uppercase())
+    first.bytes().any(|b| b == b'.' || b == b':' || b.is_ascii_uppercase()) || first == LOCALHOST
 }
 
 /// The registry test of docs/behaviour.md §3 for keys, targets and pull-secret registries: the
 /// first component contains `.` or `:` or is `localhost` (an upper-case first component, a
 /// registry to the image grammar, is not enough here).
 pub fn names_registry_strictly(first: &str) -> bool {
-    first.contains(['.', ':']) || first == LOCALHOST
+    first.bytes().any(|b| b == b'.' || b == b':') || first == LOCALHOST
 }
 
 /// `Parse(domain + "/" + remainder)`: checks every part against the grammar.

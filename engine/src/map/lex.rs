@@ -5,6 +5,7 @@ use std::fmt;
 use std::num::NonZeroUsize;
 
 use crate::image::reference::RefError;
+use crate::map::bytes::{BLOCK, block, find_any};
 use crate::map::targets::PrefixError;
 
 /// The key of the default rule.
@@ -35,17 +36,22 @@ pub enum KeyKind<'k> {
 
 impl<'k> KeyKind<'k> {
     /// Classifies `key`.
+    #[inline]
     pub fn of(key: &'k str) -> Self {
-        if key == DEFAULT_KEY {
-            Self::Default
-        } else if key == NOSWAP_KEY {
-            Self::Noswap
-        } else if let Some(operand) = key.strip_prefix(EXACT_KEYWORD) {
-            Self::Exact(operand)
-        } else if let Some(glob) = key.strip_prefix(REPLACE_KEYWORD) {
-            Self::Replace(glob)
-        } else {
-            Self::Prefix(key)
+        // By the first byte, which tells most keys apart before any text is compared.
+        match key.as_bytes().first() {
+            Some(b'd') if key == DEFAULT_KEY => Self::Default,
+            Some(b'n') if key == NOSWAP_KEY => Self::Noswap,
+            Some(b'[') => {
+                if let Some(operand) = key.strip_prefix(EXACT_KEYWORD) {
+                    Self::Exact(operand)
+                } else if let Some(glob) = key.strip_prefix(REPLACE_KEYWORD) {
+                    Self::Replace(glob)
+                } else {
+                    Self::Prefix(key)
+                }
+            }
+            _ => Self::Prefix(key),
         }
     }
 }
@@ -224,6 +230,44 @@ impl<'a> Lines<'a> {
     }
 }
 
+impl<'a> Lines<'a> {
+    /// Skips the next line when it is a plain rule line whose key and value `wanted` refuses, and
+    /// says whether it did; every other line (blank, commented, bracketed but for a leading
+    /// `[EXACT]` or `[REPLACE]`, too long, without `::`) is left for [`Iterator::next`]. A plain
+    /// line is read exactly as `next` reads it, so skipping it is `next` followed by a filter that
+    /// drops it, without building the line: the request path's shortcut past the lines that
+    /// cannot decide its images ([`Lines::skimmed`]).
+    fn skip_unwanted(&mut self, wanted: &dyn Fn(&str, &str) -> bool) -> bool {
+        let Some(rest) = self.rest else { return false };
+        // The whole-map limits are `next`'s to report.
+        if (self.before == 0 && rest.len() > MAX_MAP_BYTES) || self.yielded >= MAX_RULES {
+            return false;
+        }
+        let Some(plain) = plain_line(rest) else { return false };
+        if wanted(plain.key, plain.value) {
+            return false;
+        }
+        self.rest = plain.next;
+        self.before += 1;
+        self.yielded += 1;
+        true
+    }
+
+    /// The lines of the map that `wanted` may keep, and every line that is not plain (so that its
+    /// errors are reported as [`Lines`] reports them): [`Lines`] with the plain lines `wanted`
+    /// refuses skipped at a glance.
+    pub fn skimmed(
+        self,
+        wanted: &'a dyn Fn(&str, &str) -> bool,
+    ) -> impl Iterator<Item = Result<MapLine<'a>, MapError>> {
+        let mut lines = self;
+        std::iter::from_fn(move || {
+            while lines.skip_unwanted(wanted) {}
+            lines.next()
+        })
+    }
+}
+
 impl<'a> Iterator for Lines<'a> {
     type Item = Result<MapLine<'a>, MapError>;
 
@@ -259,6 +303,55 @@ impl<'a> Iterator for Lines<'a> {
     }
 }
 
+/// A plain rule line found by [`plain_line`].
+struct Plain<'a> {
+    key: &'a str,
+    value: &'a str,
+    /// The text after the line ending; `None` after the last line.
+    next: Option<&'a str>,
+}
+
+/// The first line of `rest` when it is plain: it starts with neither a blank nor `#`, holds `::`,
+/// no `#`, no `[` but a leading `[EXACT]` or `[REPLACE]`, and is at most [`MAX_LINE_BYTES`]
+/// long. Such a line is a rule line whose key and value are the trimmed text around its first
+/// `::`, as [`scan_line`] and [`key_value`] find them; `None` for any other line.
+fn plain_line(rest: &str) -> Option<Plain<'_>> {
+    let bytes = rest.as_bytes();
+    let from = match bytes.first()? {
+        b'[' if rest.starts_with(EXACT_KEYWORD) => EXACT_KEYWORD.len(),
+        b'[' if rest.starts_with(REPLACE_KEYWORD) => REPLACE_KEYWORD.len(),
+        b'[' | b'#' | b' ' | b'\t' | b'\r' | b'\n' => return None,
+        _ => 0,
+    };
+    let (mut at, mut separator) = (from, None);
+    let line_end = 'blocks: loop {
+        let Some(mut found) = block(bytes, at, BEFORE_SEPARATOR) else { break None };
+        while found != 0 {
+            let i = at + found.trailing_zeros() as usize;
+            found &= found - 1;
+            match bytes.get(i) {
+                Some(b'\n') => break 'blocks Some(i),
+                Some(b'#' | b'[') => return None,
+                Some(b':') if separator.is_none() && bytes.get(i + 1) == Some(&b':') => separator = Some(i),
+                _ => {}
+            }
+        }
+        at += BLOCK;
+        if at > MAX_LINE_BYTES + BLOCK {
+            return None;
+        }
+    };
+    let end = line_end.unwrap_or(bytes.len());
+    let raw = rest.get(..end)?;
+    let text = if line_end.is_some() { raw.strip_suffix('\r').unwrap_or(raw) } else { raw };
+    if text.len() > MAX_LINE_BYTES {
+        return None;
+    }
+    let separator = separator.filter(|at| *at < text.len())?;
+    let next = line_end.and_then(|at| rest.get(at + 1..));
+    Some(Plain { key: trim_blanks(text.get(..separator)?), value: trim_blanks(text.get(separator + 2..)?), next })
+}
+
 /// One line found by [`scan_line`].
 struct Scanned<'a> {
     /// The line without its line ending.
@@ -270,39 +363,47 @@ struct Scanned<'a> {
     next: Option<&'a str>,
 }
 
+/// The bytes that matter before a line's separator; after it, only `\n` and `#` do.
+const BEFORE_SEPARATOR: [u8; 4] = [b'\n', b'#', b'[', b':'];
+
 /// Finds, in one pass, the end of the first line of `rest`, where its comment starts and the first
-/// `::` that is not inside a closed `[...]` (an IPv6 registry or a keyword).
+/// `::` that is not inside a closed `[...]` (an IPv6 registry or a keyword). The bytes are
+/// classified a block at a time ([`block`]); each byte of the set found in a block is then looked
+/// at in turn, and the next block starts after whatever that byte made the scanner skip.
 fn scan_line(rest: &str) -> Scanned<'_> {
     let bytes = rest.as_bytes();
-    let (mut i, mut separator, mut content_end) = (0, None, None);
-    // Up to the separator, brackets and colons matter; after it, only the comment and line end.
-    let line_end = loop {
-        i = if separator.is_none() {
-            find_any(bytes, i, [b'\n', b'#', b'[', b':'])
-        } else {
-            find_any(bytes, i, [b'\n', b'#'])
-        };
-        match bytes.get(i) {
-            None => break None,
-            Some(b'\n') => break Some(i),
-            Some(b'#') => {
-                content_end = Some(i);
-                break Some(find_any(bytes, i, [b'\n'])).filter(|end| *end < bytes.len());
-            }
-            Some(b'[') => {
-                // Skip to the closing bracket, unless the comment or the line ends first.
-                let close = find_any(bytes, i + 1, [b']', b'#', b'\n']);
-                if bytes.get(close) == Some(&b']') {
-                    i = close;
+    let (mut at, mut separator, mut content_end) = (0, None, None);
+    let line_end = 'blocks: loop {
+        let Some(mut found) = block(bytes, at, BEFORE_SEPARATOR) else { break None };
+        let base = at;
+        at = base + BLOCK;
+        while found != 0 {
+            let i = base + found.trailing_zeros() as usize;
+            found &= found - 1;
+            match bytes.get(i) {
+                Some(b'\n') => break 'blocks Some(i),
+                Some(b'#') => {
+                    content_end = Some(i);
+                    break 'blocks Some(find_any(bytes, i, [b'\n'])).filter(|end| *end < bytes.len());
                 }
+                // Up to the separator, brackets and colons matter; after it, only the comment and
+                // the line end.
+                Some(b'[') if separator.is_none() => {
+                    // Skip to the closing bracket, unless the comment or the line ends first.
+                    let close = find_any(bytes, i + 1, [b']', b'#', b'\n']);
+                    if bytes.get(close) == Some(&b']') {
+                        at = close + 1;
+                        continue 'blocks;
+                    }
+                }
+                Some(b':') if separator.is_none() && bytes.get(i + 1) == Some(&b':') => {
+                    separator = Some(i);
+                    at = i + 2;
+                    continue 'blocks;
+                }
+                _ => {}
             }
-            Some(_) if bytes.get(i + 1) == Some(&b':') => {
-                separator = Some(i);
-                i += 1;
-            }
-            Some(_) => {}
         }
-        i += 1;
     };
     let end = line_end.unwrap_or(bytes.len());
     let next = line_end.and_then(|at| rest.get(at + 1..));
@@ -311,40 +412,20 @@ fn scan_line(rest: &str) -> Scanned<'_> {
     // part of the line (and so an error in a key or target).
     let text = if line_end.is_some() { raw.strip_suffix('\r').unwrap_or(raw) } else { raw };
     let content_end = content_end.unwrap_or(text.len()).min(text.len());
-    let blank = text.get(..content_end).is_none_or(|content| trim_blanks(content).is_empty());
+    let blank = text.get(..content_end).is_none_or(|content| content.bytes().all(|b| b == b' ' || b == b'\t'));
     let content = (!blank).then_some((content_end, separator.filter(|at| *at < content_end)));
     Scanned { text, content, next }
 }
 
-/// The index of the first byte at or after `from` that is one of `set`, or `bytes.len()`. Eight
-/// bytes at a time: this loop is most of the cost of reading a large map on the request path.
-fn find_any<const N: usize>(bytes: &[u8], from: usize, set: [u8; N]) -> usize {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let mut at = from;
-    while let Some(chunk) = bytes.get(at..at + 8) {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
-        let word = u64::from_le_bytes(word);
-        // The high bit of each byte equal to one of `set` (exact for the lowest such byte, which
-        // is the only one used: the borrow can only mark bytes above a true match).
-        let found = set.iter().fold(0, |found, byte| {
-            let diff = word ^ (ONES * u64::from(*byte));
-            found | (diff.wrapping_sub(ONES) & !diff & HIGHS)
-        });
-        if found != 0 {
-            return at + (found.trailing_zeros() / 8) as usize;
-        }
-        at += 8;
-    }
-    let tail = bytes.get(at..).unwrap_or_default();
-    at + tail.iter().position(|b| set.contains(b)).unwrap_or(tail.len())
-}
-
 /// `text` without leading and trailing spaces and tabs.
+#[inline]
 pub fn trim_blanks(text: &str) -> &str {
     let blank = |b: &u8| *b == b' ' || *b == b'\t';
     let bytes = text.as_bytes();
+    // Most keys and targets have no blank at either end.
+    if bytes.first().is_some_and(|b| !blank(b)) && bytes.last().is_some_and(|b| !blank(b)) {
+        return text;
+    }
     let start = bytes.iter().position(|b| !blank(b)).unwrap_or(bytes.len());
     let end = bytes.iter().rposition(|b| !blank(b)).map_or(start, |at| at + 1);
     text.get(start..end).unwrap_or_default()
@@ -368,40 +449,46 @@ pub fn has_whitespace(text: &str) -> bool {
     text.bytes().any(|b| b <= b' ' || b == 0x7f)
 }
 
-/// The scanner's word-at-a-time search against a plain byte search, at every offset of every map
-/// of the map table (the one `tests/map.rs` checks the rules of), for each byte set the scanner
-/// uses.
+/// The lexer's helpers on small inputs (the map table's rows test the lexer whole).
 #[cfg(test)]
 mod tests {
     #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
     use super::*;
-    use serde_json::Value;
 
-    fn naive(bytes: &[u8], from: usize, set: &[u8]) -> usize {
-        (from..bytes.len()).find(|at| set.contains(&bytes[*at])).unwrap_or(bytes.len().max(from))
+    /// What a filter keeps of a line (errors are always kept, as `Rules::build` keeps them).
+    fn kept<'a>(wanted: &dyn Fn(&str, &str) -> bool, item: &Result<MapLine<'a>, MapError>) -> bool {
+        item.as_ref().map_or(true, |line| wanted(line.key, line.value))
     }
 
-    fn check<const N: usize>(text: &str, set: [u8; N]) {
-        let bytes = text.as_bytes();
-        for from in 0..=bytes.len() {
-            assert_eq!(find_any(bytes, from, set), naive(bytes, from, &set), "{text:?} from {from}, set {set:?}");
+    /// Skimming (skipping the plain lines `wanted` refuses) gives what lexing every line and then
+    /// filtering gives.
+    fn check_skim(map: &str) {
+        let wanted = |key: &str, value: &str| (key.len() + 2 * value.len()).is_multiple_of(3);
+        let skimmed: Vec<_> = Lines::new(map).skimmed(&wanted).filter(|item| kept(&wanted, item)).collect();
+        let lexed: Vec<_> = Lines::new(map).filter(|item| kept(&wanted, item)).collect();
+        assert_eq!(skimmed, lexed, "{map:?}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 4000, failure_persistence: None, ..Default::default() })]
+        #[test]
+        fn skimming_is_lexing_then_filtering(tokens in proptest::collection::vec(proptest::sample::select(vec![
+            "a", "b.io", "quay.io/x", ":", "::", "/", "[", "]", "#", " ", "\t", "\r", "\n", "\n", "[EXACT]",
+            "[REPLACE]", "x:1", "é", "0123456789abcdef",
+        ]), 0..40)) {
+            check_skim(&tokens.concat());
         }
     }
 
     #[test]
-    fn find_any_agrees_with_a_plain_search() {
-        let table: Vec<Value> = serde_json::from_str(include_str!("../../../tests/cases/map.json")).unwrap();
-        let maps: Vec<&str> = table.iter().filter_map(|case| case.get("map")?.as_str()).collect();
-        assert!(maps.len() > 20, "the map table lost its rows");
-        // Bytes with the high bit set, next to the bytes searched for, across word boundaries.
-        let extra = ["é::ü#\u{80}[:\n", "\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}:", "a:b::c", "0123456#"];
-        for map in maps.into_iter().chain(extra) {
-            check(map, [b'\n', b'#', b'[', b':']);
-            check(map, [b'\n', b'#']);
-            check(map, [b'\n']);
-            check(map, [b']', b'#', b'\n']);
-        }
+    fn skimming_keeps_the_whole_map_limits() {
+        let many = "a.io::b.io\n".repeat(MAX_RULES + 1);
+        check_skim(&many);
+        let long = format!("a.io::{}\nc.io::d", "b".repeat(MAX_LINE_BYTES));
+        check_skim(&long);
+        let big = "a.io::b.io\n".repeat(MAX_MAP_BYTES / 10);
+        check_skim(&big);
     }
 
     #[test]

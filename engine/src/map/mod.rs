@@ -1,8 +1,10 @@
-//! The swap map (docs/behaviour.md §3): its text lexed into numbered lines ([`lex`]), the keys and
+//! The swap map (docs/behaviour.md §3): its text lexed into numbered lines ([`lex`], searching
+//! sixteen bytes at a time with [`bytes`]), the keys and
 //! targets those lines hold ([`targets`]), the index the decision reads ([`rules`], hashed with
 //! [`hash`]), and the request path's choice of the lines that can decide a request's images
 //! ([`relevance`]).
 
+pub(crate) mod bytes;
 pub(crate) mod hash;
 pub(crate) mod lex;
 pub(crate) mod relevance;

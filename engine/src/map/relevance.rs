@@ -29,10 +29,12 @@
 use crate::map::lex::trim_blanks;
 use std::borrow::Cow;
 use std::cell::OnceCell;
+use std::hash::Hasher;
 
 use crate::image::normalize::{DOCKER_HUB_ALIASES, Image, canonical_registry_text, host_without_port};
 use crate::image::placeholder;
 use crate::image::reference::{DEFAULT_TAG, DOCKER_HUB, names_registry};
+use crate::map::hash::Fnv;
 use crate::map::lex::{KeyKind, Lines, MapError, MapLine};
 use crate::map::rules::{Rules, noswap_value};
 use crate::map::targets::literal_registry;
@@ -41,10 +43,11 @@ use crate::map::targets::literal_registry;
 #[derive(Debug, Default)]
 pub struct Relevance {
     /// Every canonical registry with `""`, `c1`, `c1/c2`, … of the path of every image, also with
-    /// the host without its port; sorted, without duplicates.
-    prefixes: Vec<(String, String)>,
-    /// Repository name and tag (`latest` when none) or digest of every image; sorted.
-    identities: Vec<Identity>,
+    /// the host without its port; each after its [`fingerprint`], sorted, without duplicates.
+    prefixes: Vec<(u64, String, String)>,
+    /// Repository name and tag (`latest` when none) or digest of every image, each after the
+    /// [`identity_fingerprint`] of its name and version; sorted.
+    identities: Vec<(u64, Identity)>,
     /// The images as written and parsed, sorted by their text: for [`Relevance::forms`], and so
     /// that the decisions need not parse them again ([`Relevance::parsed`]).
     images: Vec<(String, Image)>,
@@ -53,6 +56,12 @@ pub struct Relevance {
     forms: OnceCell<Vec<String>>,
     /// The first two bytes, in lower case, of every spelling of the images' registries.
     heads: Heads,
+    /// The first two bytes of every path prefix in `prefixes` of two bytes or more: most keys
+    /// under the images' registries name other namespaces.
+    path_heads: Heads,
+    /// The last byte an `[EXACT]` operand with one of the identities can end with: the last byte
+    /// of its tag or digest, or of its name when the tag is `latest` (which may go unwritten).
+    identity_ends: ByteSet,
 }
 
 /// An index of the lines one request reads ([`Relevance::rules`]): it decides that request's
@@ -93,16 +102,24 @@ impl Relevance {
         let hosts = std::iter::once(registry).chain(host_without_port(registry));
         for host in hosts {
             self.heads.add_registry(host);
-            self.prefixes.push((host.to_owned(), String::new()));
             let path = image.path();
             let ends = path.match_indices('/').map(|(at, _)| at).chain(std::iter::once(path.len()));
-            self.prefixes.extend(ends.filter_map(|end| Some((host.to_owned(), path.get(..end)?.to_owned()))));
+            for prefix in std::iter::once("").chain(ends.filter_map(|end| path.get(..end))) {
+                self.path_heads.add(prefix);
+                self.prefixes.push((fingerprint(host, prefix), host.to_owned(), prefix.to_owned()));
+            }
         }
         let version = match image.digest() {
             Some(digest) => (true, digest.to_owned()),
             None => (false, image.tag().unwrap_or(DEFAULT_TAG).to_owned()),
         };
-        self.identities.push((image.repository_name().to_owned(), version.0, version.1, image.registry().to_owned()));
+        self.identity_ends.add(version.1.as_bytes().last());
+        if !version.0 && version.1 == DEFAULT_TAG {
+            self.identity_ends.add(image.repository_name().as_bytes().last());
+        }
+        let name = image.repository_name();
+        let fingerprint = identity_fingerprint(name, version.0, &version.1);
+        self.identities.push((fingerprint, (name.to_owned(), version.0, version.1, image.registry().to_owned())));
     }
 
     /// The request path: indexes only the lines of `map` that can decide these images. The lines
@@ -111,8 +128,9 @@ impl Relevance {
     /// `validate_settings` checked the whole map before any request.
     pub fn rules(&self, map: &str) -> Result<RequestRules, Vec<MapError>> {
         let noswap = noswap_value(map).map_or_else(Noswap::default, Noswap::new);
-        let filter = |line: &MapLine<'_>| self.wants(line.key, line.value) || noswap.wants(line.key, line.value);
-        Rules::build(Lines::new(map), Some(&filter)).map(RequestRules)
+        let wanted = |key: &str, value: &str| self.wants(key, value) || noswap.wants(key, value);
+        let filter = |line: &MapLine<'_>| wanted(line.key, line.value);
+        Rules::build(Lines::new(map).skimmed(&wanted), Some(&filter)).map(RequestRules)
     }
 
     /// Whether the rule line `key::value` can take part in deciding one of the images.
@@ -148,20 +166,41 @@ impl Relevance {
     /// Whether `reference` (an `[EXACT]` operand as written) has the repository name and tag or
     /// digest of one of the images.
     fn identifies(&self, reference: &str) -> bool {
-        if reference.is_empty() {
+        // Most `[EXACT]` operands of a large map end with another tag than the images'.
+        if !self.identity_ends.has(reference.as_bytes().last()) {
             return false;
         }
-        let wanted = identity(reference);
-        fn version((name, digest, version, _): &Identity) -> (&str, bool, &str) {
-            (name, *digest, version)
-        }
-        let first = self.identities.partition_point(|identity| version(identity) < wanted);
-        let mut same = self.identities.iter().skip(first).take_while(|identity| version(identity) == wanted).peekable();
+        let (name, digest, version) = identity(reference);
+        let wanted = identity_fingerprint(name, digest, version);
+        let first = self.identities.partition_point(|(known, _)| *known < wanted);
+        let mut same = self
+            .identities
+            .get(first..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|(known, _)| *known == wanted)
+            .map(|(_, identity)| identity)
+            .filter(|(known_name, known_digest, known_version, _)| {
+                *known_name == name && *known_digest == digest && *known_version == version
+            })
+            .peekable();
         // Most `[EXACT]` lines of a large map name other repositories or versions.
         if same.peek().is_none() {
             return false;
         }
-        let registry = registry_of(reference);
+        let first = reference.bytes().position(|b| b == b'/').and_then(|slash| reference.get(..slash));
+        let registry = match first {
+            // A first component whose head is none of the images' registries' is none of them,
+            // unless it names no registry at all (then the image is on Docker Hub).
+            Some(first) if !self.heads.has(first) => {
+                if names_registry(first) {
+                    return false;
+                }
+                Cow::Borrowed(DOCKER_HUB)
+            }
+            Some(first) if names_registry(first) => canonical_registry_text(first),
+            _ => Cow::Borrowed(DOCKER_HUB),
+        };
         same.any(|(_, _, _, known)| *known == *registry)
     }
 
@@ -172,12 +211,28 @@ impl Relevance {
         if !self.heads.has(prefix) {
             return false;
         }
-        let (registry, path) = prefix.split_once('/').unwrap_or((prefix, ""));
+        // A plain search: the registry part is short, and this runs for many lines.
+        let slash = prefix.bytes().position(|b| b == b'/');
+        let (registry, path) = match slash {
+            Some(at) => (prefix.get(..at).unwrap_or_default(), prefix.get(at + 1..).unwrap_or_default()),
+            None => (prefix, ""),
+        };
         let path = if path.ends_with('-') { path.rsplit_once('/').map_or("", |(dir, _)| dir) } else { path };
-        let wanted = (canonical_registry_text(registry), path.trim_end_matches('/'));
+        let path = path.get(..path.bytes().rposition(|b| b != b'/').map_or(0, |last| last + 1)).unwrap_or_default();
+        if path.len() >= 2 && !self.path_heads.has(path) {
+            return false;
+        }
+        let registry = canonical_registry_text(registry);
+        // The fingerprint first: most lines that pass the heads name other paths, and a number
+        // compares faster than text.
+        let wanted = fingerprint(&registry, path);
+        let first = self.prefixes.partition_point(|(known, ..)| *known < wanted);
         self.prefixes
-            .binary_search_by(|(registry, path)| (registry.as_str(), path.as_str()).cmp(&(&wanted.0, wanted.1)))
-            .is_ok()
+            .get(first..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|(known, ..)| *known == wanted)
+            .any(|(_, known_registry, known_path)| *known_registry == *registry && known_path == path)
     }
 }
 
@@ -215,34 +270,95 @@ impl Noswap {
 }
 
 /// The first two bytes, in lower case, of every spelling of some registries: most lines of a large
-/// map name none of them and are skipped after two bytes.
-#[derive(Debug, Default)]
-struct Heads(Vec<[u8; 2]>);
+/// map name none of them and are skipped after two bytes. One bit for each pair of bytes (pairs
+/// that share a bit only make the test keep more), so that a test costs the same however many
+/// registries a request names.
+#[derive(Debug)]
+struct Heads([u64; HEAD_WORDS]);
+
+/// Words of [`Heads`]: 4 096 bits.
+const HEAD_WORDS: usize = 64;
+
+impl Default for Heads {
+    fn default() -> Self {
+        Self([0; HEAD_WORDS])
+    }
+}
 
 impl Heads {
     /// Adds a canonical registry: itself and, for Docker Hub, its aliases.
     fn add_registry(&mut self, registry: &str) {
         let aliases: &[&str] = if registry == DOCKER_HUB { &DOCKER_HUB_ALIASES } else { &[] };
         for spelling in std::iter::once(registry).chain(aliases.iter().copied()) {
-            if let Some(head) = head(spelling.as_bytes())
-                && !self.0.contains(&head)
-            {
-                self.0.push(head);
-            }
+            self.add(spelling);
         }
     }
 
+    /// Adds the head of `text`, if it has two bytes.
+    fn add(&mut self, text: &str) {
+        if let Some(head) = head(text.as_bytes())
+            && let Some(word) = self.0.get_mut(head / 64)
+        {
+            *word |= 1 << (head % 64);
+        }
+    }
+
+    #[inline]
     fn has(&self, text: &str) -> bool {
-        head(text.as_bytes()).is_some_and(|first| self.0.contains(&first))
+        head(text.as_bytes()).is_some_and(|head| self.0.get(head / 64).is_some_and(|word| word & 1 << (head % 64) != 0))
     }
 }
 
-/// The first two bytes of a registry spelling, in lower case (`None` if shorter: no registry is).
-fn head(text: &[u8]) -> Option<[u8; 2]> {
+/// A set of bytes, one bit each.
+#[derive(Debug, Default)]
+struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    fn add(&mut self, byte: Option<&u8>) {
+        if let Some(&byte) = byte
+            && let Some(word) = self.0.get_mut(usize::from(byte / 64))
+        {
+            *word |= 1 << (byte % 64);
+        }
+    }
+
+    #[inline]
+    fn has(&self, byte: Option<&u8>) -> bool {
+        byte.is_some_and(|&byte| self.0.get(usize::from(byte / 64)).is_some_and(|word| word & 1 << (byte % 64) != 0))
+    }
+}
+
+/// The bit of [`Heads`] for the first two bytes of a registry spelling, in lower case (`None` if
+/// shorter: no registry is).
+#[inline]
+fn head(text: &[u8]) -> Option<usize> {
     match text {
-        [first, second, ..] => Some([first.to_ascii_lowercase(), second.to_ascii_lowercase()]),
+        [first, second, ..] => {
+            let (first, second) = (usize::from(first.to_ascii_lowercase()), usize::from(second.to_ascii_lowercase()));
+            Some(((first << 5) ^ second) % (HEAD_WORDS * 64))
+        }
         _ => None,
     }
+}
+
+/// A registry and path prefix as one number (FNV-1a over both, a byte no text holds between
+/// them): what the prefix table is searched by before any text is compared.
+fn fingerprint(registry: &str, path: &str) -> u64 {
+    let mut hash = Fnv::default();
+    hash.write(registry.as_bytes());
+    hash.write(&[0xff]);
+    hash.write(path.as_bytes());
+    hash.finish()
+}
+
+/// A repository name, whether it is pinned by digest, and its tag or digest as one number
+/// ([`fingerprint`]'s hash): what the identity table is searched by before any text is compared.
+fn identity_fingerprint(name: &str, digest: bool, version: &str) -> u64 {
+    let mut hash = Fnv::default();
+    hash.write(name.as_bytes());
+    hash.write(&[0xff, u8::from(digest)]);
+    hash.write(version.as_bytes());
+    hash.finish()
 }
 
 /// An image's repository name, whether it is pinned by digest, its tag (`latest` when none) or
@@ -250,15 +366,6 @@ fn head(text: &[u8]) -> Option<[u8; 2]> {
 /// comes first, so that a line naming another repository is told apart before its registry is
 /// read.
 type Identity = (String, bool, String, String);
-
-/// The canonical registry of a reference as written, without parsing it: its first component when
-/// that names a registry by the grammar's rules, else Docker Hub.
-fn registry_of(reference: &str) -> Cow<'_, str> {
-    match reference.split_once('/') {
-        Some((first, _)) if names_registry(first) => canonical_registry_text(first),
-        _ => Cow::Borrowed(DOCKER_HUB),
-    }
-}
 
 /// The [`Identity`] of a reference as written, borrowed from it, without parsing it: the
 /// repository name is the last path component ([`Image::repository_name`]). `localhost:5000`

@@ -7,6 +7,7 @@ use crate::image::glob::Glob;
 use crate::image::normalize::{ExactId, Image, host_without_port};
 use crate::image::reference::concat;
 use crate::image::reference::names_registry_strictly;
+use crate::map::bytes::find_any;
 use crate::map::hash::FnvHashMap;
 use crate::map::lex::{
     DEFAULT_KEY, EXACT_KEYWORD, KeyKind, LineNumber, Lines, MapError, MapErrorKind, MapLine, NOSWAP_KEY,
@@ -290,7 +291,25 @@ impl Rules {
 /// The value of the map's `noswap_wildcards` line, found without lexing the whole map: the request
 /// path needs it before it reads the other lines (see [`Noswap`]).
 pub(crate) fn noswap_value(map: &str) -> Option<&str> {
-    map.match_indices(NOSWAP_KEY).find_map(|(at, _)| {
+    // Found by its `_`, a byte few maps hold elsewhere, sixteen bytes at a time.
+    let underscore = NOSWAP_KEY.find('_').unwrap_or_default();
+    let bytes = map.as_bytes();
+    let mut from = 0;
+    let occurrences = std::iter::from_fn(|| {
+        loop {
+            let found = find_any(bytes, from, [b'_']);
+            if found >= bytes.len() {
+                return None;
+            }
+            from = found + 1;
+            if let Some(at) = found.checked_sub(underscore)
+                && map.get(at..at + NOSWAP_KEY.len()) == Some(NOSWAP_KEY)
+            {
+                return Some(at);
+            }
+        }
+    });
+    occurrences.into_iter().find_map(|at| {
         let start = map.get(..at)?.rfind('\n').map_or(0, |newline| newline + 1);
         let end = map.get(at..)?.find('\n').map_or(map.len(), |newline| at + newline);
         let line = Lines::new(map.get(start..end)?).next()?.ok()?;
@@ -402,5 +421,34 @@ fn check_spelling(key: &str) -> Result<(), MapErrorKind> {
         Some(word) if word.eq_ignore_ascii_case("REPLACE") => Err(MapErrorKind::Misspelled(REPLACE_KEYWORD)),
         Some(word) => Err(MapErrorKind::UnknownKeyword(format!("[{word}]"))),
         None => Ok(()),
+    }
+}
+
+/// The request path's search for the `noswap_wildcards` line against lexing the whole map.
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use serde_json::Value;
+
+    #[test]
+    fn noswap_value_is_the_value_of_the_first_noswap_line() {
+        let table: Vec<Value> = serde_json::from_str(include_str!("../../../tests/cases/map.json")).unwrap();
+        let maps: Vec<&str> = table.iter().filter_map(|case| case.get("map")?.as_str()).collect();
+        assert!(maps.iter().any(|map| map.contains(NOSWAP_KEY)), "the map table lost its noswap rows");
+        let extra = [
+            "a_b::c\nnoswap_wildcards::x",
+            "# noswap_wildcards::in-a-comment\nnoswap_wildcards::x,y",
+            "quay.io/noswap_wildcards::m.io\nnoswap_wildcards::*-dev*\nnoswap_wildcards::second",
+            "nnoswap_wildcards::no\n_",
+            "noswap_wildcards",
+            "",
+        ];
+        for map in maps.into_iter().chain(extra) {
+            let lexed =
+                Lines::new(map).filter_map(Result::ok).find(|line| line.key == NOSWAP_KEY).map(|line| line.value);
+            assert_eq!(noswap_value(map), lexed, "{map:?}");
+        }
     }
 }
