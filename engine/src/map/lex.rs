@@ -341,14 +341,11 @@ fn plain_line(rest: &str) -> Option<Plain<'_>> {
             return None;
         }
     };
-    let end = line_end.unwrap_or(bytes.len());
-    let raw = rest.get(..end)?;
-    let text = if line_end.is_some() { raw.strip_suffix('\r').unwrap_or(raw) } else { raw };
+    let (text, next) = split_line(rest, line_end);
     if text.len() > MAX_LINE_BYTES {
         return None;
     }
     let separator = separator.filter(|at| *at < text.len())?;
-    let next = line_end.and_then(|at| rest.get(at + 1..));
     Some(Plain { key: trim_blanks(text.get(..separator)?), value: trim_blanks(text.get(separator + 2..)?), next })
 }
 
@@ -405,16 +402,21 @@ fn scan_line(rest: &str) -> Scanned<'_> {
             }
         }
     };
-    let end = line_end.unwrap_or(bytes.len());
-    let next = line_end.and_then(|at| rest.get(at + 1..));
-    let raw = rest.get(..end).unwrap_or_default();
-    // A line ends at `\n` or `\r\n`: a `\r` at the very end of the map, with no `\n` after it, is
-    // part of the line (and so an error in a key or target).
-    let text = if line_end.is_some() { raw.strip_suffix('\r').unwrap_or(raw) } else { raw };
+    let (text, next) = split_line(rest, line_end);
     let content_end = content_end.unwrap_or(text.len()).min(text.len());
     let blank = text.get(..content_end).is_none_or(|content| content.bytes().all(|b| b == b' ' || b == b'\t'));
     let content = (!blank).then_some((content_end, separator.filter(|at| *at < content_end)));
     Scanned { text, content, next }
+}
+
+/// The first line of `rest`, whose `\n` is at `line_end` (`None`: it is the last line), without its
+/// line ending, and the text after it. A line ends at `\n` or `\r\n`: a `\r` at the very end of the
+/// map, with no `\n` after it, is part of the line (and so an error in a key or target).
+#[inline]
+fn split_line(rest: &str, line_end: Option<usize>) -> (&str, Option<&str>) {
+    let raw = rest.get(..line_end.unwrap_or(rest.len())).unwrap_or_default();
+    let text = if line_end.is_some() { raw.strip_suffix('\r').unwrap_or(raw) } else { raw };
+    (text, line_end.and_then(|at| rest.get(at + 1..)))
 }
 
 /// `text` without leading and trailing spaces and tabs.

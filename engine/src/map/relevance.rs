@@ -61,7 +61,7 @@ pub struct Relevance {
     path_heads: Heads,
     /// The last byte an `[EXACT]` operand with one of the identities can end with: the last byte
     /// of its tag or digest, or of its name when the tag is `latest` (which may go unwritten).
-    identity_ends: ByteSet,
+    identity_ends: Bits<4>,
 }
 
 /// An index of the lines one request reads ([`Relevance::rules`]): it decides that request's
@@ -113,9 +113,10 @@ impl Relevance {
             Some(digest) => (true, digest.to_owned()),
             None => (false, image.tag().unwrap_or(DEFAULT_TAG).to_owned()),
         };
-        self.identity_ends.add(version.1.as_bytes().last());
-        if !version.0 && version.1 == DEFAULT_TAG {
-            self.identity_ends.add(image.repository_name().as_bytes().last());
+        let latest = !version.0 && version.1 == DEFAULT_TAG;
+        let name_end = image.repository_name().as_bytes().last().filter(|_| latest);
+        for end in [version.1.as_bytes().last(), name_end].into_iter().flatten() {
+            self.identity_ends.add(usize::from(*end));
         }
         let name = image.repository_name();
         let fingerprint = identity_fingerprint(name, version.0, &version.1);
@@ -167,7 +168,7 @@ impl Relevance {
     /// digest of one of the images.
     fn identifies(&self, reference: &str) -> bool {
         // Most `[EXACT]` operands of a large map end with another tag than the images'.
-        if !self.identity_ends.has(reference.as_bytes().last()) {
+        if !reference.as_bytes().last().is_some_and(|end| self.identity_ends.has(usize::from(*end))) {
             return false;
         }
         let (name, digest, version) = identity(reference);
@@ -190,15 +191,13 @@ impl Relevance {
         }
         let first = reference.bytes().position(|b| b == b'/').and_then(|slash| reference.get(..slash));
         let registry = match first {
-            // A first component whose head is none of the images' registries' is none of them,
-            // unless it names no registry at all (then the image is on Docker Hub).
-            Some(first) if !self.heads.has(first) => {
-                if names_registry(first) {
+            Some(first) if names_registry(first) => {
+                // A registry whose head is none of the images' registries' is none of them.
+                if !self.heads.has(first) {
                     return false;
                 }
-                Cow::Borrowed(DOCKER_HUB)
+                canonical_registry_text(first)
             }
-            Some(first) if names_registry(first) => canonical_registry_text(first),
             _ => Cow::Borrowed(DOCKER_HUB),
         };
         same.any(|(_, _, _, known)| *known == *registry)
@@ -273,17 +272,11 @@ impl Noswap {
 /// map name none of them and are skipped after two bytes. One bit for each pair of bytes (pairs
 /// that share a bit only make the test keep more), so that a test costs the same however many
 /// registries a request names.
-#[derive(Debug)]
-struct Heads([u64; HEAD_WORDS]);
+#[derive(Debug, Default)]
+struct Heads(Bits<HEAD_WORDS>);
 
 /// Words of [`Heads`]: 4 096 bits.
 const HEAD_WORDS: usize = 64;
-
-impl Default for Heads {
-    fn default() -> Self {
-        Self([0; HEAD_WORDS])
-    }
-}
 
 impl Heads {
     /// Adds a canonical registry: itself and, for Docker Hub, its aliases.
@@ -296,35 +289,38 @@ impl Heads {
 
     /// Adds the head of `text`, if it has two bytes.
     fn add(&mut self, text: &str) {
-        if let Some(head) = head(text.as_bytes())
-            && let Some(word) = self.0.get_mut(head / 64)
-        {
-            *word |= 1 << (head % 64);
+        if let Some(head) = head(text.as_bytes()) {
+            self.0.add(head);
         }
     }
 
     #[inline]
     fn has(&self, text: &str) -> bool {
-        head(text.as_bytes()).is_some_and(|head| self.0.get(head / 64).is_some_and(|word| word & 1 << (head % 64) != 0))
+        head(text.as_bytes()).is_some_and(|head| self.0.has(head))
     }
 }
 
-/// A set of bytes, one bit each.
-#[derive(Debug, Default)]
-struct ByteSet([u64; 4]);
+/// A set of small numbers, one bit each, in `W` words: the heads above, and the bytes an `[EXACT]`
+/// operand can end with ([`Relevance::identity_ends`]).
+#[derive(Debug)]
+struct Bits<const W: usize>([u64; W]);
 
-impl ByteSet {
-    fn add(&mut self, byte: Option<&u8>) {
-        if let Some(&byte) = byte
-            && let Some(word) = self.0.get_mut(usize::from(byte / 64))
-        {
-            *word |= 1 << (byte % 64);
+impl<const W: usize> Default for Bits<W> {
+    fn default() -> Self {
+        Self([0; W])
+    }
+}
+
+impl<const W: usize> Bits<W> {
+    fn add(&mut self, bit: usize) {
+        if let Some(word) = self.0.get_mut(bit / 64) {
+            *word |= 1 << (bit % 64);
         }
     }
 
     #[inline]
-    fn has(&self, byte: Option<&u8>) -> bool {
-        byte.is_some_and(|&byte| self.0.get(usize::from(byte / 64)).is_some_and(|word| word & 1 << (byte % 64) != 0))
+    fn has(&self, bit: usize) -> bool {
+        self.0.get(bit / 64).is_some_and(|word| word & 1 << (bit % 64) != 0)
     }
 }
 
@@ -352,7 +348,8 @@ fn fingerprint(registry: &str, path: &str) -> u64 {
 }
 
 /// A repository name, whether it is pinned by digest, and its tag or digest as one number
-/// ([`fingerprint`]'s hash): what the identity table is searched by before any text is compared.
+/// ([`fingerprint`]'s hash; written out, because the request path computes it for many lines):
+/// what the identity table is searched by before any text is compared.
 fn identity_fingerprint(name: &str, digest: bool, version: &str) -> u64 {
     let mut hash = Fnv::default();
     hash.write(name.as_bytes());

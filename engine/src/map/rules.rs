@@ -295,7 +295,7 @@ pub(crate) fn noswap_value(map: &str) -> Option<&str> {
     let underscore = NOSWAP_KEY.find('_').unwrap_or_default();
     let bytes = map.as_bytes();
     let mut from = 0;
-    let occurrences = std::iter::from_fn(|| {
+    let mut occurrences = std::iter::from_fn(|| {
         loop {
             let found = find_any(bytes, from, [b'_']);
             if found >= bytes.len() {
@@ -309,7 +309,7 @@ pub(crate) fn noswap_value(map: &str) -> Option<&str> {
             }
         }
     });
-    occurrences.into_iter().find_map(|at| {
+    occurrences.find_map(|at| {
         let start = map.get(..at)?.rfind('\n').map_or(0, |newline| newline + 1);
         let end = map.get(at..)?.find('\n').map_or(map.len(), |newline| at + newline);
         let line = Lines::new(map.get(start..end)?).next()?.ok()?;
