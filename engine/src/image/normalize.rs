@@ -57,12 +57,6 @@ fn names_docker_hub(lower: &str) -> bool {
     }
 }
 
-/// The canonical path of a repository on a canonical registry: one-component Docker Hub names get
-/// `library/`.
-pub fn canonical_path(registry: &str, path: &str) -> String {
-    if registry == DOCKER_HUB && !path.contains('/') { concat(&[OFFICIAL_PREFIX, path]) } else { path.to_owned() }
-}
-
 /// The host of a canonical registry without its port, when it has one.
 pub fn host_without_port(registry: &str) -> Option<&str> {
     match split_port(registry) {
@@ -172,9 +166,14 @@ impl TryFrom<Reference> for Image {
     /// repository a registry could serve, and is refused as distribution/reference refuses
     /// `docker.io/<that path>` (found by fuzzing: `Docker.io/<251 characters>`).
     fn try_from(reference: Reference) -> Result<Self, RefErrorKind> {
-        let registry = canonical_registry(reference.domain());
-        let path = canonical_path(&registry, reference.path());
-        if path.len() > MAX_PATH_LEN {
+        // Most images are written in canonical form already: their text is kept, not copied.
+        let registry = Some(canonical_registry_text(reference.domain()))
+            .filter(|registry| registry != reference.domain())
+            .map(Cow::into_owned);
+        let on_docker_hub = registry.as_deref().unwrap_or(reference.domain()) == DOCKER_HUB;
+        let path =
+            (on_docker_hub && !reference.path().contains('/')).then(|| concat(&[OFFICIAL_PREFIX, reference.path()]));
+        if path.as_deref().unwrap_or(reference.path()).len() > MAX_PATH_LEN {
             return Err(RefErrorKind::NameTooLong);
         }
         Ok(Self(reference.with_name(registry, path)))

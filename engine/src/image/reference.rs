@@ -163,9 +163,9 @@ impl Reference {
         self.digest.as_deref()
     }
 
-    /// The same tag and digest on another registry and path.
-    pub fn with_name(self, domain: String, path: String) -> Self {
-        Self { domain, path, ..self }
+    /// The same tag and digest on another registry and path, where given.
+    pub fn with_name(self, domain: Option<String>, path: Option<String>) -> Self {
+        Self { domain: domain.unwrap_or(self.domain), path: path.unwrap_or(self.path), ..self }
     }
 
     /// The reference as `FamiliarString` prints it: Docker Hub's `docker.io/` and a single-level

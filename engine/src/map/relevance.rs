@@ -44,10 +44,12 @@ use crate::map::targets::literal_registry;
 pub struct Relevance {
     /// Every canonical registry with `""`, `c1`, `c1/c2`, … of the path of every image, also with
     /// the host without its port; each after its [`fingerprint`], sorted, without duplicates.
-    prefixes: Vec<(u64, String, String)>,
+    /// The texts are the images' own ([`PrefixOf`]), so that a request's many images cost no copies.
+    prefixes: Vec<(u64, PrefixOf)>,
     /// Repository name and tag (`latest` when none) or digest of every image, each after the
-    /// [`identity_fingerprint`] of its name and version; sorted.
-    identities: Vec<(u64, Identity)>,
+    /// [`identity_fingerprint`] of its name and version; sorted. The number is that of the image
+    /// in `images` whose [`Identity`] it is.
+    identities: Vec<(u64, usize)>,
     /// The images as written and parsed, sorted by their text: for [`Relevance::forms`], and so
     /// that the decisions need not parse them again ([`Relevance::parsed`]).
     images: Vec<(String, Image)>,
@@ -80,47 +82,45 @@ impl Relevance {
         written.dedup();
         let images: Vec<(String, Image)> =
             written.iter().filter_map(|written| Some(((*written).to_owned(), Image::parse(written).ok()?))).collect();
-        let mut relevance = Self::default();
-        for (_, image) in &images {
-            relevance.add(image);
+        let mut relevance = Self { images, ..Self::default() };
+        let (mut prefixes, mut identities) = (Vec::new(), Vec::new());
+        for (number, (_, image)) in relevance.images.iter().enumerate() {
+            let (registry, path) = (image.registry(), image.path());
+            let without_port = host_without_port(registry);
+            for host in std::iter::once(registry).chain(without_port) {
+                relevance.heads.add_registry(host);
+                let ends = path.match_indices('/').map(|(at, _)| at).chain([path.len()]);
+                for path_len in std::iter::once(0).chain(ends) {
+                    let prefix = PrefixOf { image: number, host_len: host.len(), path_len };
+                    let (host, path) = prefix.text(image);
+                    relevance.path_heads.add(path);
+                    prefixes.push((fingerprint(host, path), prefix));
+                }
+            }
+            let (name, digest, version, _) = identity_of(image);
+            let latest = !digest && version == DEFAULT_TAG;
+            let name_end = name.as_bytes().last().filter(|_| latest);
+            for end in [version.as_bytes().last(), name_end].into_iter().flatten() {
+                relevance.identity_ends.add(usize::from(*end));
+            }
+            identities.push((identity_fingerprint(name, digest, version), number));
         }
-        relevance.prefixes.sort_unstable();
-        relevance.prefixes.dedup();
-        relevance.identities.sort_unstable();
-        relevance.identities.dedup();
-        Self { images, ..relevance }
+        let images = &relevance.images;
+        let prefix_text = |prefix: &PrefixOf| images.get(prefix.image).map(|(_, image)| prefix.text(image));
+        // By fingerprint, and by text only where fingerprints are equal (as good as never).
+        prefixes
+            .sort_unstable_by(|(a, a_at), (b, b_at)| a.cmp(b).then_with(|| prefix_text(a_at).cmp(&prefix_text(b_at))));
+        prefixes.dedup_by(|(a, a_at), (b, b_at)| a == b && prefix_text(a_at) == prefix_text(b_at));
+        let identity = |number: &usize| images.get(*number).map(|(_, image)| identity_of(image));
+        identities.sort_unstable_by(|(a, a_at), (b, b_at)| a.cmp(b).then_with(|| identity(a_at).cmp(&identity(b_at))));
+        identities.dedup_by(|(a, a_at), (b, b_at)| a == b && identity(a_at) == identity(b_at));
+        Self { prefixes, identities, ..relevance }
     }
 
     /// The image `written` parsed, if it is one of these images and parses.
     pub(crate) fn parsed(&self, written: &str) -> Option<&Image> {
         let at = self.images.binary_search_by(|(text, _)| text.as_str().cmp(written)).ok()?;
         self.images.get(at).map(|(_, image)| image)
-    }
-
-    fn add(&mut self, image: &Image) {
-        let registry = image.registry();
-        let hosts = std::iter::once(registry).chain(host_without_port(registry));
-        for host in hosts {
-            self.heads.add_registry(host);
-            let path = image.path();
-            let ends = path.match_indices('/').map(|(at, _)| at).chain(std::iter::once(path.len()));
-            for prefix in std::iter::once("").chain(ends.filter_map(|end| path.get(..end))) {
-                self.path_heads.add(prefix);
-                self.prefixes.push((fingerprint(host, prefix), host.to_owned(), prefix.to_owned()));
-            }
-        }
-        let version = match image.digest() {
-            Some(digest) => (true, digest.to_owned()),
-            None => (false, image.tag().unwrap_or(DEFAULT_TAG).to_owned()),
-        };
-        let latest = !version.0 && version.1 == DEFAULT_TAG;
-        let name_end = image.repository_name().as_bytes().last().filter(|_| latest);
-        for end in [version.1.as_bytes().last(), name_end].into_iter().flatten() {
-            self.identity_ends.add(usize::from(*end));
-        }
-        let name = image.repository_name();
-        let fingerprint = identity_fingerprint(name, version.0, &version.1);
-        self.identities.push((fingerprint, (name.to_owned(), version.0, version.1, image.registry().to_owned())));
     }
 
     /// The request path: indexes only the lines of `map` that can decide these images. The lines
@@ -171,6 +171,12 @@ impl Relevance {
         if !reference.as_bytes().last().is_some_and(|end| self.identity_ends.has(usize::from(*end))) {
             return false;
         }
+        // Many name the images' repositories and tags on other registries: a registry whose head
+        // is none of the images' registries' is none of them, and that is cheaper to see than the
+        // identity.
+        if !self.heads.has(reference) && on_a_registry(reference) {
+            return false;
+        }
         let (name, digest, version) = identity(reference);
         let wanted = identity_fingerprint(name, digest, version);
         let first = self.identities.partition_point(|(known, _)| *known < wanted);
@@ -180,7 +186,7 @@ impl Relevance {
             .unwrap_or_default()
             .iter()
             .take_while(|(known, _)| *known == wanted)
-            .map(|(_, identity)| identity)
+            .filter_map(|(_, number)| self.images.get(*number).map(|(_, image)| identity_of(image)))
             .filter(|(known_name, known_digest, known_version, _)| {
                 *known_name == name && *known_digest == digest && *known_version == version
             })
@@ -200,7 +206,7 @@ impl Relevance {
             }
             _ => Cow::Borrowed(DOCKER_HUB),
         };
-        same.any(|(_, _, _, known)| *known == *registry)
+        same.any(|(_, _, _, known)| known == registry)
     }
 
     /// Whether `prefix` (`registry[/path]`, as a key or target is written) can cover one of the
@@ -230,8 +236,9 @@ impl Relevance {
             .get(first..)
             .unwrap_or_default()
             .iter()
-            .take_while(|(known, ..)| *known == wanted)
-            .any(|(_, known_registry, known_path)| *known_registry == *registry && known_path == path)
+            .take_while(|(known, _)| *known == wanted)
+            .filter_map(|(_, prefix)| self.images.get(prefix.image).map(|(_, image)| prefix.text(image)))
+            .any(|(known_registry, known_path)| known_registry == registry && known_path == path)
     }
 }
 
@@ -337,6 +344,17 @@ fn head(text: &[u8]) -> Option<usize> {
     }
 }
 
+/// Whether the first component of `reference` is a registry ([`names_registry`]), seen without
+/// splitting it: it holds `.`, `:` or an upper-case letter and a `/` follows, or is `localhost`.
+fn on_a_registry(reference: &str) -> bool {
+    let bytes = reference.as_bytes();
+    match bytes.iter().position(|b| matches!(b, b'/' | b'.' | b':' | b'A'..=b'Z')) {
+        Some(at) if bytes.get(at) == Some(&b'/') => reference.get(..at).is_some_and(names_registry),
+        Some(at) => bytes.get(at..).is_some_and(|rest| rest.contains(&b'/')),
+        None => false,
+    }
+}
+
 /// A registry and path prefix as one number (FNV-1a over both, a byte no text holds between
 /// them): what the prefix table is searched by before any text is compared.
 fn fingerprint(registry: &str, path: &str) -> u64 {
@@ -362,7 +380,33 @@ fn identity_fingerprint(name: &str, digest: bool, version: &str) -> u64 {
 /// digest, and its canonical registry: what `[EXACT]` compares, but for the namespace. The name
 /// comes first, so that a line naming another repository is told apart before its registry is
 /// read.
-type Identity = (String, bool, String, String);
+type Identity<'a> = (&'a str, bool, &'a str, &'a str);
+
+/// The [`Identity`] of an image.
+fn identity_of(image: &Image) -> Identity<'_> {
+    let (digest, version) = match image.digest() {
+        Some(digest) => (true, digest),
+        None => (false, image.tag().unwrap_or(DEFAULT_TAG)),
+    };
+    (image.repository_name(), digest, version, image.registry())
+}
+
+/// One entry of [`Relevance`]'s prefix table, as a place in an image's name: the image's number,
+/// how many bytes of its registry (all, or its host without the port) and of its path.
+#[derive(Debug, Clone, Copy)]
+struct PrefixOf {
+    image: usize,
+    host_len: usize,
+    path_len: usize,
+}
+
+impl PrefixOf {
+    /// The registry (or host) and the path prefix, in `image`.
+    fn text(self, image: &Image) -> (&str, &str) {
+        let host = image.registry().get(..self.host_len).unwrap_or_default();
+        (host, image.path().get(..self.path_len).unwrap_or_default())
+    }
+}
 
 /// The [`Identity`] of a reference as written, borrowed from it, without parsing it: the
 /// repository name is the last path component ([`Image::repository_name`]). `localhost:5000`
@@ -388,5 +432,46 @@ fn identity(reference: &str) -> (&str, bool, &str) {
     match at {
         Some(at) => (name, true, reference.get(at + 1..).unwrap_or_default()),
         None => (name, false, colon.and_then(|colon| reference.get(colon + 1..)).unwrap_or(DEFAULT_TAG)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use serde_json::Value;
+
+    /// The one-pass registry test against splitting at the first `/` and asking [`names_registry`],
+    /// for every input of distribution/reference's vectors and for the spellings it tells apart.
+    #[test]
+    fn on_a_registry_is_names_registry_of_the_first_component() {
+        let vectors: Vec<Value> =
+            serde_json::from_str(include_str!("../../../tests/cases/reference-vectors.json")).unwrap();
+        let inputs: Vec<&str> = vectors.iter().filter_map(|vector| vector.get("input")?.as_str()).collect();
+        assert!(inputs.len() > 50, "the vectors lost their inputs");
+        let extra = [
+            "",
+            "/",
+            "a/b",
+            "a.b",
+            "a.b/c",
+            "A/b",
+            "Ab",
+            "localhost/x",
+            "localhost",
+            "localhostx/y",
+            "x/localhost",
+            "nginx:1.25",
+            "r1.example.com/nginx:1.25",
+            "[::1]:5000/x",
+            "team/app@sha256:ab",
+            "a/b.c:d/e",
+            ":/",
+        ];
+        for reference in inputs.into_iter().chain(extra) {
+            let split = reference.split_once('/').is_some_and(|(first, _)| names_registry(first));
+            assert_eq!(on_a_registry(reference), split, "{reference:?}");
+        }
     }
 }

@@ -173,6 +173,12 @@ impl TargetIndex {
     /// under: it equals a target or starts with target + `/`, or starts with a target ending in
     /// `/` or `-`. Registries compare with their ports.
     pub fn target_over_name(&self, name: &str) -> Option<LineNumber> {
+        // Every registry target starts with its registry: a name on none of them (most images a
+        // map swaps) is under none, after one lookup.
+        let registry = name.split('/').next().unwrap_or_default();
+        if !self.registries.contains_key(registry) {
+            return None;
+        }
         let boundaries = name.match_indices('/').map(|(at, _)| at).chain(std::iter::once(name.len()));
         boundaries.filter_map(|at| self.target_over_prefix_at(name, at)).min()
     }
@@ -183,8 +189,8 @@ impl TargetIndex {
         let Some(rest) = name.get(at + 1..) else {
             return hit;
         };
-        let next = rest.split('/').next().unwrap_or_default();
-        let dash = self.dash.get(prefix).into_iter().flatten().filter(|(stem, _)| next.starts_with(stem.as_str()));
+        let next = || rest.split('/').next().unwrap_or_default();
+        let dash = self.dash.get(prefix).into_iter().flatten().filter(|(stem, _)| next().starts_with(stem.as_str()));
         hit.into_iter().chain(self.slash.get(prefix).copied()).chain(dash.map(|(_, line)| *line)).min()
     }
 
