@@ -204,9 +204,7 @@ pub fn decide_image(rules: &Rules, digest: DigestPolicy, written: &str, image: &
         return Ok(Decision { step: Step::Exact, line: Some(rule.line), swapped, kept_digest: false, registry });
     }
     // Every spelling of the image, made only when a glob or a noswap pattern needs them.
-    let mut forms: Option<Vec<String>> = None;
-    let mut matched =
-        |glob: &crate::image::glob::Glob| forms.get_or_insert_with(|| image.forms()).iter().any(|f| glob.matches(f));
+    let matched = |glob: &crate::image::glob::Glob| image.forms().iter().any(|f| glob.matches(f));
     if let Some(replace) = rules.replace_rules().iter().find(|r| matched(&r.glob)) {
         return rebuild(rules, image, written, digest, Step::Replace, &replace.rule, |target| {
             join(target, image.repository_name())
@@ -218,7 +216,7 @@ pub fn decide_image(rules: &Rules, digest: DigestPolicy, written: &str, image: &
         });
     }
     if let Some((line, globs)) = rules.noswap()
-        && globs.iter().any(&mut matched)
+        && globs.iter().any(matched)
     {
         return Ok(Decision::keep(Step::Noswap, Some(line)));
     }

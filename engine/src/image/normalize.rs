@@ -6,6 +6,8 @@
 //! `Docker.io/nginx`, `registry-1.docker.io:443/nginx` and `nginx` are one image.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::fmt;
 
 use crate::image::reference::{
     DEFAULT_TAG, DOCKER_HUB, MAX_PATH_LEN, OFFICIAL_PREFIX, RefError, RefErrorKind, Reference, concat, familiar_name,
@@ -68,14 +70,34 @@ pub fn host_without_port(registry: &str) -> Option<&str> {
 /// An image in canonical form: a [`Reference`] whose registry and path are folded per docs/behaviour.md §3 (tag
 /// and digest as written). Its parts are the reference's: [`Reference::path`], [`Reference::tag`]
 /// and [`Reference::digest`]; [`Image::registry`] is its domain.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Image(Reference);
+#[derive(Clone)]
+pub struct Image {
+    reference: Reference,
+    /// [`Image::forms`], made on first use: the request path's `[REPLACE]` filter and the
+    /// decision's globs and `noswap_wildcards` patterns match the same spellings.
+    forms: OnceCell<Vec<String>>,
+}
 
 impl std::ops::Deref for Image {
     type Target = Reference;
 
     fn deref(&self) -> &Reference {
-        &self.0
+        &self.reference
+    }
+}
+
+/// Images are equal when their references are (the spellings follow from them).
+impl PartialEq for Image {
+    fn eq(&self, other: &Self) -> bool {
+        self.reference == other.reference
+    }
+}
+
+impl Eq for Image {}
+
+impl fmt::Debug for Image {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Image").field(&self.reference).finish()
     }
 }
 
@@ -137,7 +159,11 @@ impl Image {
 
     /// Every spelling that globs and `noswap_wildcards` are matched against: the familiar and the
     /// canonical form, each with and without `:latest` when the image runs `latest`.
-    pub fn forms(&self) -> Vec<String> {
+    pub fn forms(&self) -> &[String] {
+        self.forms.get_or_init(|| self.spellings())
+    }
+
+    fn spellings(&self) -> Vec<String> {
         let names = [familiar_name(self.registry(), self.path()), self.canonical_name()];
         if self.is_latest() {
             names
@@ -176,6 +202,6 @@ impl TryFrom<Reference> for Image {
         if path.as_deref().unwrap_or(reference.path()).len() > MAX_PATH_LEN {
             return Err(RefErrorKind::NameTooLong);
         }
-        Ok(Self(reference.with_name(registry, path)))
+        Ok(Self { reference: reference.with_name(registry, path), forms: OnceCell::new() })
     }
 }
