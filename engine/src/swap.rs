@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::image::Placeholder;
 use crate::image::normalize::Image;
-use crate::image::reference::{RefError, concat, with_suffix};
+use crate::image::reference::{DOCKER_HUB, MAX_PATH_LEN, RefError, concat, with_suffix};
 use crate::map::lex::LineNumber;
 use crate::map::relevance::RequestRules;
 use crate::map::rules::{AtLine, Rules};
@@ -264,14 +264,10 @@ fn rebuild(
     };
     let drop_digest = policy == DigestPolicy::Drop && image.tag().is_some();
     let digest = if drop_digest { None } else { image.digest() };
-    let result = with_suffix(name(target), image.tag(), digest);
-    // On the target's registry, and under a target in the sense of step 1, so that the next
-    // evaluation leaves it alone (`docker.io/x` as a target names Docker Hub's `library/x`: a
-    // result that lands there is not under `docker.io/x`; found by fuzzing).
-    let lands_on_target = Image::parse(&result).is_ok_and(|new| {
-        new.registry() == target.registry && !new.path().is_empty() && rules.targets().target_over_image(&new).is_some()
-    });
-    if !lands_on_target {
+    let name = name(target);
+    let plainly = plainly_under(target, &name);
+    let result = with_suffix(name, image.tag(), digest);
+    if !plainly && !lands_on_target(rules, target, &result) {
         return Err(SwapError::BadResult {
             image: written.to_owned(),
             hint: fix_hint(image, target, rule.line),
@@ -289,6 +285,31 @@ fn rebuild(
     })
 }
 
+/// Whether `result` is an image on `target`'s registry and under a target in the sense of step 1,
+/// so that the next evaluation leaves it alone (`docker.io/x` as a target names Docker Hub's
+/// `library/x`: a result that lands there is not under `docker.io/x`; found by fuzzing).
+fn lands_on_target(rules: &Rules, target: &RegistryTarget, result: &str) -> bool {
+    Image::parse(result).is_ok_and(|new| {
+        new.registry() == target.registry && !new.path().is_empty() && rules.targets().target_over_image(&new).is_some()
+    })
+}
+
+/// Whether `name`, built by [`join`] from a plain `target` and whole components of a parsed
+/// image's path, is an image under `target` without parsing it: most swaps are of this kind, and
+/// parsing the result again cost a tenth of a large Pod's evaluation. It is, when the target is on
+/// a registry other than Docker Hub (whose one-component paths gain `library/`), at least one
+/// component was joined to it (so the path goes on past the target's own), and the path is within
+/// the grammar's length: the target was checked when the map was read (its registry folds to
+/// `target.registry` however it is spelled), and the components, tag and digest come from a parsed
+/// image. Anything else is left to [`lands_on_target`]; a test checks that this never says yes
+/// where that says no.
+fn plainly_under(target: &RegistryTarget, name: &str) -> bool {
+    target.shape == Shape::Plain
+        && target.registry != DOCKER_HUB
+        && name.len() > target.written.len()
+        && name.len() - target.registry.len() - 1 <= MAX_PATH_LEN
+}
+
 /// How to fix a map whose rule builds an invalid reference.
 fn fix_hint(image: &Image, target: &RegistryTarget, line: LineNumber) -> String {
     match target.shape {
@@ -301,5 +322,58 @@ fn fix_hint(image: &Image, target: &RegistryTarget, line: LineNumber) -> String 
             target.written,
             image.repository_name()
         ),
+    }
+}
+
+/// The shortcut of [`rebuild`] against the check it skips, on every image of the reference
+/// vectors under plain targets of every spelling, at every depth.
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use serde_json::Value;
+
+    #[test]
+    fn a_plain_result_is_under_its_target_whenever_the_shortcut_says_so() {
+        let vectors: Vec<Value> =
+            serde_json::from_str(include_str!("../../tests/cases/reference-vectors.json")).unwrap();
+        // And a repository name that Docker Hub's `library/` would push past the length limit.
+        let longest_name = format!("quay.io/{}", "a".repeat(250));
+        let inputs = vectors.iter().filter_map(|v| v.get("input")?.as_str()).chain([longest_name.as_str()]);
+        let images: Vec<Image> = inputs.filter_map(|input| Image::parse(input).ok()).collect();
+        assert!(images.len() > 50, "the reference vectors lost their valid images");
+        let long = format!("mirror.io/{}", ["abcdefghij"; 22].join("/"));
+        let targets = [
+            "mirror.io",
+            "mirror.io/cache",
+            "mirror.io/a/b/c",
+            "Mirror.IO/cache",
+            "localhost:5000/x",
+            "[fd00::1]:5000/x",
+            "docker.io",
+            "docker.io/x",
+            "index.docker.io/mirror",
+            "registry-1.docker.io:443/m",
+            long.as_str(),
+        ];
+        let (mut shortcut, mut checked) = (0, 0);
+        for written in targets {
+            let target = RegistryTarget::parse(written).unwrap();
+            let rules = Rules::parse(&format!("default::{written}")).unwrap();
+            for image in &images {
+                let depths = 0..=image.path().split('/').count();
+                let names = depths.map(|depth| registry_join(&target, image, depth));
+                for name in names.chain([join(&target, image.repository_name())]) {
+                    let result = with_suffix(name.clone(), image.tag(), image.digest());
+                    checked += 1;
+                    if plainly_under(&target, &name) {
+                        shortcut += 1;
+                        assert!(lands_on_target(&rules, &target, &result), "{written} + {image:?}: {result}");
+                    }
+                }
+            }
+        }
+        assert!(shortcut > 0 && shortcut < checked, "{shortcut} of {checked}: the shortcut is tested both ways");
     }
 }
