@@ -5,7 +5,7 @@
 //! the request naming every field that mutate mode would change. Both modes come from the same
 //! decisions.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -535,14 +535,20 @@ fn record_originals(
     let annotations = object_entry(metadata, "annotations").ok_or_else(|| not_object("/metadata/annotations"))?;
     // A key this evaluation wrote already (two pod specs of a custom resource with a container
     // of the same name) gives way to the field of the later image.
-    let mut written: BTreeSet<String> = BTreeSet::new();
+    let mut ours: BTreeMap<String, &str> = BTreeMap::new();
     for rewrite in rewrites {
         let key = rewrite.key();
-        let key = if written.contains(&key) { rewrite.field() } else { key };
-        written.insert(key.clone());
-        originals.insert(key, rewrite.from().to_owned());
+        let key = if ours.contains_key(&key) { rewrite.field() } else { key };
+        ours.insert(key, rewrite.from());
     }
-    let text = serde_json::to_string(&originals).map_err(|e| ObjectError {
+    // On CREATE there is nothing to merge into (and a large Pod has many entries).
+    let text = if originals.is_empty() {
+        serde_json::to_string(&ours)
+    } else {
+        originals.extend(ours.into_iter().map(|(key, image)| (key, image.to_owned())));
+        serde_json::to_string(&originals)
+    };
+    let text = text.map_err(|e| ObjectError {
         place: None,
         kind: ObjectErrorKind::Annotation(format!("{ORIGINAL_IMAGES_ANNOTATION}: {e}")),
     })?;
