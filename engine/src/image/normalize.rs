@@ -158,20 +158,22 @@ impl Image {
     }
 
     /// Every spelling that globs and `noswap_wildcards` are matched against: the familiar and the
-    /// canonical form, each with and without `:latest` when the image runs `latest`.
+    /// canonical form (one text off Docker Hub, where they are the same), each with and without
+    /// `:latest` when the image runs `latest`.
     pub fn forms(&self) -> &[String] {
         self.forms.get_or_init(|| self.spellings())
     }
 
     fn spellings(&self) -> Vec<String> {
-        let names = [familiar_name(self.registry(), self.path()), self.canonical_name()];
+        let canonical = self.canonical_name();
+        let familiar = (self.registry() == DOCKER_HUB).then(|| familiar_name(self.registry(), self.path()));
+        let names = familiar.into_iter().chain([canonical]);
         if self.is_latest() {
             names
-                .into_iter()
                 .flat_map(|name| [with_suffix(name.clone(), None, None), with_suffix(name, Some(DEFAULT_TAG), None)])
                 .collect()
         } else {
-            names.into_iter().map(|name| with_suffix(name, self.tag(), self.digest())).collect()
+            names.map(|name| with_suffix(name, self.tag(), self.digest())).collect()
         }
     }
 
