@@ -42,30 +42,21 @@ use crate::map::targets::literal_registry;
 /// The images of one request, in the parts the test compares.
 #[derive(Debug, Default)]
 pub struct Relevance {
-    /// The images as written and parsed, sorted by their text: for the tables, for
-    /// [`Relevance::forms`], and so that the decisions need not parse them again
-    /// ([`Relevance::parsed`]).
+    /// Every canonical registry with `""`, `c1`, `c1/c2`, … of the path of every image, also with
+    /// the host without its port; each after its [`fingerprint`], sorted, without duplicates.
+    /// The texts are the images' own ([`PrefixOf`]), so that a request's many images cost no copies.
+    prefixes: Vec<PrefixEntry>,
+    /// Repository name and tag (`latest` when none) or digest of every image, each after the
+    /// [`identity_fingerprint`] of its name and version; sorted. The number is that of the image
+    /// in `images` whose [`Identity`] it is.
+    identities: Vec<(u64, usize)>,
+    /// The images as written and parsed, sorted by their text: for [`Relevance::forms`], and so
+    /// that the decisions need not parse them again ([`Relevance::parsed`]).
     images: Vec<(String, Image)>,
-    /// What the lines are looked up in; made on the first line tested.
-    tables: OnceCell<Tables>,
     /// Every spelling of every image that `[REPLACE]` globs are matched against ([`Image::forms`],
     /// by image and spelling number), sorted by text; made on the first `[REPLACE]` line (most
     /// maps have few or none, and large Pods many images).
     forms: OnceCell<Vec<(usize, usize)>>,
-}
-
-/// The images' parts, in the sorted tables and bit sets each line is looked up in. Their texts
-/// are the images' own ([`PrefixOf`], image numbers), so that a request's many images cost no
-/// copies.
-#[derive(Debug, Default)]
-struct Tables {
-    /// Every canonical registry with `""`, `c1`, `c1/c2`, … of the path of every image, also with
-    /// the host without its port; each after its [`fingerprint`], sorted, without duplicates.
-    prefixes: Vec<PrefixEntry>,
-    /// Repository name and tag (`latest` when none) or digest of every image, each after the
-    /// [`identity_fingerprint`] of its name and version; sorted. The number is that of the image
-    /// whose [`Identity`] it is.
-    identities: Vec<(u64, usize)>,
     /// The first two bytes, in lower case, of every spelling of the images' registries.
     heads: Heads,
     /// The first two bytes of every path prefix in `prefixes` of two bytes or more: most keys
@@ -90,9 +81,56 @@ impl Relevance {
         let mut written: Vec<&str> = images.into_iter().filter(|image| placeholder(image).is_none()).collect();
         written.sort_unstable();
         written.dedup();
-        let images =
+        let images: Vec<(String, Image)> =
             written.iter().filter_map(|written| Some(((*written).to_owned(), Image::parse(written).ok()?))).collect();
-        Self { images, ..Self::default() }
+        let mut relevance = Self { images, ..Self::default() };
+        let (mut prefixes, mut identities) = (Vec::new(), Vec::new());
+        // The prefixes of the image before, in the order they are made: images sorted by text
+        // share most of them with the one before (the registry, the first components), and an
+        // entry equal to the one in its place there is left out before the sort.
+        let (mut before, mut current): (Vec<PrefixEntry>, Vec<PrefixEntry>) = (Vec::new(), Vec::new());
+        let images = &relevance.images;
+        for (number, (_, image)) in images.iter().enumerate() {
+            let (registry, path) = (image.registry(), image.path());
+            let without_port = host_without_port(registry);
+            current.clear();
+            for host in std::iter::once(registry).chain(without_port) {
+                relevance.heads.add_registry(host);
+                let ends = path.match_indices('/').map(|(at, _)| at).chain([path.len()]);
+                for path_len in std::iter::once(0).chain(ends) {
+                    let prefix = PrefixOf { image: number, host_len: host.len(), path_len };
+                    let (host, path) = prefix.text(image);
+                    let entry = (fingerprint(host, path), prefix);
+                    let seen = before.get(current.len()).is_some_and(|(known, at)| {
+                        *known == entry.0
+                            && images.get(at.image).is_some_and(|(_, other)| at.text(other) == (host, path))
+                    });
+                    current.push(entry);
+                    if !seen {
+                        relevance.path_heads.add(path);
+                        prefixes.push(entry);
+                    }
+                }
+            }
+            std::mem::swap(&mut before, &mut current);
+            let (name, digest, version, _) = identity_of(image);
+            let latest = !digest && version == DEFAULT_TAG;
+            let name_end = name.as_bytes().last().filter(|_| latest);
+            for end in [version.as_bytes().last(), name_end].into_iter().flatten() {
+                relevance.identity_ends.add(usize::from(*end));
+            }
+            identities.push((identity_fingerprint(name, digest, version), number));
+        }
+        let images = &relevance.images;
+        let prefix_text = |prefix: &PrefixOf| images.get(prefix.image).map(|(_, image)| prefix.text(image));
+        // By fingerprint, and by text only where fingerprints are equal (as good as never).
+        prefixes
+            .sort_unstable_by(|(a, a_at), (b, b_at)| a.cmp(b).then_with(|| prefix_text(a_at).cmp(&prefix_text(b_at))));
+        prefixes.dedup_by(|(a, a_at), (b, b_at)| a == b && prefix_text(a_at) == prefix_text(b_at));
+        let identity = |number: &usize| images.get(*number).map(|(_, image)| identity_of(image));
+        identities.sort_unstable_by(|(a, a_at), (b, b_at)| a.cmp(b).then_with(|| identity(a_at).cmp(&identity(b_at))));
+        identities.dedup_by(|(a, a_at), (b, b_at)| a == b && identity(a_at) == identity(b_at));
+        Self { prefixes, identities, ..relevance }
     }
 
     /// The image `written` parsed, if it is one of these images and parses.
@@ -107,30 +145,20 @@ impl Relevance {
     /// `validate_settings` checked the whole map before any request.
     pub fn rules(&self, map: &str) -> Result<RequestRules, Vec<MapError>> {
         let noswap = noswap_value(map).map_or_else(Noswap::default, Noswap::new);
-        let tables = self.tables();
-        let wanted = |key: &str, value: &str| self.wanted_by(tables, key, value) || noswap.wants(key, value);
+        let wanted = |key: &str, value: &str| self.wants(key, value) || noswap.wants(key, value);
         let filter = |line: &MapLine<'_>| wanted(line.key, line.value);
         Rules::build(Lines::new(map).skimmed(&wanted), Some(&filter)).map(RequestRules)
     }
 
     /// Whether the rule line `key::value` can take part in deciding one of the images.
     pub fn wants(&self, key: &str, value: &str) -> bool {
-        self.wanted_by(self.tables(), key, value)
-    }
-
-    fn tables(&self) -> &Tables {
-        self.tables.get_or_init(|| Tables::new(&self.images))
-    }
-
-    fn wanted_by(&self, tables: &Tables, key: &str, value: &str) -> bool {
-        let images = self.images.as_slice();
         match KeyKind::of(key) {
-            KeyKind::Exact(operand) => tables.identifies(images, operand) || tables.identifies(images, value),
-            KeyKind::Replace(glob) => self.may_match(glob) || tables.covers(images, value),
+            KeyKind::Exact(operand) => self.identifies(operand) || self.identifies(value),
+            KeyKind::Replace(glob) => self.may_match(glob) || self.covers(value),
             KeyKind::Default | KeyKind::Noswap => true,
             // A misspelled keyword is read, so that the request rejects it as the whole map would.
             KeyKind::Prefix(key) if key.starts_with('[') => true,
-            KeyKind::Prefix(key) => tables.covers(images, key) || tables.covers(images, value),
+            KeyKind::Prefix(key) => self.covers(key) || self.covers(value),
         }
     }
 
@@ -159,62 +187,10 @@ impl Relevance {
         let forms = self.images.get(number).map(|(_, image)| image.forms()).unwrap_or_default();
         forms.get(form).map_or("", String::as_str)
     }
-}
-
-impl Tables {
-    /// The tables of `images` (sorted by their text, as [`Relevance`] holds them).
-    fn new(images: &[(String, Image)]) -> Self {
-        let mut tables = Self::default();
-        let (mut prefixes, mut identities) = (Vec::new(), Vec::new());
-        // The prefixes of the image before, in the order they are made: images sorted by text
-        // share most of them with the one before (the registry, the first components), and an
-        // entry equal to the one in its place there is left out before the sort.
-        let (mut before, mut current): (Vec<PrefixEntry>, Vec<PrefixEntry>) = (Vec::new(), Vec::new());
-        for (number, (_, image)) in images.iter().enumerate() {
-            let (registry, path) = (image.registry(), image.path());
-            let without_port = host_without_port(registry);
-            current.clear();
-            for host in std::iter::once(registry).chain(without_port) {
-                tables.heads.add_registry(host);
-                let ends = path.match_indices('/').map(|(at, _)| at).chain([path.len()]);
-                for path_len in std::iter::once(0).chain(ends) {
-                    let prefix = PrefixOf { image: number, host_len: host.len(), path_len };
-                    let (host, path) = prefix.text(image);
-                    let entry = (fingerprint(host, path), prefix);
-                    let seen = before.get(current.len()).is_some_and(|(known, at)| {
-                        *known == entry.0
-                            && images.get(at.image).is_some_and(|(_, other)| at.text(other) == (host, path))
-                    });
-                    current.push(entry);
-                    if !seen {
-                        tables.path_heads.add(path);
-                        prefixes.push(entry);
-                    }
-                }
-            }
-            std::mem::swap(&mut before, &mut current);
-            let (name, digest, version, _) = identity_of(image);
-            let latest = !digest && version == DEFAULT_TAG;
-            let name_end = name.as_bytes().last().filter(|_| latest);
-            for end in [version.as_bytes().last(), name_end].into_iter().flatten() {
-                tables.identity_ends.add(usize::from(*end));
-            }
-            identities.push((identity_fingerprint(name, digest, version), number));
-        }
-        let prefix_text = |prefix: &PrefixOf| images.get(prefix.image).map(|(_, image)| prefix.text(image));
-        // By fingerprint, and by text only where fingerprints are equal (as good as never).
-        prefixes
-            .sort_unstable_by(|(a, a_at), (b, b_at)| a.cmp(b).then_with(|| prefix_text(a_at).cmp(&prefix_text(b_at))));
-        prefixes.dedup_by(|(a, a_at), (b, b_at)| a == b && prefix_text(a_at) == prefix_text(b_at));
-        let identity = |number: &usize| images.get(*number).map(|(_, image)| identity_of(image));
-        identities.sort_unstable_by(|(a, a_at), (b, b_at)| a.cmp(b).then_with(|| identity(a_at).cmp(&identity(b_at))));
-        identities.dedup_by(|(a, a_at), (b, b_at)| a == b && identity(a_at) == identity(b_at));
-        Self { prefixes, identities, ..tables }
-    }
 
     /// Whether `reference` (an `[EXACT]` operand as written) has the repository name and tag or
     /// digest of one of the images.
-    fn identifies(&self, images: &[(String, Image)], reference: &str) -> bool {
+    fn identifies(&self, reference: &str) -> bool {
         // Most `[EXACT]` operands of a large map end with another tag than the images'.
         if !reference.as_bytes().last().is_some_and(|end| self.identity_ends.has(usize::from(*end))) {
             return false;
@@ -236,7 +212,7 @@ impl Tables {
             .unwrap_or_default()
             .iter()
             .take_while(|(known, _)| *known == wanted)
-            .filter_map(|(_, number)| images.get(*number).map(|(_, image)| identity_of(image)))
+            .filter_map(|(_, number)| self.images.get(*number).map(|(_, image)| identity_of(image)))
             .filter(|(known_name, known_digest, known_version, _)| {
                 *known_name == name && *known_digest == digest && *known_version == version
             })
@@ -252,7 +228,7 @@ impl Tables {
     /// Whether `prefix` (`registry[/path]`, as a key or target is written) can cover one of the
     /// images: in canonical form it is one of their prefixes. A target ending in `/` is compared
     /// without it, one ending in `-` by its directory (it covers names that start with its text).
-    fn covers(&self, images: &[(String, Image)], prefix: &str) -> bool {
+    fn covers(&self, prefix: &str) -> bool {
         if !self.heads.has(prefix) {
             return false;
         }
@@ -277,7 +253,7 @@ impl Tables {
             .unwrap_or_default()
             .iter()
             .take_while(|(known, _)| *known == wanted)
-            .filter_map(|(_, prefix)| images.get(prefix.image).map(|(_, image)| prefix.text(image)))
+            .filter_map(|(_, prefix)| self.images.get(prefix.image).map(|(_, image)| prefix.text(image)))
             .any(|(known_registry, known_path)| known_registry == registry && known_path == path)
     }
 }
@@ -423,7 +399,7 @@ fn identity_of(image: &Image) -> Identity<'_> {
 /// A prefix after its [`fingerprint`].
 type PrefixEntry = (u64, PrefixOf);
 
-/// One entry of the prefix table ([`Tables`]), as a place in an image's name: the image's number,
+/// One entry of [`Relevance`]'s prefix table, as a place in an image's name: the image's number,
 /// how many bytes of its registry (all, or its host without the port) and of its path.
 #[derive(Debug, Clone, Copy)]
 struct PrefixOf {
