@@ -13,6 +13,12 @@ setup_file() {
 
 setup() { load lib; }
 
+# kwctl_run ARGS...: `kwctl run` with an offline Sigstore trust root (sigstore-offline.json: a
+# test CA and log key that sign nothing). Without one, every run first tries to fetch Sigstore's
+# TUF root, which a registry-only network refuses after about a second of DNS retries; no case
+# verifies a signature, so nothing else changes.
+kwctl_run() { "$KWCTL" run --sigstore-trust-config "$DIR/sigstore-offline.json" "$@"; }
+
 # kwctl_answer CASE_JSON SETTINGS_JSON: the AdmissionResponse of `kwctl run` for the case's request
 # with these settings, replaying the case's registry answers.
 kwctl_answer() {
@@ -22,7 +28,7 @@ kwctl_answer() {
     replay=(--replay-host-capabilities-interactions "$BATS_TEST_TMPDIR/session.yml")
   fi
   case_review "$case" "$BATS_TEST_TMPDIR/review.json"
-  "$KWCTL" run "${replay[@]}" --request-path "$BATS_TEST_TMPDIR/review.json" --settings-json "$2" "$POLICY" \
+  kwctl_run "${replay[@]}" --request-path "$BATS_TEST_TMPDIR/review.json" --settings-json "$2" "$POLICY" \
     2>"$BATS_TEST_TMPDIR/kwctl.err"
 }
 
@@ -51,7 +57,7 @@ kwctl_settings_case() {
   local case="$1" document="$BATS_TEST_TMPDIR/settings.json" out status=0
   settings_document "$case" "$document"
   skip_not_an_object "$document" && return
-  out=$("$KWCTL" run --request-path "$DIR/requests/pod-create.json" --settings-path "$document" \
+  out=$(kwctl_run --request-path "$DIR/requests/pod-create.json" --settings-path "$document" \
     "$POLICY" 2>&1) || status=$?
   if [ "$(jq .valid <<<"$case")" = true ]; then
     [ "$status" -eq 0 ] && [[ "$out" == *'"allowed":'* ]] || echo "status $status: $out"
@@ -87,9 +93,9 @@ kwctl_example() {
       >"$BATS_TEST_TMPDIR/session.yml"
     replay=(--replay-host-capabilities-interactions "$BATS_TEST_TMPDIR/session.yml")
   fi
-  out=$("$KWCTL" run "${replay[@]}" --request-path "$DIR/requests/pod-create.json" "$yml" 2>/dev/null) \
+  out=$(kwctl_run "${replay[@]}" --request-path "$DIR/requests/pod-create.json" "$yml" 2>/dev/null) \
     || { echo "kwctl run $file failed"; return; }
-  direct=$("$KWCTL" run "${replay[@]}" --request-path "$DIR/requests/pod-create.json" --settings-json "$settings" \
+  direct=$(kwctl_run "${replay[@]}" --request-path "$DIR/requests/pod-create.json" --settings-json "$settings" \
     "$POLICY" 2>/dev/null) || { echo "kwctl run with the settings of $file failed"; return; }
   if [ "$(yq_spec "$file" mode)" = '"monitor"' ]; then
     [ "$(jq -c '[.allowed, .patch]' <<<"$out")" = '[true,null]' ] || echo "$file in monitor mode: $out"

@@ -15,11 +15,13 @@ policy_of() {
 }
 
 # server_command POLICIES_YML PORT: sets SERVER to the command line of a policy-server serving
-# POLICIES_YML on 127.0.0.1:PORT (readiness on PORT + 1).
+# POLICIES_YML on 127.0.0.1:PORT (readiness on PORT + 1), with the offline Sigstore trust root of
+# kwctl.bats (no start waits for Sigstore's TUF root, which a registry-only network refuses).
 server_command() {
   SERVER=(env HOME="$BATS_FILE_TMPDIR/home" "$POLICY_SERVER" --policies "$1" --addr 127.0.0.1 --port "$2"
     --readiness-probe-port "$(($2 + 1))" --ignore-kubernetes-connection-failure --log-no-color
-    --policies-download-dir "$BATS_FILE_TMPDIR/download" --sigstore-cache-dir "$BATS_FILE_TMPDIR/sigstore")
+    --policies-download-dir "$BATS_FILE_TMPDIR/download" --sigstore-cache-dir "$BATS_FILE_TMPDIR/sigstore"
+    --sigstore-trust-config "$DIR/sigstore-offline.json")
 }
 
 # start_server POLICIES_YML PORT [LOG]: starts a policy-server in the background, its output in
