@@ -90,6 +90,7 @@ impl Relevance {
         // entry equal to the one in its place there is left out before the sort.
         let (mut before, mut current): (Vec<PrefixEntry>, Vec<PrefixEntry>) = (Vec::new(), Vec::new());
         let images = &relevance.images;
+        let prefix_text = |prefix: &PrefixOf| images.get(prefix.image).map(|(_, image)| prefix.text(image));
         for (number, (_, image)) in images.iter().enumerate() {
             let (registry, path) = (image.registry(), image.path());
             let without_port = host_without_port(registry);
@@ -101,10 +102,9 @@ impl Relevance {
                     let prefix = PrefixOf { image: number, host_len: host.len(), path_len };
                     let (host, path) = prefix.text(image);
                     let entry = (fingerprint(host, path), prefix);
-                    let seen = before.get(current.len()).is_some_and(|(known, at)| {
-                        *known == entry.0
-                            && images.get(at.image).is_some_and(|(_, other)| at.text(other) == (host, path))
-                    });
+                    let seen = before
+                        .get(current.len())
+                        .is_some_and(|(known, at)| *known == entry.0 && prefix_text(at) == Some((host, path)));
                     current.push(entry);
                     if !seen {
                         relevance.path_heads.add(path);
@@ -121,8 +121,6 @@ impl Relevance {
             }
             identities.push((identity_fingerprint(name, digest, version), number));
         }
-        let images = &relevance.images;
-        let prefix_text = |prefix: &PrefixOf| images.get(prefix.image).map(|(_, image)| prefix.text(image));
         // By fingerprint, and by text only where fingerprints are equal (as good as never).
         prefixes
             .sort_unstable_by(|(a, a_at), (b, b_at)| a.cmp(b).then_with(|| prefix_text(a_at).cmp(&prefix_text(b_at))));
