@@ -307,6 +307,8 @@ fn plainly_under(target: &RegistryTarget, name: &str) -> bool {
     target.shape == Shape::Plain
         && target.registry != DOCKER_HUB
         && name.len() > target.written.len()
+        // Off Docker Hub the canonical registry is the written one in lower case, as long: what
+        // follows it and its `/` is the path.
         && name.len() - target.registry.len() - 1 <= MAX_PATH_LEN
 }
 
