@@ -5,6 +5,7 @@
 //! the request naming every field that mutate mode would change. Both modes come from the same
 //! decisions.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -114,7 +115,7 @@ impl Rewrite {
     }
 
     /// The annotation key (`web`, `init:setup`, `volume:data`).
-    pub fn key(&self) -> String {
+    pub fn key(&self) -> Cow<'_, str> {
         self.site.key()
     }
 }
@@ -533,19 +534,12 @@ fn record_originals(
     let root = object.as_object_mut().ok_or_else(|| ObjectError::wrong_type("", Expected::Object))?;
     let metadata = object_entry(root, "metadata").ok_or_else(|| not_object("/metadata"))?;
     let annotations = object_entry(metadata, "annotations").ok_or_else(|| not_object("/metadata/annotations"))?;
-    // A key this evaluation wrote already (two pod specs of a custom resource with a container
-    // of the same name) gives way to the field of the later image.
-    let mut ours: BTreeMap<String, &str> = BTreeMap::new();
-    for rewrite in rewrites {
-        let key = rewrite.key();
-        let key = if ours.contains_key(&key) { rewrite.field() } else { key };
-        ours.insert(key, rewrite.from());
-    }
+    let ours = entries(rewrites);
     // On CREATE there is nothing to merge into (and a large Pod has many entries).
     let text = if originals.is_empty() {
-        serde_json::to_string(&ours)
+        serde_json::to_string(&Entries(&ours))
     } else {
-        originals.extend(ours.into_iter().map(|(key, image)| (key, image.to_owned())));
+        originals.extend(ours.into_iter().map(|(key, image)| (key.into_owned(), image.to_owned())));
         serde_json::to_string(&originals)
     };
     let text = text.map_err(|e| ObjectError {
@@ -554,6 +548,35 @@ fn record_originals(
     })?;
     annotations.insert(ORIGINAL_IMAGES_ANNOTATION.to_owned(), Value::String(text));
     Ok(())
+}
+
+/// This evaluation's entries of the annotation, `key → original image`, sorted by key. A key this
+/// evaluation wrote already (two pod specs of a custom resource with a container of the same
+/// name) gives way to the field of the later image. A sort, not a tree: a large Pod has tens of
+/// thousands of entries, and keys repeat only in such custom resources (or hostile requests).
+fn entries(rewrites: &[Rewrite]) -> Vec<(Cow<'_, str>, &str)> {
+    let mut sorted: Vec<(Cow<'_, str>, &str)> =
+        rewrites.iter().map(|rewrite| (rewrite.key(), rewrite.from())).collect();
+    sorted.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+    if !sorted.windows(2).any(|pair| matches!(pair, [(a, _), (b, _)] if a == b)) {
+        return sorted;
+    }
+    let mut ours: BTreeMap<Cow<'_, str>, &str> = BTreeMap::new();
+    for rewrite in rewrites {
+        let key = rewrite.key();
+        let key = if ours.contains_key(&key) { Cow::Owned(rewrite.field()) } else { key };
+        ours.insert(key, rewrite.from());
+    }
+    ours.into_iter().collect()
+}
+
+/// Entries sorted by key, without repeats, serialised as a JSON object.
+struct Entries<'e>(&'e [(Cow<'e, str>, &'e str)]);
+
+impl serde::Serialize for Entries<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(key, image)| (key, image)))
+    }
 }
 
 /// Whether [`record_originals`] can write the annotation: the object, its `metadata` and their

@@ -2,6 +2,7 @@
 //! where its kind keeps them ([`Layout`], the same for built-in kinds and `customResources`). The
 //! policy, the CLI and the playground all find images here.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde_json::Value;
@@ -158,13 +159,15 @@ impl FoundImage {
     /// without a name the list and index (`containers[0]`) in a built-in kind and the field
     /// (`spec.template.spec.containers[0].image`) in a custom resource; for an image outside a
     /// pod spec its field (`spec.steps[0].image`).
-    pub fn key(&self) -> String {
+    /// A container's key is its name, borrowed (a large Pod has many).
+    pub fn key(&self) -> Cow<'_, str> {
         match &self.entry {
-            Some(Entry { list, name: Some(name), .. }) => format!("{}{name}", list.prefix),
+            Some(Entry { list, name: Some(name), .. }) if list.prefix.is_empty() => Cow::Borrowed(name),
+            Some(Entry { list, name: Some(name), .. }) => Cow::Owned(format!("{}{name}", list.prefix)),
             Some(Entry { list, index, name: None, .. }) if !self.custom => {
-                format!("{}{}[{index}]", list.prefix, list.field)
+                Cow::Owned(format!("{}{}[{index}]", list.prefix, list.field))
             }
-            _ => self.field(),
+            _ => Cow::Owned(self.field()),
         }
     }
 
