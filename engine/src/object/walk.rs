@@ -229,6 +229,25 @@ fn tokens(pointer: &str) -> Option<impl Iterator<Item = std::borrow::Cow<'_, str
     }))
 }
 
+/// The most decimal digits of a `usize`.
+const DECIMAL_DIGITS: usize = 20;
+
+/// Appends `number` in decimal, without the formatting machinery `format!` goes through.
+fn push_decimal(out: &mut String, number: usize) {
+    let mut digits = [0u8; DECIMAL_DIGITS];
+    let mut rest = number;
+    let mut start = DECIMAL_DIGITS;
+    for slot in digits.iter_mut().rev() {
+        *slot = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        start -= 1;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend(digits.iter().skip(start).map(|digit| char::from(*digit)));
+}
+
 /// A list index as RFC 6901 writes it: digits, without a sign or a leading zero.
 fn index(token: &str) -> Option<usize> {
     let canonical = !token.starts_with('+') && (token == "0" || !token.starts_with('0'));
@@ -421,14 +440,22 @@ fn pod_spec_images(
         };
         let entries = entries.as_array().ok_or_else(|| ObjectError::wrong_type(&list_at, Expected::List))?;
         for (index, entry) in entries.iter().enumerate() {
-            let entry_at = format!("{list_at}/{index}");
+            // The entry's pointer, made once with room for the image's steps (a large Pod has
+            // many entries): `follow` extends it to the image's pointer.
+            let image_steps: usize = list.image.iter().map(|step| step.len() + 1).sum();
+            let mut entry_at = String::with_capacity(list_at.len() + 1 + DECIMAL_DIGITS + image_steps);
+            entry_at.push_str(&list_at);
+            entry_at.push('/');
+            push_decimal(&mut entry_at, index);
             if !entry.is_object() {
                 return Err(ObjectError::wrong_type(&entry_at, Expected::Object));
             }
             let name = entry.get("name").and_then(Value::as_str);
-            let in_entry = |kind: ObjectErrorKind| ObjectError { place: Some(place(list, name, &entry_at)), kind };
-            let Some((value, image_at)) =
-                follow(entry, list.image, entry_at.clone()).map_err(|error| in_entry(error.kind))?
+            let in_entry = |kind: ObjectErrorKind| ObjectError {
+                place: Some(place(list, name, &format!("{list_at}/{index}"))),
+                kind,
+            };
+            let Some((value, image_at)) = follow(entry, list.image, entry_at).map_err(|error| in_entry(error.kind))?
             else {
                 continue;
             };
@@ -490,6 +517,18 @@ mod tests {
                 let (mut mine, mut theirs) = (document.clone(), document.clone());
                 assert_eq!(at_mut(&mut mine, pointer), theirs.pointer_mut(pointer), "{pointer}");
             }
+        }
+    }
+
+    #[test]
+    fn decimals_are_written_as_display_writes_them() {
+        let mut numbers: Vec<usize> = (0..=1100).collect();
+        numbers.extend((1..20).map(|digits| 10usize.pow(digits) - 1).chain((1..20).map(|digits| 10usize.pow(digits))));
+        numbers.push(usize::MAX);
+        for number in numbers {
+            let mut out = "/spec/containers/".to_owned();
+            push_decimal(&mut out, number);
+            assert_eq!(out, format!("/spec/containers/{number}"));
         }
     }
 }
