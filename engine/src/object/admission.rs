@@ -493,11 +493,7 @@ fn apply(
     originals: Option<Option<BTreeMap<String, String>>>,
     missing: &[(&str, Vec<&str>)],
 ) -> Result<(), ObjectError> {
-    for rewrite in rewrites {
-        if let Some(slot) = walk::at_mut(object, rewrite.pointer()) {
-            *slot = Value::String(rewrite.to.clone());
-        }
-    }
+    walk::write_images(object, rewrites, |rewrite| &rewrite.site, |rewrite| Value::String(rewrite.to.clone()));
     for (at, secrets) in missing {
         add_pull_secrets(object, at, secrets)?;
     }

@@ -187,6 +187,48 @@ impl FoundImage {
         let steps: usize = entry.list.image.iter().map(|step| step.len() + 1).sum();
         self.pointer.get(..self.pointer.len().saturating_sub(steps)).unwrap_or_default()
     }
+
+    /// The pointer of the list its entry is in (`/spec/containers`), when it is in one.
+    fn list_pointer(&self) -> Option<&str> {
+        let entry = self.entry.as_ref()?;
+        Some(self.entry_pointer(entry).rsplit_once('/')?.0)
+    }
+
+    /// Its image field in `list`, the list its entry is in.
+    fn slot_in<'l>(&self, list: &'l mut [Value]) -> Option<&'l mut Value> {
+        let entry = self.entry.as_ref()?;
+        let mut value = list.get_mut(entry.index)?;
+        for step in entry.list.image {
+            value = value.get_mut(*step)?;
+        }
+        Some(value)
+    }
+}
+
+/// Writes `value(edit)` at the image field of `site(edit)` for each edit, sites found in `object`
+/// by [`images`], as [`at_mut`] with the site's pointer would find the field. Edits come in the
+/// walk's order, so consecutive entries of one list are written after one look-up of the list (a
+/// large Pod has many entries in one list, and a pointer costs a look-up per step).
+pub fn write_images<E>(object: &mut Value, edits: &[E], site: impl Fn(&E) -> &FoundImage, value: impl Fn(&E) -> Value) {
+    for group in edits.chunk_by(|a, b| site(a).list_pointer().is_some_and(|at| site(b).list_pointer() == Some(at))) {
+        let list_at = group.first().and_then(|edit| site(edit).list_pointer());
+        match list_at.and_then(|at| at_mut(object, at)).and_then(Value::as_array_mut) {
+            Some(list) => {
+                for edit in group {
+                    if let Some(slot) = site(edit).slot_in(list) {
+                        *slot = value(edit);
+                    }
+                }
+            }
+            None => {
+                for edit in group {
+                    if let Some(slot) = at_mut(object, &site(edit).pointer) {
+                        *slot = value(edit);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `container "web" (spec.containers[0])`, or `container spec.containers[0]` without a name.
@@ -245,7 +287,7 @@ fn push_decimal(out: &mut String, number: usize) {
             break;
         }
     }
-    out.extend(digits.iter().skip(start).map(|digit| char::from(*digit)));
+    out.push_str(std::str::from_utf8(digits.get(start..).unwrap_or_default()).unwrap_or_default());
 }
 
 /// A list index as RFC 6901 writes it: digits, without a sign or a leading zero.
@@ -530,5 +572,53 @@ mod tests {
             push_decimal(&mut out, number);
             assert_eq!(out, format!("/spec/containers/{number}"));
         }
+    }
+
+    /// Every request of the e2e cases (inline and in files), with the custom resources the
+    /// cases' settings name.
+    fn case_objects() -> (Vec<Value>, CustomResources) {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../e2e-tests/");
+        let table: Vec<Value> = serde_json::from_str(include_str!("../../../e2e-tests/cases.json")).unwrap();
+        let mut requests: Vec<Value> = Vec::new();
+        for case in &table {
+            match case.get("request") {
+                Some(Value::String(file)) => {
+                    let text = std::fs::read_to_string(format!("{dir}{file}")).unwrap();
+                    requests.push(admission_request(serde_json::from_str(&text).unwrap()));
+                }
+                Some(request) => requests.push(request.clone()),
+                None => {}
+            }
+        }
+        let settings: Value =
+            serde_json::from_str(include_str!("../../../e2e-tests/settings/custom-resources.json")).unwrap();
+        let mut errors = Vec::new();
+        let custom =
+            CustomResources::read(settings.get("customResources"), crate::settings::kinds::Entries::All, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        (requests, custom)
+    }
+
+    #[test]
+    fn images_are_written_where_their_pointers_lead() {
+        let (requests, custom) = case_objects();
+        let mut written = 0;
+        for request in &requests {
+            let text = |pointer: &str| request.pointer(pointer).and_then(Value::as_str).unwrap_or_default();
+            let Some(object) = request.get("object") else { continue };
+            let Some(layout) = custom.layout(text("/kind/group"), text("/kind/kind")) else { continue };
+            let Ok(found) = images(object, &layout, &ALL_LISTS) else { continue };
+            let edits: Vec<(usize, &FoundImage)> = found.sites.iter().enumerate().collect();
+            let new = |(number, _): &(usize, &FoundImage)| Value::String(format!("edited-{number}"));
+            let (mut mine, mut theirs) = (object.clone(), object.clone());
+            write_images(&mut mine, &edits, |(_, site)| site, new);
+            for edit in &edits {
+                *at_mut(&mut theirs, &edit.1.pointer).unwrap() = new(edit);
+                assert_eq!(at(&mine, &edit.1.pointer), Some(&new(edit)), "{}", edit.1.pointer);
+                written += 1;
+            }
+            assert_eq!(mine, theirs);
+        }
+        assert!(written > 100, "the cases lost their images: {written}");
     }
 }
