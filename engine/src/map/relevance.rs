@@ -131,10 +131,16 @@ impl Relevance {
         Self { prefixes, identities, ..relevance }
     }
 
-    /// The image `written` parsed, if it is one of these images and parses.
-    pub(crate) fn parsed(&self, written: &str) -> Option<&Image> {
+    /// The image `written` parsed, with its number (below [`Relevance::count`]), if it is one of
+    /// these images and parses.
+    pub(crate) fn parsed(&self, written: &str) -> Option<(usize, &Image)> {
         let at = self.images.binary_search_by(|(text, _)| text.as_str().cmp(written)).ok()?;
-        self.images.get(at).map(|(_, image)| image)
+        self.images.get(at).map(|(_, image)| (at, image))
+    }
+
+    /// How many distinct images parsed.
+    pub(crate) fn count(&self) -> usize {
+        self.images.len()
     }
 
     /// The request path: indexes only the lines of `map` that can decide these images. The lines

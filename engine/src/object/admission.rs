@@ -237,15 +237,23 @@ impl Admission {
     /// Decides every distinct image of the object once (no host lookups yet), taking the images
     /// the request path parsed already from `parsed`.
     pub fn decisions<'s>(&self, settings: &'s Settings, parsed: Option<&Relevance>) -> Decisions<'s> {
+        // The outcome of each image the request path parsed, by its number there (found with
+        // the search that finds it parsed); of any other image, by its text.
+        let mut by_number: Vec<Option<usize>> = vec![None; parsed.map_or(0, Relevance::count)];
         let mut by_image: BTreeMap<&str, usize> = BTreeMap::new();
         let mut outcomes = Vec::new();
         let mut of_site = Vec::with_capacity(self.sites.len());
         for site in &self.sites {
-            let index = *by_image.entry(site.image.as_str()).or_insert_with(|| {
-                let image = parsed.and_then(|relevance| relevance.parsed(&site.image));
+            let mut decide = |image: Option<&Image>| {
                 outcomes.push(Outcome::new(settings, &site.image, site.in_custom_resource(), image));
                 outcomes.len() - 1
-            });
+            };
+            let known = parsed.and_then(|relevance| relevance.parsed(&site.image));
+            let index = match known.and_then(|(number, image)| Some((by_number.get_mut(number)?, image))) {
+                Some((Some(index), _)) => *index,
+                Some((slot, image)) => *slot.insert(decide(Some(image))),
+                None => *by_image.entry(site.image.as_str()).or_insert_with(|| decide(None)),
+            };
             of_site.push(index);
         }
         Decisions { outcomes, of_site }
