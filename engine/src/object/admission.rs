@@ -565,13 +565,13 @@ fn entries(rewrites: &[Rewrite]) -> Vec<(Cow<'_, str>, &str)> {
     if !sorted.windows(2).any(|pair| matches!(pair, [(a, _), (b, _)] if a == b)) {
         return sorted;
     }
-    let mut ours: BTreeMap<Cow<'_, str>, &str> = BTreeMap::new();
+    let mut ours: BTreeMap<String, &str> = BTreeMap::new();
     for rewrite in rewrites {
-        let key = rewrite.key();
-        let key = if ours.contains_key(&key) { Cow::Owned(rewrite.field()) } else { key };
+        let key = rewrite.key().into_owned();
+        let key = if ours.contains_key(&key) { rewrite.field() } else { key };
         ours.insert(key, rewrite.from());
     }
-    ours.into_iter().collect()
+    ours.into_iter().map(|(key, image)| (Cow::Owned(key), image)).collect()
 }
 
 /// Entries sorted by key, without repeats, serialised as a JSON object.
