@@ -105,6 +105,9 @@ pub fn evaluate(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
     };
     let decisions = admission.decisions(&settings, Some(&relevance));
     let unchecked: Vec<String> = decisions.unchecked_results().into_iter().map(str::to_owned).collect();
+    // The request's image tables are not needed for the answer; a large Pod's answer reuses
+    // their memory (a fresh instance pays for every page it touches).
+    drop(relevance);
     if unchecked.is_empty() {
         return admission.answer(&settings, decisions, targets);
     }

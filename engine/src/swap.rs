@@ -241,12 +241,15 @@ fn join(target: &RegistryTarget, rest: &str) -> String {
 /// `depth` path components, or the whole canonical name for targets ending in `/` or `-`.
 fn registry_join(target: &RegistryTarget, image: &Image, depth: usize) -> String {
     match target.shape {
-        Shape::Slash | Shape::Dash => join(target, &image.canonical_name()),
-        Shape::Plain => {
-            let rest: Vec<&str> = image.path().split('/').skip(depth).collect();
-            join(target, &rest.join("/"))
-        }
+        // `join` with the canonical name, made in one piece.
+        Shape::Slash | Shape::Dash => concat(&[&target.written, image.registry(), "/", image.path()]),
+        Shape::Plain => join(target, after_components(image.path(), depth)),
     }
+}
+
+/// `path` without its first `depth` components (empty when it has no more), a slice of it.
+fn after_components(path: &str, depth: usize) -> &str {
+    (0..depth).fold(path, |rest, _| rest.split_once('/').map_or("", |(_, after)| after))
 }
 
 /// Builds the new reference for a rule with a target, adds tag and digest, and checks the result.
@@ -377,5 +380,22 @@ mod tests {
             }
         }
         assert!(shortcut > 0 && shortcut < checked, "{shortcut} of {checked}: the shortcut is tested both ways");
+    }
+
+    #[test]
+    fn the_rest_after_a_key_is_the_path_without_its_first_components() {
+        let vectors: Vec<Value> =
+            serde_json::from_str(include_str!("../../tests/cases/reference-vectors.json")).unwrap();
+        let paths =
+            vectors.iter().filter_map(|v| v.get("input")?.as_str()).filter_map(|input| Image::parse(input).ok());
+        let mut paths: Vec<String> = paths.map(|image| image.path().to_owned()).collect();
+        paths.extend(["a", "a/b", "a//b", "/a", "a/", ""].map(str::to_owned));
+        assert!(paths.len() > 50, "the reference vectors lost their valid images");
+        for path in &paths {
+            for depth in 0..=path.split('/').count() + 1 {
+                let expected = path.split('/').skip(depth).collect::<Vec<_>>().join("/");
+                assert_eq!(after_components(path, depth), expected, "{path:?} after {depth}");
+            }
+        }
     }
 }

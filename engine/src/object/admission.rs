@@ -301,6 +301,8 @@ impl Admission {
                 _ => rewrites.push(Rewrite { site, to: to.to_owned(), line, kept_digest: outcome.kept_digest() }),
             }
         }
+        // The rewrites hold what the answer needs; the memory is reused for the object's edits.
+        drop(outcomes);
         if ephemeral_only || pod_update {
             needed.clear();
         }

@@ -194,6 +194,14 @@ impl FoundImage {
         Some(self.entry_pointer(entry).rsplit_once('/')?.0)
     }
 
+    /// Whether its entry is in the same list as `other`'s (of the same pod spec).
+    fn same_list(&self, other: &Self) -> bool {
+        match (&self.entry, &other.entry) {
+            (Some(mine), Some(theirs)) => mine.pod_spec == theirs.pod_spec && mine.list.field == theirs.list.field,
+            _ => false,
+        }
+    }
+
     /// Its image field in `list`, the list its entry is in.
     fn slot_in<'l>(&self, list: &'l mut [Value]) -> Option<&'l mut Value> {
         let entry = self.entry.as_ref()?;
@@ -210,7 +218,7 @@ impl FoundImage {
 /// walk's order, so consecutive entries of one list are written after one look-up of the list (a
 /// large Pod has many entries in one list, and a pointer costs a look-up per step).
 pub fn write_images<E>(object: &mut Value, edits: &[E], site: impl Fn(&E) -> &FoundImage, value: impl Fn(&E) -> Value) {
-    for group in edits.chunk_by(|a, b| site(a).list_pointer().is_some_and(|at| site(b).list_pointer() == Some(at))) {
+    for group in edits.chunk_by(|a, b| site(a).same_list(site(b))) {
         let list_at = group.first().and_then(|edit| site(edit).list_pointer());
         match list_at.and_then(|at| at_mut(object, at)).and_then(Value::as_array_mut) {
             Some(list) => {
