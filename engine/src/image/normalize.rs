@@ -134,7 +134,7 @@ impl Image {
 
     /// `registry/path`, the canonical name without tag or digest.
     pub fn canonical_name(&self) -> String {
-        concat(&[self.registry(), "/", self.path()])
+        self.name().to_owned()
     }
 
     /// The repository name: the last component of the path (`nginx` of `docker.io/library/nginx`).
@@ -144,7 +144,7 @@ impl Image {
 
     /// The fully qualified reference: `docker.io/library/nginx:latest`, tag and digest as written.
     pub fn canonical(&self) -> String {
-        with_suffix(self.canonical_name(), self.tag(), self.digest())
+        self.as_str().to_owned()
     }
 
     /// How `docker` prints it: Docker Hub's `docker.io/` and `library/` removed.

@@ -113,12 +113,29 @@ impl fmt::Display for RefError {
 impl std::error::Error for RefError {}
 
 /// A parsed image reference, as `ParseNormalizedNamed` of distribution/reference returns it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Its parts are kept in one text, `domain/path[:tag][@digest]` (a large Pod has tens of
+/// thousands of references, and each part in its own allocation cost more than the parse).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Reference {
-    domain: String,
-    path: String,
-    tag: Option<String>,
-    digest: Option<String>,
+    text: String,
+    /// Where the domain ends (at the `/`).
+    domain_end: usize,
+    /// Where the path ends.
+    path_end: usize,
+    /// Where the tag ends: `path_end` when there is none. A digest follows, after `@`, when the
+    /// text goes on.
+    tag_end: usize,
+}
+
+impl fmt::Debug for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reference")
+            .field("domain", &self.domain())
+            .field("path", &self.path())
+            .field("tag", &self.tag())
+            .field("digest", &self.digest())
+            .finish()
+    }
 }
 
 impl Reference {
@@ -136,49 +153,78 @@ impl Reference {
         if remote.bytes().any(|b| b.is_ascii_uppercase()) {
             return Err(fail(RefErrorKind::NotLowercase));
         }
-        let mut reference = parse_parts(domain, &remainder).map_err(fail)?;
-        if domain == DOCKER_HUB && !reference.path.contains('/') {
-            reference.path.insert_str(0, OFFICIAL_PREFIX);
+        let reference = parse_parts(domain, &remainder).map_err(fail)?;
+        if domain == DOCKER_HUB && !reference.path().contains('/') {
+            let path = concat(&[OFFICIAL_PREFIX, reference.path()]);
+            return Ok(reference.with_name(None, Some(path)));
         }
         Ok(reference)
     }
 
+    /// The reference made of these parts.
+    fn from_parts(domain: &str, path: &str, tag: Option<&str>, digest: Option<&str>) -> Self {
+        let suffix = tag.map_or(0, |tag| tag.len() + 1) + digest.map_or(0, |digest| digest.len() + 1);
+        let mut text = String::with_capacity(domain.len() + 1 + path.len() + suffix);
+        text.push_str(domain);
+        let domain_end = text.len();
+        text.push('/');
+        text.push_str(path);
+        let path_end = text.len();
+        let text = with_suffix(text, tag, None);
+        let tag_end = text.len();
+        Self { text: with_suffix(text, None, digest), domain_end, path_end, tag_end }
+    }
+
     /// The registry, as written (or `docker.io`), port included.
     pub fn domain(&self) -> &str {
-        &self.domain
+        self.text.get(..self.domain_end).unwrap_or_default()
     }
 
     /// The repository path, with `library/` where distribution/reference adds it.
     pub fn path(&self) -> &str {
-        &self.path
+        self.text.get(self.domain_end + 1..self.path_end).unwrap_or_default()
+    }
+
+    /// `domain/path`, the name without tag or digest.
+    pub fn name(&self) -> &str {
+        self.text.get(..self.path_end).unwrap_or_default()
+    }
+
+    /// The whole reference, `domain/path[:tag][@digest]` (what [`fmt::Display`] prints).
+    pub fn as_str(&self) -> &str {
+        &self.text
     }
 
     /// The tag as written, if any.
     pub fn tag(&self) -> Option<&str> {
-        self.tag.as_deref()
+        self.text.get(self.path_end + 1..self.tag_end)
     }
 
     /// The digest as written (`sha256:…`), if any.
     pub fn digest(&self) -> Option<&str> {
-        self.digest.as_deref()
+        self.text.get(self.tag_end + 1..)
     }
 
     /// The same tag and digest on another registry and path, where given.
     pub fn with_name(self, domain: Option<String>, path: Option<String>) -> Self {
-        Self { domain: domain.unwrap_or(self.domain), path: path.unwrap_or(self.path), ..self }
+        if domain.is_none() && path.is_none() {
+            return self;
+        }
+        let (domain, path) = (domain.as_deref().unwrap_or(self.domain()), path.as_deref().unwrap_or(self.path()));
+        Self::from_parts(domain, path, self.tag(), self.digest())
     }
 
     /// The reference as `FamiliarString` prints it: Docker Hub's `docker.io/` and a single-level
     /// `library/` removed.
     pub fn familiar(&self) -> String {
-        let name = familiar_name(&self.domain, &self.path);
+        let name = familiar_name(self.domain(), self.path());
         with_suffix(name, self.tag(), self.digest())
     }
 }
 
 impl fmt::Display for Reference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&with_suffix(format!("{}/{}", self.domain, self.path), self.tag(), self.digest()))
+        f.write_str(&self.text)
     }
 }
 
@@ -276,12 +322,7 @@ fn parse_parts(domain: &str, remainder: &str) -> Result<Reference, RefErrorKind>
     if let Some(digest) = digest {
         validate_digest(digest)?;
     }
-    Ok(Reference {
-        domain: domain.to_owned(),
-        path: path.to_owned(),
-        tag: tag.map(str::to_owned),
-        digest: digest.map(str::to_owned),
-    })
+    Ok(Reference::from_parts(domain, path, tag, digest))
 }
 
 /// Which error distribution/reference gives for text that does not follow the grammar.
