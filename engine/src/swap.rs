@@ -241,8 +241,7 @@ fn join(target: &RegistryTarget, rest: &str) -> String {
 /// `depth` path components, or the whole canonical name for targets ending in `/` or `-`.
 fn registry_join(target: &RegistryTarget, image: &Image, depth: usize) -> String {
     match target.shape {
-        // `join` with the canonical name, made in one piece.
-        Shape::Slash | Shape::Dash => concat(&[&target.written, image.registry(), "/", image.path()]),
+        Shape::Slash | Shape::Dash => join(target, image.name()),
         Shape::Plain => join(target, after_components(image.path(), depth)),
     }
 }

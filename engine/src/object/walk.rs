@@ -27,6 +27,13 @@ pub struct ImageList {
     image: &'static [&'static str],
 }
 
+impl ImageList {
+    /// How many bytes the image's steps add to an entry's pointer (`/image`, `/image/reference`).
+    fn image_steps_len(&self) -> usize {
+        self.image.iter().map(|step| step.len() + 1).sum()
+    }
+}
+
 /// `containers`.
 pub const CONTAINERS: ImageList = ImageList { field: "containers", label: "container", prefix: "", image: &["image"] };
 /// `initContainers`.
@@ -184,7 +191,7 @@ impl FoundImage {
 
     /// The pointer of the container or volume entry (the image pointer without its image steps).
     fn entry_pointer(&self, entry: &Entry) -> &str {
-        let steps: usize = entry.list.image.iter().map(|step| step.len() + 1).sum();
+        let steps = entry.list.image_steps_len();
         self.pointer.get(..self.pointer.len().saturating_sub(steps)).unwrap_or_default()
     }
 
@@ -489,10 +496,10 @@ fn pod_spec_images(
             continue;
         };
         let entries = entries.as_array().ok_or_else(|| ObjectError::wrong_type(&list_at, Expected::List))?;
+        let image_steps = list.image_steps_len();
         for (index, entry) in entries.iter().enumerate() {
             // The entry's pointer, made once with room for the image's steps (a large Pod has
             // many entries): `follow` extends it to the image's pointer.
-            let image_steps: usize = list.image.iter().map(|step| step.len() + 1).sum();
             let mut entry_at = String::with_capacity(list_at.len() + 1 + DECIMAL_DIGITS + image_steps);
             entry_at.push_str(&list_at);
             entry_at.push('/');
