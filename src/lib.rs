@@ -1,14 +1,13 @@
 //! The imageswap Kubewarden policy: waPC glue only. Every decision is made by
-//! [`imageswap_engine`]; this file maps its answers onto the Kubewarden SDK and logs rewrites.
+//! [`imageswap_engine`]; this file maps its answers onto the Kubewarden SDK and sends
+//! its log records to the host.
 #![deny(unsafe_code)]
 
-use imageswap_engine::{Listing, Lookup, Report, TargetLookup, Verdict};
+use imageswap_engine::{Lookup, TargetLookup, Verdict};
 use kubewarden_policy_sdk::host_capabilities::oci::get_manifest_digest;
-use kubewarden_policy_sdk::logging::KubewardenDrain;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::{accept_request, mutate_request, protocol_version_guest, reject_request};
-use slog::{Logger, info, o, warn};
-use wapc_guest::{CallResult, register_function};
+use wapc_guest::{CallResult, host_call, register_function};
 
 /// Registers the three functions a Kubewarden waPC policy exports.
 #[allow(unsafe_code)] // `#[unsafe(no_mangle)]` is what the lint flags; the function itself is safe.
@@ -37,20 +36,10 @@ impl TargetLookup for HostRegistry {
 /// answers accept, mutate or reject.
 fn validate(payload: &[u8]) -> CallResult {
     let evaluation = imageswap_engine::evaluate(payload, &mut HostRegistry);
-    let Report { swapped, digests_kept, left_as_written, pull_secrets_added } = evaluation.report();
-    let log = Logger::root(KubewardenDrain::new(), o!("policy" => "imageswap"));
-    if let Some(Listing { count, items }) = left_as_written {
-        warn!(log, "images left as written: their targets were not found or the lookup failed";
-            "count" => count, "images" => items);
-    }
-    if let Some(Listing { count, items }) = swapped {
-        info!(log, "images swapped"; "count" => count, "rewrites" => items);
-    }
-    if let Some(Listing { count, items }) = digests_kept {
-        warn!(log, "digests kept: these images are pinned only by their digest"; "count" => count, "images" => items);
-    }
-    if let Some(Listing { count, items }) = pull_secrets_added {
-        info!(log, "pull secrets added"; "count" => count, "secrets" => items);
+    for record in evaluation.report().records() {
+        // The policy-server's log host call, which the SDK's slog drain also uses. A record the host
+        // cannot take is dropped: the request's answer does not depend on its log.
+        let _ = host_call("kubewarden", "tracing", "log", &record.to_json());
     }
     match evaluation.verdict {
         Verdict::Accept => accept_request(),

@@ -39,7 +39,7 @@ pub use map::relevance::{Relevance, RequestRules};
 pub use map::rules::Rules;
 pub use map::targets::{Prefix, PrefixError, RegistryTarget, Shape};
 pub use object::admission::{Evaluation, Rewrite, Skipped, Verdict};
-pub use object::report::{Listing, REPORTED_ITEMS, Report};
+pub use object::report::{Level, Listing, REPORTED_ITEMS, Record, Report};
 pub use object::walk::{DocumentError, Found, FoundImage, ObjectError, admission_request, document_images};
 pub use settings::kinds::{CustomResourceError, CustomResources, Entries};
 pub use settings::{KNOWN_KEYS, Mode, RequestSettings, Settings, SettingsError, SettingsErrors};

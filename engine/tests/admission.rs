@@ -84,6 +84,17 @@ fn the_report_counts_every_swap_and_names_the_first_twenty() {
         evaluate(&payload, &mut imageswap_engine::AssumeFound).report()
     };
     let report = run(&settings);
+    // Each record is the JSON the host's log call reads: level and message, then the fields.
+    let records: Vec<Value> =
+        report.records().map(|record| serde_json::from_slice(&record.to_json()).unwrap()).collect();
+    let rewrites = report.swapped.as_ref().map(|listing| listing.items.clone()).unwrap();
+    assert_eq!(
+        records,
+        [
+            json!({ "level": "info", "message": "images swapped", "policy": "imageswap", "count": 25, "rewrites": rewrites }),
+            json!({ "level": "info", "message": "pull secrets added", "policy": "imageswap", "count": 1, "secrets": "pull" }),
+        ]
+    );
     let swapped = report.swapped.unwrap();
     assert_eq!(swapped.count, 25);
     let named: Vec<String> = (0..20)
@@ -106,6 +117,9 @@ fn the_report_names_the_swaps_left_undone() {
     let case = cases.iter().find(|c| c.name == "pod_swapped_only_where_target_exists").unwrap();
     let payload = serde_json::to_vec(&json!({ "request": case.request(), "settings": case.settings() })).unwrap();
     let report = evaluate(&payload, &mut FixtureLookup::new(&case.lookups)).report();
+    let first: Value = serde_json::from_slice(&report.records().next().unwrap().to_json()).unwrap();
+    assert_eq!((&first["level"], &first["count"]), (&json!("warning"), &json!(2)), "{first}");
+    assert_eq!(first["images"], json!(report.left_as_written.as_ref().unwrap().items));
     let undone = report.left_as_written.unwrap();
     assert_eq!(undone.count, 2, "{}", undone.items);
     assert_eq!(
