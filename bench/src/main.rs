@@ -3,8 +3,9 @@
 //! ```text
 //! imageswap-bench engine [SAMPLES]                          native decision and settings parse
 //! imageswap-bench wasm POLICY NOOP MUTATOR [SAMPLES ROUNDS] whole evaluations beside the floors
-//! imageswap-bench worst POLICY NOOP MUTATOR [SAMPLES ROUNDS] hostile shapes at the size limits, beside the floors
-//! imageswap-bench maps POLICY NOOP MUTATOR [SAMPLES ROUNDS]  the 10 000-rule map shapes only (part of `worst`)
+//! imageswap-bench worst POLICY NOOP MUTATOR [SAMPLES ROUNDS [SHAPE]] hostile shapes at the size limits, beside the floors
+//! imageswap-bench maps POLICY NOOP MUTATOR [SAMPLES ROUNDS [SHAPE]]  the 10 000-rule map shapes only (part of `worst`)
+//!                                                           (SHAPE: only the shapes whose label contains it)
 //! imageswap-bench per-image MAP_FILE IMAGES_FILE            ns per image, parse included (upstream comparison)
 //! imageswap-bench eval POLICY...                            warm and fresh time of each module, interleaved (opt-level table)
 //! imageswap-bench compare RULES POLICY...                   the same with a RULES-rule map, one labelled row per module
@@ -36,12 +37,13 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             };
             let run = match table {
-                "wasm" => wasm::run,
+                "wasm" => |modules: &wasm::Modules, samples, rounds, _: &str| wasm::run(modules, samples, rounds),
                 "worst" => worst::run,
                 _ => worst::run_maps,
             };
+            let only = arg(6).map_or("", String::as_str);
             match wasm::Modules::load(Path::new(policy), Path::new(noop), Path::new(mutator)) {
-                Ok(modules) => run(&modules, number(arg(4), 5), number(arg(5), 3)),
+                Ok(modules) => run(&modules, number(arg(4), 5), number(arg(5), 3), only),
                 Err(error) => {
                     eprintln!("imageswap-bench: {error}");
                     return ExitCode::from(2);

@@ -107,23 +107,23 @@ pub fn map_shapes() -> Vec<(&'static str, Value, Value)> {
     ]
 }
 
-/// Prints both tables.
-pub fn run(modules: &Modules, samples: usize, rounds: usize) {
+/// Prints both tables, with only the shapes whose label contains `only` (every shape when empty).
+pub fn run(modules: &Modules, samples: usize, rounds: usize, only: &str) {
     println!("### Worst cases in wasmtime (median per call, largest request and map)\n");
-    table(modules, &shapes(), samples, rounds);
-    run_maps(modules, samples, rounds);
+    table(modules, &shapes(), samples, rounds, only);
+    run_maps(modules, samples, rounds, only);
 }
 
-/// Prints the table of 10 000-rule map shapes.
-pub fn run_maps(modules: &Modules, samples: usize, rounds: usize) {
+/// Prints the table of 10 000-rule map shapes (those whose label contains `only`).
+pub fn run_maps(modules: &Modules, samples: usize, rounds: usize, only: &str) {
     println!("### 10 000-rule maps of every shape, a swapped Pod\n");
-    table(modules, &map_shapes(), samples, rounds);
+    table(modules, &map_shapes(), samples, rounds, only);
 }
 
-fn table(modules: &Modules, shapes: &[(&str, Value, Value)], samples: usize, rounds: usize) {
+fn table(modules: &Modules, shapes: &[(&str, Value, Value)], samples: usize, rounds: usize, only: &str) {
     println!("| shape | request | settings | mode | imageswap | no-op floor | trivial mutator | ÷ no-op | ÷ mutator |");
     println!("|---|---:|---:|---|---:|---:|---:|---:|---:|");
-    for (label, request, settings) in shapes {
+    for (label, request, settings) in shapes.iter().filter(|(label, ..)| label.contains(only)) {
         let payload = serde_json::to_vec(&json!({ "request": request, "settings": settings })).unwrap_or_default();
         let request_kb = request.to_string().len() / 1024;
         let settings_kb = settings.to_string().len() / 1024;
