@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::image::Placeholder;
 use crate::image::normalize::Image;
-use crate::image::reference::{DOCKER_HUB, MAX_PATH_LEN, RefError, concat, with_suffix};
+use crate::image::reference::{DOCKER_HUB, MAX_PATH_LEN, RefError, with_suffix};
 use crate::map::lex::LineNumber;
 use crate::map::relevance::RequestRules;
 use crate::map::rules::{AtLine, Rules};
@@ -194,25 +194,31 @@ pub fn decide_in(rules: &Rules, digest: DigestPolicy, written: &str, custom: boo
 
 /// [`decide`] for an image already parsed (`image` is `written`, parsed), which is no placeholder.
 pub fn decide_image(rules: &Rules, digest: DigestPolicy, written: &str, image: &Image) -> Result<Decision, SwapError> {
-    let id = image.exact_id();
-    if let Some(line) = rules.targets().target_over_identity(&id) {
+    // The identity `[EXACT]` compares is two copies of the image's parts: made only when the map
+    // (as the request path read it) has `[EXACT]` keys or targets at all.
+    let id = rules.has_exact().then(|| image.exact_id());
+    let over = match &id {
+        Some(id) => rules.targets().target_over_identity(id),
+        None => rules.targets().target_over_name(image.name()),
+    };
+    if let Some(line) = over {
         return Ok(Decision::keep(Step::AlreadySwapped, Some(line)));
     }
-    if let Some(rule) = rules.exact_rule(&id) {
+    if let Some(rule) = id.as_ref().and_then(|id| rules.exact_rule(id)) {
         let swapped = rule.target.as_ref().map(|target| target.written.clone());
         let registry = rule.target.as_ref().map(|target| target.registry.clone());
         return Ok(Decision { step: Step::Exact, line: Some(rule.line), swapped, kept_digest: false, registry });
     }
     // Every spelling of the image, made only when a glob or a noswap pattern needs them.
-    let matched = |glob: &crate::image::glob::Glob| image.forms().iter().any(|f| glob.matches(f));
+    let matched = |glob: &crate::image::glob::Glob| image.forms().any(|form| glob.matches(form));
     if let Some(replace) = rules.replace_rules().iter().find(|r| matched(&r.glob)) {
-        return rebuild(rules, image, written, digest, Step::Replace, &replace.rule, |target| {
-            join(target, image.repository_name())
+        return rebuild(rules, image, written, digest, Step::Replace, &replace.rule, |target, room| {
+            join(target, image.repository_name(), room)
         });
     }
     if let Some(prefix) = rules.prefix_rule(image) {
-        return rebuild(rules, image, written, digest, Step::Prefix, &prefix.rule, |target| {
-            registry_join(target, image, prefix.depth)
+        return rebuild(rules, image, written, digest, Step::Prefix, &prefix.rule, |target, room| {
+            registry_join(target, image, prefix.depth, room)
         });
     }
     if let Some((line, globs)) = rules.noswap()
@@ -221,28 +227,34 @@ pub fn decide_image(rules: &Rules, digest: DigestPolicy, written: &str, image: &
         return Ok(Decision::keep(Step::Noswap, Some(line)));
     }
     match rules.default_rule() {
-        Some(default) => {
-            rebuild(rules, image, written, digest, Step::Default, default, |target| registry_join(target, image, 0))
-        }
+        Some(default) => rebuild(rules, image, written, digest, Step::Default, default, |target, room| {
+            registry_join(target, image, 0, room)
+        }),
         None => Ok(Decision::keep(Step::NoRule, None)),
     }
 }
 
-/// `target` + `/` + `rest`, without doubling a trailing `/`.
-fn join(target: &RegistryTarget, rest: &str) -> String {
-    match target.shape {
-        Shape::Slash | Shape::Dash => concat(&[&target.written, rest]),
-        Shape::Plain if rest.is_empty() => target.written.clone(),
-        Shape::Plain => concat(&[&target.written, "/", rest]),
+/// `target` + `/` + `rest`, without doubling a trailing `/`, with `room` bytes to spare (for the
+/// tag and digest that follow).
+fn join(target: &RegistryTarget, rest: &str, room: usize) -> String {
+    let separator = match target.shape {
+        Shape::Slash | Shape::Dash => "",
+        Shape::Plain if rest.is_empty() => "",
+        Shape::Plain => "/",
+    };
+    let mut joined = String::with_capacity(target.written.len() + separator.len() + rest.len() + room);
+    for part in [target.written.as_str(), separator, rest] {
+        joined.push_str(part);
     }
+    joined
 }
 
 /// A registry/path/default swap: the rest of the canonical name after the registry and the key's
 /// `depth` path components, or the whole canonical name for targets ending in `/` or `-`.
-fn registry_join(target: &RegistryTarget, image: &Image, depth: usize) -> String {
+fn registry_join(target: &RegistryTarget, image: &Image, depth: usize, room: usize) -> String {
     match target.shape {
-        Shape::Slash | Shape::Dash => join(target, image.name()),
-        Shape::Plain => join(target, after_components(image.path(), depth)),
+        Shape::Slash | Shape::Dash => join(target, image.name(), room),
+        Shape::Plain => join(target, after_components(image.path(), depth), room),
     }
 }
 
@@ -259,14 +271,15 @@ fn rebuild(
     policy: DigestPolicy,
     step: Step,
     rule: &AtLine<RegistryTarget>,
-    name: impl FnOnce(&RegistryTarget) -> String,
+    name: impl FnOnce(&RegistryTarget, usize) -> String,
 ) -> Result<Decision, SwapError> {
     let Some(target) = &rule.target else {
         return Ok(Decision::keep(step, Some(rule.line)));
     };
     let drop_digest = policy == DigestPolicy::Drop && image.tag().is_some();
     let digest = if drop_digest { None } else { image.digest() };
-    let name = name(target);
+    let suffix = |part: Option<&str>| part.map_or(0, |part| part.len() + 1);
+    let name = name(target, suffix(image.tag()) + suffix(digest));
     let plainly = plainly_under(target, &name);
     let result = with_suffix(name, image.tag(), digest);
     if !plainly && !lands_on_target(rules, target, &result) {
@@ -367,8 +380,8 @@ mod tests {
             let rules = Rules::parse(&format!("default::{written}")).unwrap();
             for image in &images {
                 let depths = 0..=image.path().split('/').count();
-                let names = depths.map(|depth| registry_join(&target, image, depth));
-                for name in names.chain([join(&target, image.repository_name())]) {
+                let names = depths.map(|depth| registry_join(&target, image, depth, 0));
+                for name in names.chain([join(&target, image.repository_name(), 0)]) {
                     let result = with_suffix(name.clone(), image.tag(), image.digest());
                     checked += 1;
                     if plainly_under(&target, &name) {

@@ -104,7 +104,7 @@ fn canonical_and_familiar_forms() {
             expect_eq("canonical form parses back", reads_back, !c.registry_only_by_case)?;
             expect_eq("canonical", image.canonical(), c.canonical.clone())?;
             expect_eq("familiar", image.familiar(), c.familiar.clone())?;
-            expect_eq("forms", image.forms().to_vec(), c.forms.clone())
+            expect_eq("forms", image.forms().map(str::to_owned).collect::<Vec<_>>(), c.forms.clone())
         },
     );
 }

@@ -73,8 +73,8 @@ pub fn host_without_port(registry: &str) -> Option<&str> {
 #[derive(Clone)]
 pub struct Image {
     reference: Reference,
-    /// [`Image::forms`], made on first use: the request path's `[REPLACE]` filter and the
-    /// decision's globs and `noswap_wildcards` patterns match the same spellings.
+    /// [`Image::forms`] when there are several, made on first use: the request path's `[REPLACE]`
+    /// filter and the decision's globs and `noswap_wildcards` patterns match the same spellings.
     forms: OnceCell<Vec<String>>,
 }
 
@@ -160,7 +160,31 @@ impl Image {
     /// Every spelling that globs and `noswap_wildcards` are matched against: the familiar and the
     /// canonical form (one text off Docker Hub, where they are the same), each with and without
     /// `:latest` when the image runs `latest`.
-    pub fn forms(&self) -> &[String] {
+    pub fn forms(&self) -> impl Iterator<Item = &str> {
+        (0..self.form_count()).filter_map(|number| self.form(number))
+    }
+
+    /// How many [`Image::forms`] there are.
+    pub fn form_count(&self) -> usize {
+        if self.one_form() { 1 } else { self.made_forms().len() }
+    }
+
+    /// Spelling `number` of [`Image::forms`].
+    pub fn form(&self, number: usize) -> Option<&str> {
+        if self.one_form() {
+            (number == 0).then(|| self.as_str())
+        } else {
+            self.made_forms().get(number).map(String::as_str)
+        }
+    }
+
+    /// Whether the image's one spelling is its canonical text (off Docker Hub, and not running
+    /// `latest`): most images of a large Pod, which then need no copies of their text.
+    fn one_form(&self) -> bool {
+        self.registry() != DOCKER_HUB && !self.is_latest()
+    }
+
+    fn made_forms(&self) -> &[String] {
         self.forms.get_or_init(|| self.spellings())
     }
 

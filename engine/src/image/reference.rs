@@ -257,9 +257,14 @@ pub fn familiar_name(domain: &str, path: &str) -> String {
     if domain != DOCKER_HUB {
         return concat(&[domain, "/", path]);
     }
+    familiar_path(path).to_owned()
+}
+
+/// The familiar spelling of a Docker Hub path: a single-level `library/` removed.
+pub fn familiar_path(path: &str) -> &str {
     match path.strip_prefix(OFFICIAL_PREFIX) {
-        Some(rest) if !rest.contains('/') => rest.to_owned(),
-        _ => path.to_owned(),
+        Some(rest) if !rest.contains('/') => rest,
+        _ => path,
     }
 }
 

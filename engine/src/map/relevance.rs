@@ -33,7 +33,7 @@ use std::hash::Hasher;
 
 use crate::image::normalize::{DOCKER_HUB_ALIASES, Image, canonical_registry_text, host_without_port};
 use crate::image::placeholder;
-use crate::image::reference::{DEFAULT_TAG, DOCKER_HUB, names_registry};
+use crate::image::reference::{DEFAULT_TAG, DOCKER_HUB, familiar_path, names_registry};
 use crate::map::hash::Fnv;
 use crate::map::lex::{KeyKind, Lines, MapError, MapLine};
 use crate::map::rules::{Rules, noswap_value};
@@ -50,9 +50,13 @@ pub struct Relevance {
     /// [`identity_fingerprint`] of its name and version; sorted. The number is that of the image
     /// in `images` whose [`Identity`] it is.
     identities: Vec<(u64, usize)>,
-    /// The images as written and parsed, sorted by their text: for [`Relevance::forms`], and so
-    /// that the decisions need not parse them again ([`Relevance::parsed`]).
-    images: Vec<(String, Image)>,
+    /// The distinct images, parsed, in the order of their texts as written: for
+    /// [`Relevance::forms`], and so that the decisions need not parse them again
+    /// ([`Relevance::parsed`]).
+    images: Vec<Image>,
+    /// For each image given to [`Relevance::new`], in its order, its number in `images`
+    /// ([`NOT_PARSED`] for a placeholder or an image that does not parse).
+    numbers: Vec<u32>,
     /// Every spelling of every image that `[REPLACE]` globs are matched against ([`Image::forms`],
     /// by image and spelling number), sorted by text; made on the first `[REPLACE]` line (most
     /// maps have few or none, and large Pods many images).
@@ -62,10 +66,18 @@ pub struct Relevance {
     /// The first two bytes of every path prefix in `prefixes` of two bytes or more: most keys
     /// under the images' registries name other namespaces.
     path_heads: Heads,
+    /// The first two bytes of every spelling in `forms`, known without making them (a canonical
+    /// name starts with its registry, a familiar one with its path); `None` when a familiar name
+    /// is shorter. Most `[REPLACE]` globs of a map start with a registry none of the images is on,
+    /// and then `forms` is never made.
+    form_heads: Option<Heads>,
     /// The last byte an `[EXACT]` operand with one of the identities can end with: the last byte
     /// of its tag or digest, or of its name when the tag is `latest` (which may go unwritten).
     identity_ends: Bits<4>,
 }
+
+/// The number of an image given to [`Relevance::new`] that is a placeholder or does not parse.
+const NOT_PARSED: u32 = u32::MAX;
 
 /// An index of the lines one request reads ([`Relevance::rules`]): it decides that request's
 /// images as the whole map does, and nothing else is known of it (the skipped lines and the
@@ -78,21 +90,43 @@ impl Relevance {
     /// The relevance test for these images. Placeholders and images that do not parse are left
     /// out: no rule decides them. Each distinct image is read once.
     pub fn new<'a>(images: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut written: Vec<&str> = images.into_iter().filter(|image| placeholder(image).is_none()).collect();
-        written.sort_unstable();
-        written.dedup();
-        let images: Vec<(String, Image)> =
-            written.iter().filter_map(|written| Some(((*written).to_owned(), Image::parse(written).ok()?))).collect();
-        let mut relevance = Self { images, ..Self::default() };
+        let mut given = 0;
+        let mut written: Vec<(&str, usize)> = (images.into_iter().inspect(|_| given += 1).enumerate())
+            .filter(|(_, image)| placeholder(image).is_none())
+            .map(|(at, image)| (image, at))
+            .collect();
+        written.sort_unstable_by_key(|(text, _)| *text);
+        // Each distinct text is parsed once, and every place it was given at gets its number.
+        let mut numbers = vec![NOT_PARSED; given];
+        let mut images = Vec::new();
+        for same in written.chunk_by(|(a, _), (b, _)| a == b) {
+            let Some(Ok(image)) = same.first().map(|(text, _)| Image::parse(text)) else { continue };
+            let number = u32::try_from(images.len()).unwrap_or(NOT_PARSED);
+            for (_, at) in same {
+                if let Some(slot) = numbers.get_mut(*at) {
+                    *slot = number;
+                }
+            }
+            images.push(image);
+        }
+        drop(written);
+        let mut relevance = Self { images, numbers, form_heads: Some(Heads::default()), ..Self::default() };
         let (mut prefixes, mut identities) = (Vec::new(), Vec::new());
         // The prefixes of the image before, in the order they are made: images sorted by text
         // share most of them with the one before (the registry, the first components), and an
         // entry equal to the one in its place there is left out before the sort.
         let (mut before, mut current): (Vec<PrefixEntry>, Vec<PrefixEntry>) = (Vec::new(), Vec::new());
         let images = &relevance.images;
-        let prefix_text = |prefix: &PrefixOf| images.get(prefix.image).map(|(_, image)| prefix.text(image));
-        for (number, (_, image)) in images.iter().enumerate() {
+        let prefix_text = |prefix: &PrefixOf| images.get(prefix.image).map(|image| prefix.text(image));
+        for (number, image) in images.iter().enumerate() {
             let (registry, path) = (image.registry(), image.path());
+            let familiar = (registry == DOCKER_HUB).then(|| familiar_path(path));
+            if let Some(heads) = &mut relevance.form_heads {
+                match familiar.filter(|familiar| familiar.len() < 2) {
+                    Some(_) => relevance.form_heads = None,
+                    None => familiar.into_iter().chain([image.name()]).for_each(|name| heads.add(name)),
+                }
+            }
             let without_port = host_without_port(registry);
             current.clear();
             for host in std::iter::once(registry).chain(without_port) {
@@ -125,17 +159,22 @@ impl Relevance {
         prefixes
             .sort_unstable_by(|(a, a_at), (b, b_at)| a.cmp(b).then_with(|| prefix_text(a_at).cmp(&prefix_text(b_at))));
         prefixes.dedup_by(|(a, a_at), (b, b_at)| a == b && prefix_text(a_at) == prefix_text(b_at));
-        let identity = |number: &usize| images.get(*number).map(|(_, image)| identity_of(image));
+        let identity = |number: &usize| images.get(*number).map(identity_of);
         identities.sort_unstable_by(|(a, a_at), (b, b_at)| a.cmp(b).then_with(|| identity(a_at).cmp(&identity(b_at))));
         identities.dedup_by(|(a, a_at), (b, b_at)| a == b && identity(a_at) == identity(b_at));
         Self { prefixes, identities, ..relevance }
     }
 
-    /// The image `written` parsed, with its number (below [`Relevance::count`]), if it is one of
-    /// these images and parses.
-    pub(crate) fn parsed(&self, written: &str) -> Option<(usize, &Image)> {
-        let at = self.images.binary_search_by(|(text, _)| text.as_str().cmp(written)).ok()?;
-        self.images.get(at).map(|(_, image)| (at, image))
+    /// The image given `at` that place to [`Relevance::new`], parsed, with its number (below
+    /// [`Relevance::count`]; the same for the same text), if it parses.
+    pub(crate) fn parsed(&self, at: usize) -> Option<(usize, &Image)> {
+        let number = usize::try_from(*self.numbers.get(at)?).ok()?;
+        self.images.get(number).map(|image| (number, image))
+    }
+
+    /// How many images were given to [`Relevance::new`].
+    pub(crate) fn given(&self) -> usize {
+        self.numbers.len()
     }
 
     /// How many distinct images parsed.
@@ -170,6 +209,9 @@ impl Relevance {
     /// with the glob's literal text before its first `*`, `?` or `[`.
     fn may_match(&self, glob: &str) -> bool {
         let literal = glob.split(['*', '?', '[']).next().unwrap_or_default();
+        if literal.len() >= 2 && self.form_heads.as_ref().is_some_and(|heads| !heads.has(literal)) {
+            return false;
+        }
         let forms = self.forms();
         let first = forms.partition_point(|form| self.form(*form) < literal);
         forms.get(first).is_some_and(|form| self.form(*form).starts_with(literal))
@@ -178,7 +220,7 @@ impl Relevance {
     fn forms(&self) -> &[(usize, usize)] {
         self.forms.get_or_init(|| {
             let mut forms: Vec<(usize, usize)> = (self.images.iter().enumerate())
-                .flat_map(|(number, (_, image))| (0..image.forms().len()).map(move |form| (number, form)))
+                .flat_map(|(number, image)| (0..image.form_count()).map(move |form| (number, form)))
                 .collect();
             forms.sort_unstable_by(|a, b| self.form(*a).cmp(self.form(*b)));
             forms.dedup_by(|a, b| self.form(*a) == self.form(*b));
@@ -188,8 +230,7 @@ impl Relevance {
 
     /// Spelling `form` of image `number`.
     fn form(&self, (number, form): (usize, usize)) -> &str {
-        let forms = self.images.get(number).map(|(_, image)| image.forms()).unwrap_or_default();
-        forms.get(form).map_or("", String::as_str)
+        self.images.get(number).and_then(|image| image.form(form)).unwrap_or_default()
     }
 
     /// Whether `reference` (an `[EXACT]` operand as written) has the repository name and tag or
@@ -216,7 +257,7 @@ impl Relevance {
             .unwrap_or_default()
             .iter()
             .take_while(|(known, _)| *known == wanted)
-            .filter_map(|(_, number)| self.images.get(*number).map(|(_, image)| identity_of(image)))
+            .filter_map(|(_, number)| self.images.get(*number).map(identity_of))
             .filter(|(known_name, known_digest, known_version, _)| {
                 *known_name == name && *known_digest == digest && *known_version == version
             })
@@ -257,7 +298,7 @@ impl Relevance {
             .unwrap_or_default()
             .iter()
             .take_while(|(known, _)| *known == wanted)
-            .filter_map(|(_, prefix)| self.images.get(prefix.image).map(|(_, image)| prefix.text(image)))
+            .filter_map(|(_, prefix)| self.images.get(prefix.image).map(|image| prefix.text(image)))
             .any(|(known_registry, known_path)| known_registry == registry && known_path == path)
     }
 }
@@ -444,5 +485,64 @@ fn identity(reference: &str) -> (&str, bool, &str) {
     match at {
         Some(at) => (name, true, reference.get(at + 1..).unwrap_or_default()),
         None => (name, false, colon.and_then(|colon| reference.get(colon + 1..)).unwrap_or(DEFAULT_TAG)),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    /// The valid images of the reference vectors, with short Docker Hub names and upper-case
+    /// registries beside them.
+    fn vector_images() -> Vec<String> {
+        let vectors: Vec<Value> =
+            serde_json::from_str(include_str!("../../../tests/cases/reference-vectors.json")).unwrap();
+        let inputs = vectors.iter().filter_map(|v| Some(v.get("input")?.as_str()?.to_owned()));
+        let extra = ["ab", "ab:1", "a/b:2", "A/b", "x", "docker.io/y:1", "Quay.IO/x/y", "docker.io/library/ng"];
+        let images: Vec<String> = inputs
+            .chain(extra.iter().map(|extra| (*extra).to_owned()))
+            .filter(|input| Image::parse(input).is_ok())
+            .collect();
+        assert!(images.len() > 50, "the reference vectors lost their valid images");
+        images
+    }
+
+    /// The form heads only skip a glob that the spellings themselves refuse: every literal that
+    /// begins a spelling of one of the images is still wanted.
+    #[test]
+    fn a_glob_that_begins_a_spelling_is_never_skipped_by_the_heads() {
+        let images = vector_images();
+        let mut filtered = 0;
+        for one in &images {
+            let relevance = Relevance::new([one.as_str()]);
+            filtered += usize::from(relevance.form_heads.is_some());
+            let image = Image::parse(one).unwrap();
+            for form in image.forms() {
+                for end in (1..=form.len()).filter(|end| form.is_char_boundary(*end)) {
+                    let literal = &form[..end];
+                    assert!(relevance.may_match(&format!("{literal}*")), "{one}: {literal:?} of {form:?}");
+                }
+            }
+        }
+        assert!(filtered > 50, "only {filtered} images had form heads");
+        // And skips one that begins none: the heads are tested, not bypassed.
+        let relevance = Relevance::new(["quay.io/org/app:1"]);
+        assert!(!relevance.may_match("ghcr.io/org/*") && relevance.forms.get().is_none());
+    }
+
+    /// Each image given gets the number of its text, the same for the same text; placeholders
+    /// and images that do not parse get none.
+    #[test]
+    fn every_place_an_image_is_given_at_gets_the_number_of_its_text() {
+        let given = ["quay.io/b:1", " ", "nginx", "quay.io/b:1", "Bad::image", "nginx", ""];
+        let relevance = Relevance::new(given);
+        assert_eq!(relevance.given(), given.len());
+        assert_eq!(relevance.count(), 2);
+        let numbers: Vec<Option<usize>> = (0..given.len()).map(|at| relevance.parsed(at).map(|(n, _)| n)).collect();
+        assert_eq!(numbers, [Some(1), None, Some(0), Some(1), None, Some(0), None]);
+        assert_eq!(relevance.parsed(2).unwrap().1.as_str(), "docker.io/library/nginx");
+        assert!(relevance.parsed(given.len()).is_none());
     }
 }

@@ -255,6 +255,12 @@ impl Rules {
         self.exact.get(id)
     }
 
+    /// Whether the map has `[EXACT]` keys or targets, the rules an image's [`ExactId`] is looked
+    /// up in.
+    pub(crate) fn has_exact(&self) -> bool {
+        !self.exact.is_empty() || self.targets.has_images()
+    }
+
     /// The `[REPLACE]` rules, in file order.
     pub(crate) fn replace_rules(&self) -> &[ReplaceRule] {
         &self.replace
@@ -271,18 +277,19 @@ impl Rules {
         if self.prefixes.is_empty() {
             return None;
         }
-        let name = image.canonical_name();
+        let name = image.name();
         let registry = image.registry().len();
         let host = host_without_port(image.registry());
-        // Where each candidate key ends: after the registry, then after each path component.
-        let path_ends =
-            name.get(registry + 1..).unwrap_or_default().match_indices('/').map(|(at, _)| registry + 1 + at);
-        let ends: Vec<usize> = std::iter::once(registry).chain(path_ends).chain(std::iter::once(name.len())).collect();
-        ends.iter().rev().find_map(|end| {
-            let with_port = name.get(..*end).and_then(|key| self.prefixes.get(key));
+        // Where each candidate key ends, longest first: the whole name, after each path
+        // component but the last, after the registry.
+        let path = name.get(registry + 1..).unwrap_or_default();
+        let path_ends = path.rmatch_indices('/').map(|(at, _)| registry + 1 + at);
+        let mut ends = std::iter::once(name.len()).chain(path_ends).chain(std::iter::once(registry));
+        ends.find_map(|end| {
+            let with_port = name.get(..end).and_then(|key| self.prefixes.get(key));
             with_port.or_else(|| {
                 let host = host?;
-                self.prefixes.get(&concat(&[host, name.get(registry..*end).unwrap_or_default()]))
+                self.prefixes.get(&concat(&[host, name.get(registry..end).unwrap_or_default()]))
             })
         })
     }

@@ -164,6 +164,11 @@ impl TargetIndex {
         }
     }
 
+    /// Whether there are `[EXACT]` targets.
+    pub fn has_images(&self) -> bool {
+        !self.images.is_empty()
+    }
+
     /// Adds an `[EXACT]` target given on `line`.
     pub fn add_image(&mut self, id: ExactId, line: LineNumber) {
         self.images.entry(id).or_insert(line);

@@ -235,20 +235,22 @@ impl Admission {
     }
 
     /// Decides every distinct image of the object once (no host lookups yet), taking the images
-    /// the request path parsed already from `parsed`.
+    /// the request path parsed already from `parsed`, which must have been made from
+    /// [`Admission::images`] (and may have been given more images after them).
     pub fn decisions<'s>(&self, settings: &'s Settings, parsed: Option<&Relevance>) -> Decisions<'s> {
-        // The outcome of each image the request path parsed, by its number there (found with
-        // the search that finds it parsed); of any other image, by its text.
+        // The outcome of each image the request path parsed, by its number there; of any other
+        // image, by its text.
+        let parsed = parsed.filter(|relevance| relevance.given() >= self.sites.len());
         let mut by_number: Vec<Option<usize>> = vec![None; parsed.map_or(0, Relevance::count)];
         let mut by_image: BTreeMap<&str, usize> = BTreeMap::new();
         let mut outcomes = Vec::new();
         let mut of_site = Vec::with_capacity(self.sites.len());
-        for site in &self.sites {
+        for (at, site) in self.sites.iter().enumerate() {
             let mut decide = |image: Option<&Image>| {
                 outcomes.push(Outcome::new(settings, &site.image, site.in_custom_resource(), image));
                 outcomes.len() - 1
             };
-            let known = parsed.and_then(|relevance| relevance.parsed(&site.image));
+            let known = parsed.and_then(|relevance| relevance.parsed(at));
             let index = match known.and_then(|(number, image)| Some((by_number.get_mut(number)?, image))) {
                 Some((Some(index), _)) => *index,
                 Some((slot, image)) => *slot.insert(decide(Some(image))),
