@@ -149,7 +149,7 @@ impl Reference {
         if split_port(domain).0.len() > MAX_HOST_LEN {
             return Err(fail(RefErrorKind::RegistryTooLong));
         }
-        let remote = remainder.split_once(':').map_or(remainder.as_ref(), |(name, _)| name);
+        let remote = split_once_byte(&remainder, b':').map_or(remainder.as_ref(), |(name, _)| name);
         if remote.bytes().any(|b| b.is_ascii_uppercase()) {
             return Err(fail(RefErrorKind::NotLowercase));
         }
@@ -270,7 +270,7 @@ pub fn familiar_path(path: &str) -> &str {
 
 /// `splitDockerDomain`: the domain and the rest, with Docker Hub's defaults.
 fn split_docker_domain(input: &str) -> (&str, std::borrow::Cow<'_, str>) {
-    let (domain, remainder) = match input.split_once('/') {
+    let (domain, remainder) = match split_once_byte(input, b'/') {
         Some((first, rest)) if names_registry(first) => (first, rest),
         _ => (DOCKER_HUB, input),
     };
@@ -308,11 +308,11 @@ pub fn names_registry_strictly(first: &str) -> bool {
 
 /// `Parse(domain + "/" + remainder)`: checks every part against the grammar.
 fn parse_parts(domain: &str, remainder: &str) -> Result<Reference, RefErrorKind> {
-    let (name_tag, digest) = match remainder.split_once('@') {
+    let (name_tag, digest) = match split_once_byte(remainder, b'@') {
         Some((name_tag, digest)) => (name_tag, Some(digest)),
         None => (remainder, None),
     };
-    let (path, tag) = match name_tag.rsplit_once(':') {
+    let (path, tag) = match rsplit_once_byte(name_tag, b':') {
         Some((path, tag)) if !tag.contains('/') => (path, Some(tag)),
         _ => (name_tag, None),
     };
@@ -350,7 +350,21 @@ fn grammar_error(domain: &str, path: &str, tag: Option<&str>, digest: Option<&st
 pub fn is_domain(domain: &str) -> bool {
     let (host, port) = split_port(domain);
     let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    port_ok && (is_ipv6_host(host) || (!host.is_empty() && host.split('.').all(is_domain_component)))
+    port_ok
+        && (is_ipv6_host(host) || (!host.is_empty() && host.as_bytes().split(|b| *b == b'.').all(is_domain_component)))
+}
+
+/// `str::split_once` for one ASCII byte, found without a `char` searcher (a reference's parts
+/// are short, and a large Pod has tens of thousands of references).
+fn split_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().position(|b| b == byte)?;
+    Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
+/// `str::rsplit_once` for one ASCII byte (see [`split_once_byte`]).
+fn rsplit_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().rposition(|b| b == byte)?;
+    Some((text.get(..at)?, text.get(at + 1..)?))
 }
 
 /// Splits `host[:port]` into the host and the port text (without the colon).
@@ -364,7 +378,7 @@ pub fn split_port(domain: &str) -> (&str, Option<&str>) {
             None => (domain, None),
         };
     }
-    match domain.split_once(':') {
+    match split_once_byte(domain, b':') {
         Some((host, port)) => (host, Some(port)),
         None => (domain, None),
     }
@@ -376,13 +390,12 @@ fn is_ipv6_host(host: &str) -> bool {
         .is_some_and(|inner| !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_hexdigit() || b == b':'))
 }
 
-fn is_domain_component(component: &str) -> bool {
-    let bytes = component.as_bytes();
-    match (bytes.first(), bytes.last()) {
+fn is_domain_component(component: &[u8]) -> bool {
+    match (component.first(), component.last()) {
         (Some(first), Some(last)) => {
             first.is_ascii_alphanumeric()
                 && last.is_ascii_alphanumeric()
-                && bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+                && component.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
         }
         _ => false,
     }
@@ -390,28 +403,33 @@ fn is_domain_component(component: &str) -> bool {
 
 /// `remote-name := path-component ("/" path-component)*`.
 pub fn is_path(path: &str) -> bool {
-    path.split('/').all(is_path_component)
+    // Split as bytes: a `str` split searches for a `char`, which costs more than the check.
+    path.as_bytes().split(|b| *b == b'/').all(is_path_component)
 }
 
 /// `path-component := alnum (separator alnum)*`, separators `.`, `_`, `__` or a run of `-`.
-pub fn is_path_component(component: &str) -> bool {
-    let bytes = component.as_bytes();
-    let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+fn is_path_component(bytes: &[u8]) -> bool {
+    let alnum = |b: &&u8| b.is_ascii_lowercase() || b.is_ascii_digit();
     let mut i = 0;
     loop {
-        let run = bytes.get(i..).unwrap_or_default().iter().take_while(|b| alnum(b)).count();
-        if run == 0 {
+        let run = i;
+        while bytes.get(i).filter(alnum).is_some() {
+            i += 1;
+        }
+        if i == run {
             return false;
         }
-        i += run;
-        let separator = match bytes.get(i..).unwrap_or_default() {
-            [] => return true,
-            [b'_', b'_', ..] => 2,
-            [b'.' | b'_', ..] => 1,
-            rest @ [b'-', ..] => rest.iter().take_while(|b| **b == b'-').count(),
-            _ => return false,
-        };
-        i += separator;
+        match bytes.get(i) {
+            None => return true,
+            Some(b'_') => i += if bytes.get(i + 1) == Some(&b'_') { 2 } else { 1 },
+            Some(b'.') => i += 1,
+            Some(b'-') => {
+                while bytes.get(i) == Some(&b'-') {
+                    i += 1;
+                }
+            }
+            Some(_) => return false,
+        }
     }
 }
 
