@@ -25,14 +25,9 @@ pub const HTTPS_PORT: &str = "443";
 
 /// The canonical spelling of a registry: lower case (IPv6 literals and a registry that is one only
 /// through its upper-case letters included: `Foo/bar` names the registry `foo`), and the Docker
-/// Hub names, without a port or on port 443, folded into `docker.io`.
-pub fn canonical_registry(registry: &str) -> String {
-    canonical_registry_text(registry).into_owned()
-}
-
-/// [`canonical_registry`], borrowing the text where it is canonical already (lower case, and no
-/// Docker Hub name to fold): most keys and targets are written so, and the request path compares
-/// many of them.
+/// Hub names, without a port or on port 443, folded into `docker.io`. The text is borrowed where
+/// it is canonical already (lower case, and no Docker Hub name to fold): most keys and targets are
+/// written so, and the request path compares many of them.
 #[inline]
 pub fn canonical_registry_text(registry: &str) -> Cow<'_, str> {
     if registry.bytes().any(|b| b.is_ascii_uppercase()) {

@@ -356,7 +356,7 @@ pub fn is_domain(domain: &str) -> bool {
 
 /// `str::split_once` for one ASCII byte, found without a `char` searcher (a reference's parts
 /// are short, and a large Pod has tens of thousands of references).
-fn split_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
+pub(crate) fn split_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
     let at = text.bytes().position(|b| b == byte)?;
     Some((text.get(..at)?, text.get(at + 1..)?))
 }

@@ -2,8 +2,12 @@
 //! alone, which makes the policy idempotent. The same test finds dead rules when settings are
 //! validated.
 
-use crate::image::normalize::{ExactId, Image, canonical_registry};
-use crate::image::reference::{MAX_HOST_LEN, concat, is_domain, is_path, names_registry_strictly, split_port};
+use std::borrow::Cow;
+
+use crate::image::normalize::{ExactId, Image, canonical_registry_text};
+use crate::image::reference::{
+    MAX_HOST_LEN, concat, is_domain, is_path, names_registry_strictly, split_once_byte, split_port,
+};
 use crate::map::hash::FnvHashMap;
 use crate::map::lex::LineNumber;
 
@@ -78,26 +82,37 @@ pub struct Prefix {
 impl Prefix {
     /// Parses `registry[/path]`, the form of registry keys.
     pub fn parse(text: &str) -> Result<Self, PrefixError> {
-        let (registry, path) = text.split_once('/').unwrap_or((text, ""));
-        if !names_registry_strictly(registry) {
-            return Err(PrefixError::NotRegistry);
-        }
-        if split_port(registry).0.len() > MAX_HOST_LEN {
-            return Err(PrefixError::HostTooLong);
-        }
-        if !is_domain(registry) {
-            return Err(PrefixError::InvalidHost);
-        }
-        if text.contains('/') && !is_path(path) {
-            return Err(PrefixError::InvalidPath);
-        }
-        Ok(Self { registry: canonical_registry(registry), path: path.to_owned() })
+        let (registry, path) = split_prefix(text)?;
+        Ok(Self { registry: registry.into_owned(), path: path.to_owned() })
     }
 
     /// `registry/path`, or the registry alone.
     pub fn canonical(&self) -> String {
-        if self.path.is_empty() { self.registry.clone() } else { concat(&[&self.registry, "/", &self.path]) }
+        joined(&self.registry, &self.path)
     }
+}
+
+/// Checks `registry[/path]` and splits it into its canonical registry and its path, borrowed.
+fn split_prefix(text: &str) -> Result<(Cow<'_, str>, &str), PrefixError> {
+    let (registry, path) = split_once_byte(text, b'/').unwrap_or((text, ""));
+    if !names_registry_strictly(registry) {
+        return Err(PrefixError::NotRegistry);
+    }
+    if split_port(registry).0.len() > MAX_HOST_LEN {
+        return Err(PrefixError::HostTooLong);
+    }
+    if !is_domain(registry) {
+        return Err(PrefixError::InvalidHost);
+    }
+    if text.len() > registry.len() && !is_path(path) {
+        return Err(PrefixError::InvalidPath);
+    }
+    Ok((canonical_registry_text(registry), path))
+}
+
+/// `registry/path`, or the registry alone, as one text.
+fn joined(registry: &str, path: &str) -> String {
+    if path.is_empty() { registry.to_owned() } else { concat(&[registry, "/", path]) }
 }
 
 /// A `noswap_wildcards` entry without `*` or `?` that is a `registry[/path]`, as a [`Prefix`]
@@ -113,12 +128,12 @@ impl RegistryTarget {
     /// Parses a non-empty registry target.
     pub fn parse(written: &str) -> Result<Self, PrefixError> {
         if let Some(body) = written.strip_suffix('/') {
-            let prefix = Prefix::parse(body)?;
-            return Ok(Self::new(written, prefix.canonical(), prefix.registry, Shape::Slash));
+            let (registry, path) = split_prefix(body)?;
+            return Ok(Self::new(written, joined(&registry, path), registry.into_owned(), Shape::Slash));
         }
         if !written.ends_with('-') {
-            let prefix = Prefix::parse(written)?;
-            return Ok(Self::new(written, prefix.canonical(), prefix.registry, Shape::Plain));
+            let (registry, path) = split_prefix(written)?;
+            return Ok(Self::new(written, joined(&registry, path), registry.into_owned(), Shape::Plain));
         }
         let (registry, path) = written.split_once('/').ok_or(PrefixError::DashWithoutPath)?;
         let stem = path.trim_end_matches('-');
@@ -148,7 +163,10 @@ pub struct TargetIndex {
 impl TargetIndex {
     /// Adds a registry target given on `line`.
     pub fn add(&mut self, target: &RegistryTarget, line: LineNumber) {
-        self.registries.entry(target.registry.clone()).or_insert(line);
+        // Most targets of a large map share a few registries: the key is copied once each.
+        if !self.registries.contains_key(&target.registry) {
+            self.registries.insert(target.registry.clone(), line);
+        }
         match target.shape {
             Shape::Plain => {
                 self.plain.entry(target.canonical.clone()).or_insert(line);
