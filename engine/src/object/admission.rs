@@ -283,8 +283,17 @@ impl Admission {
         let mut skipped = Vec::new();
         // The secrets each pod spec needs, in the order of first use.
         let mut needed: Vec<Vec<&str>> = vec![Vec::new(); pod_specs.len()];
+        // How many sites use each outcome: the new image of an outcome only one site uses is
+        // moved into its rewrite rather than copied (each image of a Pod of distinct images).
+        let mut uses = vec![0_u32; outcomes.len()];
+        for at in &of_site {
+            if let Some(count) = uses.get_mut(*at) {
+                *count = count.saturating_add(1);
+            }
+        }
         for (site, at) in sites.into_iter().zip(of_site) {
-            let Some(outcome) = outcomes.get(at) else { continue };
+            let single = uses.get(at) == Some(&1);
+            let Some(outcome) = outcomes.get_mut(at) else { continue };
             let secrets = site.pod_spec().and_then(|pod_spec| needed.get_mut(pod_spec));
             if let (Some(secrets), Some(secret)) = (secrets, outcome.secret())
                 && !secrets.contains(&secret)
@@ -300,7 +309,11 @@ impl Admission {
                     line,
                     lookup: lookup.clone(),
                 }),
-                _ => rewrites.push(Rewrite { site, to: to.to_owned(), line, kept_digest: outcome.kept_digest() }),
+                _ => {
+                    let kept_digest = outcome.kept_digest();
+                    let to = if single { outcome.take_swap() } else { to.to_owned() };
+                    rewrites.push(Rewrite { site, to, line, kept_digest });
+                }
             }
         }
         // The rewrites hold what the answer needs; the memory is reused for the object's edits.
@@ -395,6 +408,11 @@ impl<'s> Outcome<'s> {
     /// The new image, when the decision changes it.
     fn swap(&self) -> Option<&str> {
         self.decided.as_ref().ok()?.swapped.as_deref()
+    }
+
+    /// The new image, moved out: the outcome swaps nothing after this (for its last use).
+    fn take_swap(&mut self) -> String {
+        self.decided.as_mut().ok().and_then(|decision| decision.swapped.take()).unwrap_or_default()
     }
 
     /// Whether the swap happens: there is one, and the host did not say its target is missing.
