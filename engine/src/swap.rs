@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::image::Placeholder;
 use crate::image::normalize::Image;
-use crate::image::reference::{DOCKER_HUB, MAX_PATH_LEN, RefError, with_suffix};
+use crate::image::reference::{DOCKER_HUB, MAX_PATH_LEN, RefError, split_once_byte, with_suffix};
 use crate::map::lex::LineNumber;
 use crate::map::relevance::RequestRules;
 use crate::map::rules::{AtLine, Rules};
@@ -260,7 +260,7 @@ fn registry_join(target: &RegistryTarget, image: &Image, depth: usize, room: usi
 
 /// `path` without its first `depth` components (empty when it has no more), a slice of it.
 fn after_components(path: &str, depth: usize) -> &str {
-    (0..depth).fold(path, |rest, _| rest.split_once('/').map_or("", |(_, after)| after))
+    (0..depth).fold(path, |rest, _| split_once_byte(rest, b'/').map_or("", |(_, after)| after))
 }
 
 /// Builds the new reference for a rule with a target, adds tag and digest, and checks the result.

@@ -134,7 +134,8 @@ impl Image {
 
     /// The repository name: the last component of the path (`nginx` of `docker.io/library/nginx`).
     pub fn repository_name(&self) -> &str {
-        self.path().rsplit('/').next().unwrap_or_default()
+        let path = self.path();
+        path.get(path.bytes().rposition(|b| b == b'/').map_or(0, |slash| slash + 1)..).unwrap_or_default()
     }
 
     /// The fully qualified reference: `docker.io/library/nginx:latest`, tag and digest as written.

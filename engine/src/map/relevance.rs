@@ -33,7 +33,7 @@ use std::hash::Hasher;
 
 use crate::image::normalize::{DOCKER_HUB_ALIASES, Image, canonical_registry_text, host_without_port};
 use crate::image::placeholder;
-use crate::image::reference::{DEFAULT_TAG, DOCKER_HUB, familiar_path, names_registry};
+use crate::image::reference::{DEFAULT_TAG, DOCKER_HUB, familiar_path, names_registry, slashes};
 use crate::map::hash::Fnv;
 use crate::map::lex::{KeyKind, Lines, MapError, MapLine};
 use crate::map::rules::{Rules, noswap_value};
@@ -131,7 +131,7 @@ impl Relevance {
             current.clear();
             for host in std::iter::once(registry).chain(without_port) {
                 relevance.heads.add_registry(host);
-                let ends = path.match_indices('/').map(|(at, _)| at).chain([path.len()]);
+                let ends = slashes(path).chain([path.len()]);
                 for path_len in std::iter::once(0).chain(ends) {
                     let prefix = PrefixOf { image: number, host_len: host.len(), path_len };
                     let (host, path) = prefix.text(image);

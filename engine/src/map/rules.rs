@@ -6,7 +6,7 @@
 use crate::image::glob::Glob;
 use crate::image::normalize::{ExactId, Image, host_without_port};
 use crate::image::reference::concat;
-use crate::image::reference::names_registry_strictly;
+use crate::image::reference::{names_registry_strictly, slashes};
 use crate::map::bytes::find_any;
 use crate::map::hash::FnvHashMap;
 use crate::map::lex::{
@@ -283,7 +283,7 @@ impl Rules {
         // Where each candidate key ends, longest first: the whole name, after each path
         // component but the last, after the registry.
         let path = name.get(registry + 1..).unwrap_or_default();
-        let path_ends = path.rmatch_indices('/').map(|(at, _)| registry + 1 + at);
+        let path_ends = slashes(path).rev().map(|at| registry + 1 + at);
         let mut ends = std::iter::once(name.len()).chain(path_ends).chain(std::iter::once(registry));
         ends.find_map(|end| {
             let with_port = name.get(..end).and_then(|key| self.prefixes.get(key));

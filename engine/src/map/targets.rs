@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use crate::image::normalize::{ExactId, Image, canonical_registry_text};
 use crate::image::reference::{
-    MAX_HOST_LEN, concat, is_domain, is_path, names_registry_strictly, split_once_byte, split_port,
+    MAX_HOST_LEN, concat, is_domain, is_path, names_registry_strictly, slashes, split_once_byte, split_port,
 };
 use crate::map::hash::FnvHashMap;
 use crate::map::lex::LineNumber;
@@ -198,11 +198,11 @@ impl TargetIndex {
     pub fn target_over_name(&self, name: &str) -> Option<LineNumber> {
         // Every registry target starts with its registry: a name on none of them (most images a
         // map swaps) is under none, after one lookup.
-        let registry = name.split('/').next().unwrap_or_default();
+        let registry = split_once_byte(name, b'/').map_or(name, |(registry, _)| registry);
         if !self.registries.contains_key(registry) {
             return None;
         }
-        let boundaries = name.match_indices('/').map(|(at, _)| at).chain(std::iter::once(name.len()));
+        let boundaries = slashes(name).chain(std::iter::once(name.len()));
         boundaries.filter_map(|at| self.target_over_prefix_at(name, at)).min()
     }
 
@@ -212,7 +212,7 @@ impl TargetIndex {
         let Some(rest) = name.get(at + 1..) else {
             return hit;
         };
-        let next = || rest.split('/').next().unwrap_or_default();
+        let next = || split_once_byte(rest, b'/').map_or(rest, |(next, _)| next);
         let dash = self.dash.get(prefix).into_iter().flatten().filter(|(stem, _)| next().starts_with(stem.as_str()));
         hit.into_iter().chain(self.slash.get(prefix).copied()).chain(dash.map(|(_, line)| *line)).min()
     }
