@@ -90,15 +90,19 @@ impl Relevance {
     /// The relevance test for these images. Placeholders and images that do not parse are left
     /// out: no rule decides them. Each distinct image is read once.
     pub fn new<'a>(images: impl IntoIterator<Item = &'a str>) -> Self {
+        let images = images.into_iter();
+        let mut written: Vec<(&str, usize)> = Vec::with_capacity(images.size_hint().1.unwrap_or_default());
         let mut given = 0;
-        let mut written: Vec<(&str, usize)> = (images.into_iter().inspect(|_| given += 1).enumerate())
-            .filter(|(_, image)| placeholder(image).is_none())
-            .map(|(at, image)| (image, at))
-            .collect();
+        for (at, image) in images.enumerate() {
+            given += 1;
+            if placeholder(image).is_none() {
+                written.push((image, at));
+            }
+        }
         written.sort_unstable_by_key(|(text, _)| *text);
         // Each distinct text is parsed once, and every place it was given at gets its number.
         let mut numbers = vec![NOT_PARSED; given];
-        let mut images = Vec::new();
+        let mut images = Vec::with_capacity(written.chunk_by(|(a, _), (b, _)| a == b).count());
         for same in written.chunk_by(|(a, _), (b, _)| a == b) {
             let Some(Ok(image)) = same.first().map(|(text, _)| Image::parse(text)) else { continue };
             let number = u32::try_from(images.len()).unwrap_or(NOT_PARSED);

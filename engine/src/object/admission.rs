@@ -243,7 +243,7 @@ impl Admission {
         let parsed = parsed.filter(|relevance| relevance.given() >= self.sites.len());
         let mut by_number: Vec<Option<usize>> = vec![None; parsed.map_or(0, Relevance::count)];
         let mut by_image: BTreeMap<&str, usize> = BTreeMap::new();
-        let mut outcomes = Vec::new();
+        let mut outcomes = Vec::with_capacity(by_number.len());
         let mut of_site = Vec::with_capacity(self.sites.len());
         for (at, site) in self.sites.iter().enumerate() {
             let mut decide = |image: Option<&Image>| {
@@ -279,7 +279,8 @@ impl Admission {
         if settings.check_target_exists {
             look_up_targets(&mut outcomes, targets);
         }
-        let mut rewrites = Vec::new();
+        // Most sites of a request the policy mutates are swapped: the list grows once.
+        let mut rewrites = Vec::with_capacity(sites.len());
         let mut skipped = Vec::new();
         // The secrets each pod spec needs, in the order of first use.
         let mut needed: Vec<Vec<&str>> = vec![Vec::new(); pod_specs.len()];

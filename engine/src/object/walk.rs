@@ -497,6 +497,8 @@ fn pod_spec_images(
         };
         let entries = entries.as_array().ok_or_else(|| ObjectError::wrong_type(&list_at, Expected::List))?;
         let image_steps = list.image_steps_len();
+        // Most entries hold an image: the sites grow once per list, not by doubling.
+        found.reserve(entries.len());
         for (index, entry) in entries.iter().enumerate() {
             // The entry's pointer, made once with room for the image's steps (a large Pod has
             // many entries): `follow` extends it to the image's pointer.
