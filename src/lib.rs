@@ -3,10 +3,11 @@
 //! its log records to the host.
 #![deny(unsafe_code)]
 
-use imageswap_engine::{Lookup, TargetLookup, Verdict};
+use imageswap_engine::{JsonBuffer, Lookup, TargetLookup, Verdict};
 use kubewarden_policy_sdk::host_capabilities::oci::get_manifest_digest;
+use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
-use kubewarden_policy_sdk::{accept_request, mutate_request, protocol_version_guest, reject_request};
+use kubewarden_policy_sdk::{accept_request, protocol_version_guest, reject_request};
 use wapc_guest::{CallResult, host_call, register_function};
 
 /// Registers the three functions a Kubewarden waPC policy exports.
@@ -43,7 +44,7 @@ fn validate(payload: &[u8]) -> CallResult {
     }
     match evaluation.verdict {
         Verdict::Accept => accept_request(),
-        Verdict::Mutate(object) => mutate_request(object),
+        Verdict::Mutate(object) => mutate(object, payload.len()),
         Verdict::Reject(message) => reject_request(Some(message), None, None, None),
     }
 }
@@ -55,4 +56,20 @@ fn validate_settings(payload: &[u8]) -> CallResult {
         Err(errors) => SettingsValidationResponse { valid: false, message: Some(errors.to_string()) },
     };
     Ok(serde_json::to_vec(&response)?)
+}
+
+/// `mutate_request` of the SDK, serialized into a buffer sized for the request (the new object is
+/// about as large as the one in it, [`JsonBuffer`]).
+fn mutate(object: serde_json::Value, request_len: usize) -> CallResult {
+    let response = ValidationResponse {
+        accepted: true,
+        message: None,
+        code: None,
+        mutated_object: Some(object),
+        audit_annotations: None,
+        warnings: None,
+    };
+    let mut out = JsonBuffer::with_capacity(request_len.saturating_mul(2));
+    serde_json::to_writer(&mut out, &response)?;
+    Ok(out.into_bytes())
 }

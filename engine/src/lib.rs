@@ -18,6 +18,7 @@ mod image;
 mod lookup;
 mod map;
 mod object;
+mod output;
 mod settings;
 mod swap;
 
@@ -41,6 +42,7 @@ pub use map::targets::{Prefix, PrefixError, RegistryTarget, Shape};
 pub use object::admission::{Evaluation, Rewrite, Skipped, Verdict};
 pub use object::report::{Level, Listing, REPORTED_ITEMS, Record, Report};
 pub use object::walk::{DocumentError, Found, FoundImage, ObjectError, admission_request, document_images};
+pub use output::JsonBuffer;
 pub use settings::kinds::{CustomResourceError, CustomResources, Entries};
 pub use settings::{KNOWN_KEYS, Mode, RequestSettings, Settings, SettingsError, SettingsErrors};
 pub use swap::{Decision, DigestPolicy, Step, SwapError, decide};

@@ -17,6 +17,7 @@ use crate::map::lex::LineNumber;
 use crate::map::relevance::Relevance;
 use crate::object::report::listing;
 use crate::object::walk::{self, ALL_LISTS, EPHEMERAL, Expected, Found, FoundImage, ObjectError, ObjectErrorKind};
+use crate::output::JsonBuffer;
 use crate::settings::kinds::CustomResources;
 use crate::settings::{Mode, Settings};
 use crate::swap::{Decision, SwapError, decide_image, step_zero};
@@ -564,10 +565,15 @@ fn record_originals(
     let ours = entries(rewrites);
     // On CREATE there is nothing to merge into (and a large Pod has many entries).
     let text = if originals.is_empty() {
-        serde_json::to_string(&Entries(&ours))
+        // Written into a buffer of its size: `{"key":"image",…}`, more where a key needs escapes.
+        let size = ours.iter().map(|(_, key, image)| key.len() + image.len() + 6).sum::<usize>() + 2;
+        let mut text = JsonBuffer::with_capacity(size);
+        serde_json::to_writer(&mut text, &Entries(&ours))
+            .map_err(|e| e.to_string())
+            .and_then(|()| String::from_utf8(text.into_bytes()).map_err(|e| e.to_string()))
     } else {
         originals.extend(ours.into_iter().map(|(_, key, image)| (key.into_owned(), image.to_owned())));
-        serde_json::to_string(&originals)
+        serde_json::to_string(&originals).map_err(|e| e.to_string())
     };
     let text = text.map_err(|e| ObjectError {
         place: None,
