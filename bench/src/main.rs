@@ -9,7 +9,8 @@
 //! imageswap-bench per-image MAP_FILE IMAGES_FILE            ns per image, parse included (upstream comparison)
 //! imageswap-bench eval POLICY...                            warm and fresh time of each module, interleaved (opt-level table)
 //! imageswap-bench compare RULES POLICY...                   the same with a RULES-rule map, one labelled row per module
-//! imageswap-bench calls POLICY PAYLOAD N                    N warm calls, for callgrind (PAYLOAD: 0-3 map shape, pod, deployment)
+//! imageswap-bench calls POLICY PAYLOAD N                    N warm calls, for callgrind (PAYLOAD: 0-3 map shape, pod, deployment,
+//!                                                           worstN, @FILE)
 //! imageswap-bench map RULES                                 prints a generated map
 //! ```
 
@@ -90,7 +91,7 @@ fn main() -> ExitCode {
         Some("calls") => {
             let payload = arg(2).and_then(|name| wasm::named_payload(name));
             let (Some(policy), Some(payload)) = (arg(1), payload) else {
-                eprintln!("usage: imageswap-bench calls POLICY 0|1|2|3|pod|deployment N");
+                eprintln!("usage: imageswap-bench calls POLICY 0|1|2|3|pod|deployment|worstN|@FILE N");
                 return ExitCode::from(2);
             };
             if let Err(error) = wasm::calls(Path::new(policy), &payload, number(arg(3), 1)) {

@@ -44,7 +44,7 @@ fn map_of(rules: usize, line: impl Fn(usize) -> String) -> String {
 }
 
 /// The shapes: label, request, settings.
-fn shapes() -> Vec<(&'static str, Value, Value)> {
+pub fn shapes() -> Vec<(&'static str, Value, Value)> {
     let seed = workload::settings(&workload::map(10));
     let with_secrets = json!({ "imageChange": workload::map(10),
         "imagePullSecrets": { "mirror.example.com": "mirror-pull", "quay.io": "quay-pull" } });

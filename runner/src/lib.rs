@@ -13,6 +13,9 @@ use serde_json::{Value, json};
 use wapc::WapcHost;
 use wasmtime_provider::{WasmtimeEngineProvider, WasmtimeEngineProviderBuilder, WasmtimeEngineProviderPre};
 
+/// The environment variable that makes wasmtime write a perf map of the compiled functions.
+pub const PERFMAP_VARIABLE: &str = "IMAGESWAP_PERFMAP";
+
 /// Errors of the host: loading, instantiating, or a guest error (what the API server sees as a
 /// 500 "internal server error").
 pub type RunnerError = Box<dyn Error + Send + Sync>;
@@ -134,9 +137,16 @@ impl Policy {
         Self::from_bytes(&bytes)
     }
 
-    /// Compiles a module from its bytes.
+    /// Compiles a module from its bytes. With `IMAGESWAP_PERFMAP` set, wasmtime writes the address
+    /// of each compiled function to `/tmp/perf-PID.map`, which `bench/wasm-profile.sh` reads.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, RunnerError> {
-        let pre = WasmtimeEngineProviderBuilder::new().module_bytes(bytes).build_pre()?;
+        let mut builder = WasmtimeEngineProviderBuilder::new().module_bytes(bytes);
+        if std::env::var_os(PERFMAP_VARIABLE).is_some() {
+            let mut config = wasmtime_provider::wasmtime::Config::new();
+            config.profiler(wasmtime_provider::wasmtime::ProfilingStrategy::PerfMap);
+            builder = builder.engine(wasmtime_provider::wasmtime::Engine::new(&config).map_err(|e| e.to_string())?);
+        }
+        let pre = builder.build_pre()?;
         Ok(Self { pre })
     }
 
