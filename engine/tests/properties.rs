@@ -50,7 +50,19 @@ const TARGETS: [&str; 9] = [
     "[fd00::2]:5000/m",
     "",
 ];
-const GLOBS: [&str; 6] = ["quay.io/*", "*nginx*", "[a-q]*", "docker.io/library/*", "*/team/*:1*", "auto"];
+/// Globs, among them some that begin like a spelling of an image and match only some of its tags
+/// (the request path matches those against the few spellings that begin with their literal).
+const GLOBS: [&str; 9] = [
+    "quay.io/*",
+    "*nginx*",
+    "[a-q]*",
+    "docker.io/library/*",
+    "*/team/*:1*",
+    "auto",
+    "nginx*:1.2?",
+    "docker.io/library/nginx*:v*",
+    "quay.io/org/app:[l1]*",
+];
 const NAMES: [&str; 10] = [
     "nginx",
     "org/app",

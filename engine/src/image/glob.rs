@@ -44,6 +44,16 @@ impl Glob {
         Self(Form::Tokens(fnmatch_tokens(pattern)))
     }
 
+    /// Whether one of `texts` matches `pattern` as [`Glob::fnmatch`] compiles it, without a copy
+    /// of a pattern whose only special character is `*`.
+    pub fn fnmatch_any<'t>(pattern: &str, mut texts: impl Iterator<Item = &'t str>) -> bool {
+        if !pattern.bytes().any(|b| b == b'?' || b == b'[') {
+            return texts.any(|text| matches_parts(pattern.as_bytes(), text.as_bytes()));
+        }
+        let glob = Self::fnmatch(pattern);
+        texts.any(|text| glob.matches(text))
+    }
+
     /// Compiles `pattern` with only `*` and `?` special, to match anywhere in a text (as if it
     /// began and ended with `*`).
     pub fn wildcard(pattern: &str) -> Self {

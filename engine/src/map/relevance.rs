@@ -16,8 +16,8 @@
 //!   name and the tag or digest of one of the images (the identity `[EXACT]` compares, but for the
 //!   namespace);
 //! - a `[REPLACE]` line when some spelling of an image (the forms globs are matched against) starts
-//!   with the glob's literal beginning (up to its first `*`, `?` or `[`), or when its target
-//!   covers an image;
+//!   with the glob's literal beginning (up to its first `*`, `?` or `[`) and, where at most eight
+//!   spellings do, the glob matches one of them; or when its target covers an image;
 //! - a line whose target is on the registry of a literal `noswap_wildcards` entry ([`Noswap`]),
 //!   because such an entry is ignored when it names a target (docs/behaviour.md §3).
 //!
@@ -31,6 +31,7 @@ use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::hash::Hasher;
 
+use crate::image::glob::Glob;
 use crate::image::normalize::{DOCKER_HUB_ALIASES, Image, canonical_registry_text, host_without_port};
 use crate::image::placeholder;
 use crate::image::reference::{DEFAULT_TAG, DOCKER_HUB, familiar_path, names_registry, slashes};
@@ -78,6 +79,10 @@ pub struct Relevance {
 
 /// The number of an image given to [`Relevance::new`] that is a placeholder or does not parse.
 const NOT_PARSED: u32 = u32::MAX;
+
+/// How many spellings beginning with a `[REPLACE]` glob's literal text [`Relevance::wants`]
+/// matches the glob against before it reads the line without trying (a bounded cost per line).
+const FEW_SPELLINGS: usize = 8;
 
 /// An index of the lines one request reads ([`Relevance::rules`]): it decides that request's
 /// images as the whole map does, and nothing else is known of it (the skipped lines and the
@@ -210,7 +215,8 @@ impl Relevance {
     }
 
     /// Whether an fnmatch glob can match a spelling of one of the images: the spelling must begin
-    /// with the glob's literal text before its first `*`, `?` or `[`.
+    /// with the glob's literal text before its first `*`, `?` or `[`, and, when at most
+    /// [`FEW_SPELLINGS`] do, the glob must match one of them.
     fn may_match(&self, glob: &str) -> bool {
         let literal = glob.split(['*', '?', '[']).next().unwrap_or_default();
         if literal.len() >= 2 && self.form_heads.as_ref().is_some_and(|heads| !heads.has(literal)) {
@@ -218,7 +224,17 @@ impl Relevance {
         }
         let forms = self.forms();
         let first = forms.partition_point(|form| self.form(*form) < literal);
-        forms.get(first).is_some_and(|form| self.form(*form).starts_with(literal))
+        let candidates = (forms.get(first..).unwrap_or_default().iter())
+            .map(|form| self.form(*form))
+            .take_while(|form| form.starts_with(literal));
+        // When few spellings begin with the literal (the lines of a large map that share one
+        // beginning, `nginx*-1`, `nginx*-2`, ...), the glob itself tells whether it matches one:
+        // a line that matches no spelling decides no image. With more, the line is read.
+        match candidates.clone().take(FEW_SPELLINGS + 1).count() {
+            0 => false,
+            count if count > FEW_SPELLINGS => true,
+            _ => Glob::fnmatch_any(glob, candidates),
+        }
     }
 
     fn forms(&self) -> &[(usize, usize)] {
@@ -526,7 +542,9 @@ mod tests {
             for form in image.forms() {
                 for end in (1..=form.len()).filter(|end| form.is_char_boundary(*end)) {
                     let literal = &form[..end];
-                    assert!(relevance.may_match(&format!("{literal}*")), "{one}: {literal:?} of {form:?}");
+                    // `[` begins a set in a glob (an IPv6 host): `[[]` is the character itself.
+                    let glob = literal.replace('[', "[[]") + "*";
+                    assert!(relevance.may_match(&glob), "{one}: {literal:?} of {form:?}");
                 }
             }
         }
@@ -534,6 +552,24 @@ mod tests {
         // And skips one that begins none: the heads are tested, not bypassed.
         let relevance = Relevance::new(["quay.io/org/app:1"]);
         assert!(!relevance.may_match("ghcr.io/org/*") && relevance.forms.get().is_none());
+    }
+
+    /// A `[REPLACE]` glob is matched against the few spellings that begin with its literal: the
+    /// lines of a large map that begin like an image but match none of its spellings are not
+    /// read; when more than [`FEW_SPELLINGS`] begin with it, the line is read without trying.
+    #[test]
+    fn a_glob_is_matched_against_the_few_spellings_that_begin_with_its_literal() {
+        let relevance = Relevance::new(["nginx"]);
+        assert!(!relevance.may_match("nginx*-1"));
+        assert!(relevance.may_match("nginx*"));
+        assert!(relevance.may_match("docker.io/library/ngin?:latest"));
+        assert!(!relevance.may_match("docker.io/library/ngin[!x]:1"));
+        let many: Vec<String> = (0..=FEW_SPELLINGS).map(|i| format!("quay.io/app{i}:1")).collect();
+        let some = Relevance::new(many.iter().take(FEW_SPELLINGS).map(String::as_str));
+        assert!(!some.may_match("quay.io/app*-none"));
+        assert!(some.may_match("quay.io/app*:1"));
+        let all = Relevance::new(many.iter().map(String::as_str));
+        assert!(all.may_match("quay.io/app*-none"));
     }
 
     /// Each image given gets the number of its text, the same for the same text; placeholders
