@@ -38,7 +38,7 @@ enum Form {
 impl Glob {
     /// Compiles `pattern` with `fnmatch` syntax (`*`, `?`, `[...]`, `[!...]`).
     pub fn fnmatch(pattern: &str) -> Self {
-        if !pattern.bytes().any(|b| b == b'?' || b == b'[') {
+        if stars_only(pattern) {
             return Self(Form::Stars(pattern.to_owned()));
         }
         Self(Form::Tokens(fnmatch_tokens(pattern)))
@@ -47,7 +47,7 @@ impl Glob {
     /// Whether one of `texts` matches `pattern` as [`Glob::fnmatch`] compiles it, without a copy
     /// of a pattern whose only special character is `*`.
     pub fn fnmatch_any<'t>(pattern: &str, mut texts: impl Iterator<Item = &'t str>) -> bool {
-        if !pattern.bytes().any(|b| b == b'?' || b == b'[') {
+        if stars_only(pattern) {
             return texts.any(|text| matches_parts(pattern.as_bytes(), text.as_bytes()));
         }
         let glob = Self::fnmatch(pattern);
@@ -81,6 +81,11 @@ impl Glob {
             Form::Tokens(tokens) => matches_tokens(tokens, &text.chars().collect::<Vec<char>>()),
         }
     }
+}
+
+/// Whether `*` is the only special character of the fnmatch `pattern` (no `?`, no `[`).
+fn stars_only(pattern: &str) -> bool {
+    !pattern.bytes().any(|b| b == b'?' || b == b'[')
 }
 
 /// Whether `text` matches a pattern whose only special character is `*`: it starts with the
