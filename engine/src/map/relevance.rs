@@ -35,6 +35,7 @@ use crate::image::glob::Glob;
 use crate::image::normalize::{DOCKER_HUB_ALIASES, Image, canonical_registry_text, host_without_port};
 use crate::image::placeholder;
 use crate::image::reference::{DEFAULT_TAG, DOCKER_HUB, familiar_path, names_registry, slashes};
+use crate::map::bytes;
 use crate::map::hash::Fnv;
 use crate::map::lex::{KeyKind, Lines, MapError, MapLine};
 use crate::map::rules::{Rules, noswap_value};
@@ -104,7 +105,7 @@ impl Relevance {
                 written.push((image, at));
             }
         }
-        written.sort_unstable_by_key(|(text, _)| *text);
+        written.sort_unstable_by(|(a, _), (b, _)| bytes::compare(a.as_bytes(), b.as_bytes()));
         // Each distinct text is parsed once, and every place it was given at gets its number.
         let mut numbers = vec![NOT_PARSED; given];
         let mut images = Vec::with_capacity(written.chunk_by(|(a, _), (b, _)| a == b).count());
@@ -242,7 +243,7 @@ impl Relevance {
             let mut forms: Vec<(usize, usize)> = (self.images.iter().enumerate())
                 .flat_map(|(number, image)| (0..image.form_count()).map(move |form| (number, form)))
                 .collect();
-            forms.sort_unstable_by(|a, b| self.form(*a).cmp(self.form(*b)));
+            forms.sort_unstable_by(|a, b| bytes::compare(self.form(*a).as_bytes(), self.form(*b).as_bytes()));
             forms.dedup_by(|a, b| self.form(*a) == self.form(*b));
             forms
         })
