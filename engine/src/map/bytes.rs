@@ -40,9 +40,8 @@ pub fn find_any<const N: usize>(bytes: &[u8], from: usize, set: [u8; N]) -> usiz
 /// at a time: in wasm, `memcmp` is wasi-libc's loop over single bytes, and the images of a large
 /// request can share long beginnings (`quay.io/org/`), which a tenant chooses.
 pub fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
-    let (mut a_words, mut b_words) = (a.chunks_exact(8), b.chunks_exact(8));
-    for (a_word, b_word) in a_words.by_ref().zip(b_words.by_ref()) {
-        let word = |bytes: &[u8]| bytes.try_into().map_or(0, u64::from_be_bytes);
+    let word = |bytes: &[u8]| bytes.try_into().map_or(0, u64::from_be_bytes);
+    for (a_word, b_word) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
         let (a_word, b_word) = (word(a_word), word(b_word));
         if a_word != b_word {
             return a_word.cmp(&b_word);
