@@ -6,6 +6,7 @@
 //! decisions.
 
 use std::borrow::Cow;
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -13,6 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::image::normalize::Image;
 use crate::lookup::{Lookup, TargetLookup};
+use crate::map::bytes;
 use crate::map::lex::LineNumber;
 use crate::map::relevance::Relevance;
 use crate::object::report::listing;
@@ -588,8 +590,6 @@ fn record_originals(
 /// name) gives way to the field of the later image. A sort, not a tree: a large Pod has tens of
 /// thousands of entries, and keys repeat only in such custom resources (or hostile requests).
 fn entries(rewrites: &[Rewrite]) -> Vec<Original<'_>> {
-    // Sorted by the first eight bytes of the key as a number first: most keys (container names)
-    // differ there, and a number compares faster than text.
     let mut sorted: Vec<Original<'_>> = rewrites
         .iter()
         .map(|rewrite| {
@@ -597,7 +597,7 @@ fn entries(rewrites: &[Rewrite]) -> Vec<Original<'_>> {
             (head_number(&key), key, rewrite.from())
         })
         .collect();
-    sorted.sort_unstable_by(|(a, a_key, _), (b, b_key, _)| a.cmp(b).then_with(|| a_key.cmp(b_key)));
+    sorted.sort_unstable_by(by_key);
     if !sorted.windows(2).any(|pair| matches!(pair, [(_, a, _), (_, b, _)] if a == b)) {
         return sorted;
     }
@@ -612,6 +612,13 @@ fn entries(rewrites: &[Rewrite]) -> Vec<Original<'_>> {
 
 /// An entry of the annotation: [`head_number`] of its key, its key and the original image.
 type Original<'r> = (u64, Cow<'r, str>, &'r str);
+
+/// The order of entries by their keys' text. By [`head_number`] first: most keys (container
+/// names) differ in their first eight bytes, and a number compares faster than text. Keys equal
+/// there (names a tenant chose to share a beginning) compare eight bytes at a time.
+fn by_key((a, a_key, _): &Original<'_>, (b, b_key, _): &Original<'_>) -> Ordering {
+    a.cmp(b).then_with(|| bytes::compare(a_key.as_bytes(), b_key.as_bytes()))
+}
 
 /// The first eight bytes of `text` as a big-endian number, zero-padded: numbers compare as the
 /// texts' first eight bytes do (texts equal there compare by the rest).
@@ -663,11 +670,11 @@ fn object_entry<'m>(map: &'m mut Map<String, Value>, key: &str) -> Option<&'m mu
 mod tests {
     use super::*;
 
-    /// Keys ordered by [`head_number`], then by their text, are in the order of their texts: for
+    /// Entries ordered [`by_key`] are in the order of their keys' texts: for
     /// every pair of keys that are short, eight bytes long, longer, share a head, hold a NUL byte
     /// or a character of several bytes.
     #[test]
-    fn keys_sort_by_their_head_number_as_by_their_text() {
+    fn entries_sort_by_key_as_by_their_keys_text() {
         let keys = [
             "",
             "a",
@@ -694,8 +701,8 @@ mod tests {
         ];
         for a in keys {
             for b in keys {
-                let by_number = head_number(a).cmp(&head_number(b)).then_with(|| a.cmp(b));
-                assert_eq!(by_number, a.cmp(b), "{a:?} and {b:?}");
+                let entry = |key: &'static str| (head_number(key), Cow::Borrowed(key), "");
+                assert_eq!(by_key(&entry(a), &entry(b)), a.cmp(b), "{a:?} and {b:?}");
             }
         }
     }
