@@ -86,7 +86,7 @@ kwctl_settings_case() {
 # Registry lookups (checkTargetExists) are replayed from the case that records them.
 kwctl_example() {
   local file="$1" yml="$BATS_TEST_TMPDIR/$(basename "$1")" settings out direct replay=()
-  sed "s|^  module: .*|  module: file://$POLICY|" "$file" >"$yml"
+  policy_document "$file" | sed "s|^  module: .*|  module: file://$POLICY|" >"$yml"
   settings=$(yq_spec "$file" settings) || { echo "no settings in $file"; return; }
   if [ "$(jq '.checkTargetExists // false' <<<"$settings")" = true ]; then
     session_of "$(jq -c '.[] | select(.name == "pod_swapped_only_where_target_exists")' "$DIR/cases.json")" \

@@ -79,11 +79,14 @@ PY
   echo "SKIP: the document is not one JSON object in UTF-8 nested at most 128 deep, which a host reads itself"
 }
 
-# session_of CASE_JSON: a kwctl replay session answering the case's registry lookups, in order.
+# session_of CASE_JSON: a kwctl replay session answering the case's registry lookups, in order
+# (each recorded answer names its capability; manifest_digest when it does not).
 session_of() {
-  jq -r '"---", (.lookups[] | "- type: Exchange", "  request: |", "    !OciManifestDigest", "    image: \(.image)",
-    "  response:", (if .digest then "    type: Success", "    payload: \(({digest}) | tojson | @json)"
-                    else "    type: Error", "    message: \(.error | @json)" end))' <<<"$1"
+  jq -r '"---", (.lookups[] | "- type: Exchange", "  request: |",
+    "    !\({manifest_digest: "OciManifestDigest", oci_manifest: "OciManifest",
+           oci_manifest_config: "OciManifestAndConfig"}[.capability // "manifest_digest"])", "    image: \(.image)",
+    "  response:", (if .error then "    type: Error", "    message: \(.error | @json)"
+                    else "    type: Success", "    payload: \((if .digest then {digest} else .response end) | tojson | @json)" end))' <<<"$1"
 }
 
 # check_response CASE_JSON RESPONSE_JSON: prints why the AdmissionResponse does not match the
@@ -95,6 +98,8 @@ check_response() {
   [ "$allowed" = "$(jq .allowed <<<"$case")" ] || { echo "allowed is $allowed: $out"; return; }
   message=$(jq -r '.status.message // ""' <<<"$out")
   [ "$message" = "$(jq -r '.message // ""' <<<"$case")" ] || { echo "message is \"$message\""; return; }
+  [ "$(jq -c '.warnings // []' <<<"$out")" = "$(jq -c '.warnings // []' <<<"$case")" ] \
+    || { echo "warnings are $(jq -c '.warnings // []' <<<"$out")"; return; }
   object=$(case_request "$case" | jq '.object')
   patch=$(jq -r '.patch // ""' <<<"$out")
   if [ "$(jq '.changes // {} | length' <<<"$case")" -eq 0 ]; then
@@ -179,7 +184,16 @@ check_validate_response() {
   [ "$fields" -eq "$count" ] || echo "names $fields fields, expected $count: $message"
 }
 
-# yq_spec FILE KEY: `spec.KEY` of a ClusterAdmissionPolicy manifest, as JSON (`null` when absent).
+# yq_spec FILE KEY: `spec.KEY` of the policy of a manifest (its one document that is no
+# PolicyServer), as JSON (`null` when absent).
 yq_spec() {
-  python3 -c 'import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))["spec"].get(sys.argv[2])))' "$1" "$2"
+  python3 -c 'import json, sys, yaml
+policy = next(d for d in yaml.safe_load_all(open(sys.argv[1])) if d["kind"] != "PolicyServer")
+print(json.dumps(policy["spec"].get(sys.argv[2])))' "$1" "$2"
+}
+
+# policy_document FILE: the policy of a manifest (without a PolicyServer, which kwctl refuses).
+policy_document() {
+  python3 -c 'import sys, yaml
+yaml.safe_dump(next(d for d in yaml.safe_load_all(open(sys.argv[1])) if d["kind"] != "PolicyServer"), sys.stdout)' "$1"
 }

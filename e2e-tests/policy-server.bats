@@ -75,7 +75,7 @@ setup() { load lib; }
 skip_unserved() {
   skip_invalid_settings "$1" && return 0
   [ "$(jq '.lookups // [] | length' <<<"$1")" -gt 0 ] || return 1
-  echo "SKIP: needs registry answers (the runner and kwctl replay them; this server would ask a real registry)"
+  echo "SKIP: recorded registry answers (the runner and kwctl replay them; registry.bats runs every lookup outcome against a real registry)"
 }
 
 # server_case CASE_JSON: POSTs the case's AdmissionReview and checks the response.

@@ -13,10 +13,10 @@ WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version 
 CHROMIUM ?= $(or $(shell command -v chromium 2>/dev/null),/usr/bin/chromium)
 export CHROMIUM
 
-.PHONY: tools wasm-target chromium pyyaml
+.PHONY: tools wasm-target chromium pyyaml registry-tools
 
 ## tools: everything `make test` uses that a fresh machine lacks.
-tools: wasm-target pyyaml chromium | $(BATS) $(WASM_BINDGEN) $(PLAYWRIGHT) $(VENV)/bin/zizmor
+tools: wasm-target pyyaml chromium registry-tools | $(BATS) $(WASM_BINDGEN) $(PLAYWRIGHT) $(VENV)/bin/zizmor
 
 wasm-target:
 	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
@@ -44,6 +44,13 @@ $(VENV)/bin/zizmor:
 chromium:
 	@test -x "$(CHROMIUM)" || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; } \
 		|| echo "could not install chromium (apt-get needs root); set CHROMIUM=/path/to/chromium"
+
+## registry-tools: Debian's docker-registry (the CNCF distribution registry) and skopeo, for the
+## real-registry suite (installed with apt-get when missing).
+registry-tools:
+	@{ command -v docker-registry && command -v skopeo; } >/dev/null \
+		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends docker-registry skopeo; } \
+		|| echo "could not install docker-registry and skopeo (apt-get needs root)"
 
 ## pyyaml: Debian's PyYAML, with which the kwctl suite reads the examples' settings.
 pyyaml:

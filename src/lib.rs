@@ -1,13 +1,12 @@
 //! The imageswap Kubewarden policy: waPC glue only. Every decision is made by
-//! [`imageswap_engine`]; this file maps its answers onto the Kubewarden SDK and sends
-//! its log records to the host.
+//! [`imageswap_engine`]; this file maps its answers onto the Kubewarden SDK, answers its registry
+//! lookups with the policy-server's OCI capabilities, and sends its log records to the host.
 #![deny(unsafe_code)]
 
-use imageswap_engine::{JsonBuffer, Lookup, TargetLookup, Verdict};
-use kubewarden_policy_sdk::host_capabilities::oci::get_manifest_digest;
+use imageswap_engine::{Capability, JsonBuffer, TargetLookup, Verdict};
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
-use kubewarden_policy_sdk::{accept_request, protocol_version_guest, reject_request};
+use kubewarden_policy_sdk::{protocol_version_guest, reject_request};
 use wapc_guest::{CallResult, host_call, register_function};
 
 /// Registers the three functions a Kubewarden waPC policy exports.
@@ -19,22 +18,20 @@ pub extern "C" fn wapc_init() {
     register_function("protocol_version", protocol_version_guest);
 }
 
-/// Looks targets up through the policy-server (`kubewarden/oci/v1/manifest_digest`), which caches
-/// the answers.
+/// Answers lookups through the policy-server's `kubewarden/oci/*` capabilities (which cache the
+/// answers that found something). The JSON answers are read by the engine, not by the SDK's
+/// typed helpers, whose OCI types would link code the policy does not need.
 struct HostRegistry;
 
 impl TargetLookup for HostRegistry {
-    fn lookup(&mut self, image: &str) -> Lookup {
-        match get_manifest_digest(image) {
-            Ok(_) => Lookup::Found,
-            // The host's error may carry a backtrace; its first line says what happened.
-            Err(error) => Lookup::from_host_error(error.to_string().lines().next().unwrap_or_default().to_owned()),
-        }
+    fn call(&mut self, capability: Capability, image: &str) -> Result<Vec<u8>, String> {
+        let request = serde_json::to_vec(image).map_err(|error| error.to_string())?;
+        host_call("kubewarden", "oci", capability.operation(), &request).map_err(|error| error.to_string())
     }
 }
 
 /// `validate`: evaluates the request, logs what it did (a few records, whatever its size), and
-/// answers accept, mutate or reject.
+/// answers accept, mutate or reject, with the evaluation's warnings.
 fn validate(payload: &[u8]) -> CallResult {
     let evaluation = imageswap_engine::evaluate(payload, &mut HostRegistry);
     for record in evaluation.report().records() {
@@ -42,11 +39,24 @@ fn validate(payload: &[u8]) -> CallResult {
         // cannot take is dropped: the request's answer does not depend on its log.
         let _ = host_call("kubewarden", "tracing", "log", &record.to_json());
     }
+    let warnings = Some(evaluation.warnings).filter(|warnings| !warnings.is_empty());
     match evaluation.verdict {
-        Verdict::Accept => accept_request(),
-        Verdict::Mutate(object) => mutate(object, payload.len()),
-        Verdict::Reject(message) => reject_request(Some(message), None, None, None),
+        Verdict::Accept if warnings.is_none() => kubewarden_policy_sdk::accept_request(),
+        Verdict::Accept => respond(response(true, None, None, warnings), 0),
+        Verdict::Mutate(object) => respond(response(true, None, Some(object), warnings), payload.len()),
+        Verdict::Reject(message) if warnings.is_none() => reject_request(Some(message), None, None, None),
+        Verdict::Reject(message) => respond(response(false, Some(message), None, warnings), 0),
     }
+}
+
+/// A response with these fields, the others empty.
+fn response(
+    accepted: bool,
+    message: Option<String>,
+    mutated_object: Option<serde_json::Value>,
+    warnings: Option<Vec<String>>,
+) -> ValidationResponse {
+    ValidationResponse { accepted, message, code: None, mutated_object, audit_annotations: None, warnings }
 }
 
 /// `validate_settings`: `valid: false` with every problem, never a guest error for bad input.
@@ -58,18 +68,10 @@ fn validate_settings(payload: &[u8]) -> CallResult {
     Ok(serde_json::to_vec(&response)?)
 }
 
-/// `mutate_request` of the SDK, serialized into a buffer sized for the request (the new object is
-/// about as large as the one in it, [`JsonBuffer`]).
-fn mutate(object: serde_json::Value, request_len: usize) -> CallResult {
-    let response = ValidationResponse {
-        accepted: true,
-        message: None,
-        code: None,
-        mutated_object: Some(object),
-        audit_annotations: None,
-        warnings: None,
-    };
-    let mut out = JsonBuffer::with_capacity(request_len.saturating_mul(2));
+/// The response, serialized into a buffer sized for the request (a new object is about as large
+/// as the one in it, [`JsonBuffer`]).
+fn respond(response: ValidationResponse, request_len: usize) -> CallResult {
+    let mut out = JsonBuffer::with_capacity(request_len.saturating_mul(2).max(256));
     serde_json::to_writer(&mut out, &response)?;
     Ok(out.into_bytes())
 }

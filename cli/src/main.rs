@@ -54,6 +54,11 @@ struct ExplainArgs {
     /// A Pod or workload (YAML or JSON), or an AdmissionReview, whose images are explained.
     #[arg(long, value_name = "OBJECT.yml")]
     object: Option<PathBuf>,
+    /// Recorded registry answers (a JSON list of {image, digest | error | capability and
+    /// response}, as the case tables hold them): with checkTargetExists, each image's targets are
+    /// looked up in them, in order, as the policy asks the registry.
+    #[arg(long, value_name = "ANSWERS.json")]
+    lookups: Option<PathBuf>,
     /// How to print the answers.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     output: Output,
@@ -92,10 +97,20 @@ fn default_module() -> String {
 /// A problem with the command's input (exit status 2).
 struct Failure(String);
 
+/// A YAML or JSON document; of a file of several (a PolicyServer and the policy on it), the first
+/// that is not a PolicyServer.
 fn read_document(path: &Path) -> Result<Value, Failure> {
+    use serde::Deserialize;
     let shown = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| Failure(format!("cannot read {shown}: {e}")))?;
-    serde_yaml::from_str(&text).map_err(|e| Failure(format!("{shown} is not YAML or JSON: {e}")))
+    let not_yaml = |e: serde_yaml::Error| Failure(format!("{shown} is not YAML or JSON: {e}"));
+    for document in serde_yaml::Deserializer::from_str(&text) {
+        let document = Value::deserialize(document).map_err(not_yaml)?;
+        if document.get("kind").and_then(Value::as_str) != Some("PolicyServer") {
+            return Ok(document);
+        }
+    }
+    Err(Failure(format!("{shown} holds no settings, policy or object")))
 }
 
 /// The settings in a file: a settings document, or the `spec.settings` of a (Cluster)AdmissionPolicy.
@@ -109,7 +124,7 @@ fn settings_of(document: Value) -> Value {
 }
 
 fn explain(args: ExplainArgs) -> Result<ExitCode, Failure> {
-    let ExplainArgs { settings: path, object, output, images } = args;
+    let ExplainArgs { settings: path, object, lookups, output, images } = args;
     let settings = Settings::from_value(&settings_of(read_document(&path)?))
         .map_err(|errors| Failure(format!("the settings in {} are not valid:\n{errors}", path.display())))?;
     let found = match &object {
@@ -123,6 +138,14 @@ fn explain(args: ExplainArgs) -> Result<ExitCode, Failure> {
     let mut results: Vec<Explanation> =
         images.iter().map(|image| imageswap_engine::explain(&settings.rules, settings.digest, image)).collect();
     results.extend(explain_found(&settings.rules, settings.digest, &found));
+    let recorded = match &lookups {
+        Some(path) => Some(recorded_answers(path)?),
+        None => None,
+    };
+    if let Some(answers) = recorded.filter(|_| settings.check_target_exists) {
+        let mut registry = imageswap_engine::Recording::new(answers);
+        results.iter_mut().for_each(|result| result.look_up(&settings, &mut registry));
+    }
     if output == Output::Json {
         let text = serde_json::to_string_pretty(&results).map_err(|e| Failure(e.to_string()))?;
         println!("{text}");
@@ -136,12 +159,21 @@ fn explain(args: ExplainArgs) -> Result<ExitCode, Failure> {
             }
         }
     }
-    if settings.check_target_exists {
+    if settings.check_target_exists && lookups.is_none() {
         eprintln!(
-            "note: checkTargetExists is on: the policy asks the registry for each target and leaves an image as written when it is missing; explain makes no lookups"
+            "note: checkTargetExists is on: the policy asks the registry for each target and leaves an image as written when none is found; explain makes no lookups (--lookups replays recorded answers)"
         );
+    } else if lookups.is_some() && !settings.check_target_exists {
+        eprintln!("note: checkTargetExists is off, so the policy makes no lookups and --lookups is not used");
     }
     Ok(if results.iter().all(Explanation::is_decided) { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The recorded answers of `--lookups`.
+fn recorded_answers(path: &Path) -> Result<Vec<imageswap_engine::Recorded>, Failure> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| Failure(format!("cannot read {shown}: {e}")))?;
+    serde_json::from_str(&text).map_err(|e| Failure(format!("{shown} is not a list of recorded answers: {e}")))
 }
 
 fn migrate_command(args: MigrateArgs) -> Result<ExitCode, Failure> {

@@ -7,6 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::image::normalize::Image;
+use crate::lookup::{Lookup, TargetLookup, look_up};
 use crate::map::lex::LineNumber;
 use crate::map::rules::Rules;
 use crate::object::walk::{Found, dotted};
@@ -36,6 +37,14 @@ pub struct Explanation {
     pub kept_digest: bool,
     /// Why the image cannot be decided (the policy rejects the request with this message).
     pub error: Option<String>,
+    /// With an ordered list of targets (docs/behaviour.md §5): the new reference each target
+    /// gives, in order (`new` is the first until lookups say otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
+    /// After [`Explanation::look_up`]: each target asked, in order, and what the lookup said
+    /// (`a.example.com/library/nginx:1.25 missing`, `… found`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lookups: Vec<String>,
     /// Left alone at step 0 (a placeholder or a template expression), before every rule.
     #[serde(skip)]
     step_zero: bool,
@@ -67,6 +76,12 @@ fn explain_in(rules: &Rules, digest: DigestPolicy, image: &str, custom: bool) ->
             image: image.to_owned(),
             field: None,
             pod_spec: None,
+            targets: if decision.fallbacks.is_empty() {
+                Vec::new()
+            } else {
+                decision.swapped.iter().cloned().chain(decision.fallbacks.into_iter().map(|c| c.image)).collect()
+            },
+            lookups: Vec::new(),
             new: decision.swapped.filter(|new| new != image),
             line: decision.line,
             step: decision.step.as_str().to_owned(),
@@ -85,8 +100,31 @@ fn explain_in(rules: &Rules, digest: DigestPolicy, image: &str, custom: bool) ->
             reason: String::new(),
             kept_digest: false,
             error: Some(error.to_string()),
+            targets: Vec::new(),
+            lookups: Vec::new(),
             step_zero: false,
         },
+    }
+}
+
+impl Explanation {
+    /// Asks `host` about the targets in order, as the policy does with `checkTargetExists`: the
+    /// first target found becomes `new` (with `digest: pin`, with the digest the lookup gave), and
+    /// when none is found the image is left as written. Each answer is recorded in `lookups`.
+    pub fn look_up(&mut self, settings: &Settings, host: &mut dyn TargetLookup) {
+        let Some(first) = self.new.take() else { return };
+        let candidates = if self.targets.is_empty() { vec![first] } else { self.targets.clone() };
+        for reference in candidates {
+            match look_up(host, &reference, &settings.platforms) {
+                Lookup::Found { digest } => {
+                    self.lookups.push(format!("{reference} found"));
+                    let pin = settings.digest == DigestPolicy::Pin && !reference.contains('@') && self.step != "Exact";
+                    self.new = Some(if pin { format!("{reference}@{digest}") } else { reference });
+                    return;
+                }
+                Lookup::NotFound { reason, said } => self.lookups.push(format!("{reference} {reason} ({said})")),
+            }
+        }
     }
 }
 
@@ -107,7 +145,12 @@ impl fmt::Display for Explanation {
         if let Some(error) = &self.error {
             return write!(f, ": {error}");
         }
-        let rule = self.line.map(|line| format!(", line {line}")).unwrap_or_default();
+        let mut rule = self.line.map(|line| format!(", line {line}")).unwrap_or_default();
+        if !self.lookups.is_empty() {
+            rule = format!("{rule}; {}", self.lookups.join("; "));
+        } else if let [_, later @ ..] = self.targets.as_slice() {
+            rule = format!("{rule}; when not found: {}", later.join(", then "));
+        }
         match &self.new {
             Some(new) => write!(f, " -> {new}   ({}{rule})", self.reason),
             None => write!(f, " left as written   ({}{rule})", self.reason),

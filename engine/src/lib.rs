@@ -32,20 +32,24 @@ pub use image::reference::{
     DOCKER_HUB, MAX_HOST_LEN, MAX_PATH_LEN, MAX_TAG_LEN, RefError, RefErrorKind, Reference, names_registry_strictly,
 };
 pub use image::{ISTIO_AUTO, Placeholder, placeholder};
-pub use lookup::{AssumeFound, Lookup, TargetLookup};
+pub use lookup::{
+    ASSUMED_DIGEST, AssumeFound, Capability, Lookup, Platform, Reason, Recorded, Recording, TargetLookup, look_up,
+};
 pub use map::lex::{
     KeyKind, LineNumber, Lines, MAX_LINE_BYTES, MAX_MAP_BYTES, MAX_RULES, MapError, MapErrorKind, MapLine,
 };
 pub use map::relevance::{Relevance, RequestRules};
 pub use map::rules::Rules;
 pub use map::targets::{Prefix, PrefixError, RegistryTarget, Shape};
-pub use object::admission::{Evaluation, Rewrite, Skipped, Verdict};
+pub use object::admission::{Evaluation, Miss, Rewrite, Skipped, Verdict, WARNED_IMAGES};
 pub use object::report::{Level, Listing, REPORTED_ITEMS, Record, Report};
 pub use object::walk::{DocumentError, Found, FoundImage, ObjectError, admission_request, document_images};
 pub use output::JsonBuffer;
 pub use settings::kinds::{CustomResourceError, CustomResources, Entries};
-pub use settings::{KNOWN_KEYS, Mode, RequestSettings, Settings, SettingsError, SettingsErrors};
-pub use swap::{Decision, DigestPolicy, Step, SwapError, decide};
+pub use settings::{
+    DEFAULT_MAX_LOOKUPS, KNOWN_KEYS, MOST_LOOKUPS, Mode, RequestSettings, Settings, SettingsError, SettingsErrors,
+};
+pub use swap::{Candidate, Decision, DigestPolicy, Step, SwapError, decide};
 
 /// The payload of waPC `validate`: the admission request and the policy's settings.
 #[derive(Deserialize)]
@@ -60,10 +64,9 @@ pub fn validate_settings(document: &[u8]) -> Result<Settings, SettingsErrors> {
     Settings::from_json(document)
 }
 
-/// The payload read, or its rejection.
-fn read_envelope(payload: &[u8]) -> Result<ValidationRequest, Evaluation> {
-    serde_json::from_slice(payload)
-        .map_err(|error| Evaluation::answer(Verdict::Reject(format!("the admission request cannot be read: {error}"))))
+/// The payload read, or why it cannot be.
+fn read_envelope(payload: &[u8]) -> Result<ValidationRequest, String> {
+    serde_json::from_slice(payload).map_err(|error| format!("the admission request cannot be read: {error}"))
 }
 
 /// The rejection of a request whose settings are not valid.
@@ -85,7 +88,7 @@ fn invalid(errors: SettingsErrors) -> Evaluation {
 pub fn evaluate(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
     let envelope = match read_envelope(payload) {
         Ok(envelope) => envelope,
-        Err(rejection) => return rejection,
+        Err(message) => return Evaluation::answer(Verdict::Reject(message)),
     };
     let (group, kind) = (envelope.request.kind.group.clone(), envelope.request.kind.kind.clone());
     let read_settings =
@@ -131,7 +134,7 @@ pub fn evaluate(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
 pub fn evaluate_whole_map(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
     let envelope = match read_envelope(payload) {
         Ok(envelope) => envelope,
-        Err(rejection) => return rejection,
+        Err(message) => return Evaluation::answer(Verdict::Reject(message)),
     };
     let settings = match Settings::from_value(&envelope.settings) {
         Ok(settings) => settings,

@@ -19,6 +19,9 @@ pub enum DigestPolicy {
     Keep,
     /// Drop the digest of a swapped image that also has a tag.
     Drop,
+    /// Keep a digest as written, and give a swapped image without one the digest its target's
+    /// lookup returned (docs/behaviour.md §5 "Digest pinning"; needs `checkTargetExists`).
+    Pin,
 }
 
 /// The step of docs/behaviour.md §3 that decided an image.
@@ -106,6 +109,18 @@ pub struct Decision {
     pub kept_digest: bool,
     /// The canonical registry of `swapped` (what its pull secret is looked up by).
     pub registry: Option<String>,
+    /// With an ordered list of targets (docs/behaviour.md §5): the new references of the later
+    /// targets, in order, tried when the ones before are not found.
+    pub fallbacks: Vec<Candidate>,
+}
+
+/// A new reference built for one target of an ordered list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// The new reference.
+    pub image: String,
+    /// Its canonical registry (what its pull secret is looked up by).
+    pub registry: String,
 }
 
 /// Why an image cannot be decided.
@@ -144,7 +159,7 @@ impl std::error::Error for SwapError {}
 impl Decision {
     /// Leaves the image as written, decided by `step` on `line` (`None` when no line did).
     pub fn keep(step: Step, line: Option<LineNumber>) -> Self {
-        Self { step, line, swapped: None, kept_digest: false, registry: None }
+        Self { step, line, swapped: None, kept_digest: false, registry: None, fallbacks: Vec::new() }
     }
 }
 
@@ -207,7 +222,17 @@ pub fn decide_image(rules: &Rules, digest: DigestPolicy, written: &str, image: &
     if let Some(rule) = id.as_ref().and_then(|id| rules.exact_rule(id)) {
         let swapped = rule.target.as_ref().map(|target| target.written.clone());
         let registry = rule.target.as_ref().map(|target| target.registry.clone());
-        return Ok(Decision { step: Step::Exact, line: Some(rule.line), swapped, kept_digest: false, registry });
+        let fallbacks = (rule.fallbacks.iter())
+            .map(|target| Candidate { image: target.written.clone(), registry: target.registry.clone() })
+            .collect();
+        return Ok(Decision {
+            step: Step::Exact,
+            line: Some(rule.line),
+            swapped,
+            kept_digest: false,
+            registry,
+            fallbacks,
+        });
     }
     // Every spelling of the image, made only when a glob or a noswap pattern needs them.
     let matched = |glob: &crate::image::glob::Glob| image.forms().any(|form| glob.matches(form));
@@ -263,7 +288,8 @@ fn after_components(path: &str, depth: usize) -> &str {
     (0..depth).fold(path, |rest, _| split_once_byte(rest, b'/').map_or("", |(_, after)| after))
 }
 
-/// Builds the new reference for a rule with a target, adds tag and digest, and checks the result.
+/// Builds the new reference for a rule with a target (for each target of an ordered list), adds
+/// tag and digest, and checks the result.
 fn rebuild(
     rules: &Rules,
     image: &Image,
@@ -271,7 +297,7 @@ fn rebuild(
     policy: DigestPolicy,
     step: Step,
     rule: &AtLine<RegistryTarget>,
-    name: impl FnOnce(&RegistryTarget, usize) -> String,
+    name: impl Fn(&RegistryTarget, usize) -> String,
 ) -> Result<Decision, SwapError> {
     let Some(target) = &rule.target else {
         return Ok(Decision::keep(step, Some(rule.line)));
@@ -279,24 +305,33 @@ fn rebuild(
     let drop_digest = policy == DigestPolicy::Drop && image.tag().is_some();
     let digest = if drop_digest { None } else { image.digest() };
     let suffix = |part: Option<&str>| part.map_or(0, |part| part.len() + 1);
-    let name = name(target, suffix(image.tag()) + suffix(digest));
-    let plainly = plainly_under(target, &name);
-    let result = with_suffix(name, image.tag(), digest);
-    if !plainly && !lands_on_target(rules, target, &result) {
-        return Err(SwapError::BadResult {
+    let room = suffix(image.tag()) + suffix(digest);
+    let build = |target: &RegistryTarget| {
+        let name = name(target, room);
+        let plainly = plainly_under(target, &name);
+        let result = with_suffix(name, image.tag(), digest);
+        if plainly || lands_on_target(rules, target, &result) {
+            return Ok(result);
+        }
+        Err(SwapError::BadResult {
             image: written.to_owned(),
             hint: fix_hint(image, target, rule.line),
             result,
             line: rule.line,
-        });
-    }
+        })
+    };
+    let swapped = build(target)?;
+    let fallbacks = (rule.fallbacks.iter())
+        .map(|target| build(target).map(|image| Candidate { image, registry: target.registry.clone() }))
+        .collect::<Result<_, _>>()?;
     let kept_digest = policy == DigestPolicy::Drop && image.digest().is_some() && !drop_digest;
     Ok(Decision {
         step,
         line: Some(rule.line),
-        swapped: Some(result),
+        swapped: Some(swapped),
         kept_digest,
         registry: Some(target.registry.clone()),
+        fallbacks,
     })
 }
 

@@ -6,19 +6,25 @@
 
 use imageswap_engine::{Verdict, evaluate};
 use imageswap_testkit::{
-    Answer, Expect, FixtureLookup, LookupAnswer, check_every_case, check_every_case_in_validate_mode, expect_eq,
-    expected_object,
+    Answer, Expect, FixtureLookup, check_every_case, check_every_case_in_validate_mode, expect_eq, expected_object,
 };
 use serde_json::{Value, json};
 
 /// Evaluates `request` with `settings` and a registry that knows `lookups`, and compares the
 /// verdict and the lookups made with what is expected.
-fn check(request: &Value, settings: &Value, expect: &Expect, lookups: &[LookupAnswer]) -> Result<(), String> {
+fn check(
+    request: &Value,
+    settings: &Value,
+    expect: &Expect,
+    lookups: &[imageswap_engine::Recorded],
+    warnings: &[String],
+) -> Result<(), String> {
     let payload = serde_json::to_vec(&json!({ "request": request, "settings": settings })).unwrap();
     let mut registry = FixtureLookup::new(lookups);
-    let verdict = evaluate(&payload, &mut registry).verdict;
+    let evaluation = evaluate(&payload, &mut registry);
     registry.check_asked()?;
-    match (expect, verdict) {
+    expect_eq("warnings", evaluation.warnings.as_slice(), warnings)?;
+    match (expect, evaluation.verdict) {
         (Expect::Accept, Verdict::Accept) => Ok(()),
         (Expect::Reject(message), Verdict::Reject(got)) => expect_eq("message", got, message.clone()),
         (Expect::Changes(changes), Verdict::Mutate(object)) => {
@@ -33,7 +39,7 @@ fn check(request: &Value, settings: &Value, expect: &Expect, lookups: &[LookupAn
 fn e2e_cases_natively() {
     check_every_case(|case| {
         case.check_invalid_settings()?;
-        check(&case.request(), &case.settings(), &case.expect()?, &case.lookups)
+        check(&case.request(), &case.settings(), &case.expect()?, &case.lookups, &case.warnings)
     });
 }
 
@@ -109,8 +115,8 @@ fn the_report_counts_every_swap_and_names_the_first_twenty() {
     assert_eq!((validate.swapped, validate.pull_secrets_added), (None, None));
 }
 
-/// docs/behaviour.md §5: a swap left undone because the host did not find the target is reported
-/// with what the host said.
+/// docs/behaviour.md §5: a swap left undone because the host found no target is reported with
+/// each target's reason and what the host said.
 #[test]
 fn the_report_names_the_swaps_left_undone() {
     let cases: Vec<imageswap_testkit::E2eCase> = serde_json::from_value(imageswap_testkit::e2e("cases.json")).unwrap();
@@ -124,9 +130,25 @@ fn the_report_names_the_swaps_left_undone() {
     assert_eq!(undone.count, 2, "{}", undone.items);
     assert_eq!(
         undone.items,
-        "spec.initContainers[0].image: busybox -> harbor.internal.example.com/library/busybox (line 1): \
-         target not found: manifest unknown: manifest unknown; \
-         spec.volumes[0].image.reference: quay.io/org/data:1 -> harbor.internal.example.com/org/data:1 (line 1): \
-         target lookup failed: error sending request for url: connection refused"
+        "spec.initContainers[0].image: busybox (line 1): \
+         harbor.internal.example.com/library/busybox missing (manifest unknown: manifest unknown); \
+         spec.volumes[0].image.reference: quay.io/org/data:1 (line 1): \
+         harbor.internal.example.com/org/data:1 unreachable (error sending request for url: connection refused)"
     );
+}
+
+/// The admission warnings the README and the operating guide show (`Warning: …`, as `kubectl`
+/// prints them) are warnings that a case of the table gives, word for word.
+#[test]
+fn the_documents_show_real_warnings() {
+    let cases: Vec<imageswap_testkit::E2eCase> = serde_json::from_value(imageswap_testkit::e2e("cases.json")).unwrap();
+    for document in ["README.md", "docs/operating.md"] {
+        let text = std::fs::read_to_string(format!("{}/../{document}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let shown: Vec<&str> = text.lines().filter_map(|line| line.trim().strip_prefix("Warning: ")).collect();
+        assert!(!shown.is_empty(), "{document} shows no warning");
+        for warning in shown {
+            let real = cases.iter().any(|case| case.warnings.iter().any(|w| w == warning));
+            assert!(real, "{document}: no case warns {warning:?}");
+        }
+    }
 }

@@ -420,3 +420,98 @@ fn pod(images: &[String]) -> Value {
         "spec": { "containers": containers, "initContainers": null, "nodeSelector": { "disk": "ssd" }, "unknownSpecField": 7 },
         "status": { "phase": "Pending" } })
 }
+
+/// A registry that answers every target from a coin per reference: found (with a digest) or one
+/// of the ways a lookup fails. The same reference always gets the same answer.
+struct Coins(u64);
+
+impl imageswap_engine::TargetLookup for Coins {
+    fn call(&mut self, capability: imageswap_engine::Capability, image: &str) -> Result<Vec<u8>, String> {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (self.0, image).hash(&mut hasher);
+        match (capability, hasher.finish() % 4) {
+            (imageswap_engine::Capability::ManifestDigest, 0 | 1) => {
+                Ok(format!("{{\"digest\":\"{}\"}}", imageswap_engine::ASSUMED_DIGEST).into_bytes())
+            }
+            (_, 2) => Err("OCI API error: manifest unknown".to_owned()),
+            _ => Err("error sending request for url".to_owned()),
+        }
+    }
+}
+
+/// Two different non-empty targets.
+fn two_targets() -> impl Strategy<Value = (&'static str, &'static str)> {
+    (target(), target()).prop_filter("two different targets", |(a, b)| !a.is_empty() && !b.is_empty() && a != b)
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// docs/behaviour.md §5: each target of an ordered list builds what a map naming that target
+    /// alone builds (the first as the decision's new reference, the later ones as its fallbacks),
+    /// wherever the image is not already under one of them.
+    #[test]
+    fn each_listed_target_builds_what_it_builds_alone(
+        (first, second) in two_targets(),
+        key in prop_oneof![Just("default".to_owned()), select(REGISTRIES.to_vec()).prop_map(str::to_owned)],
+        images in images(),
+    ) {
+        let listed = Rules::parse(&format!("{key}::{first},{second}"));
+        prop_assume!(listed.is_ok(), "the map is refused");
+        let listed = listed.unwrap();
+        let alone = |target: &str| Rules::parse(&format!("{key}::{target}")).unwrap();
+        let (one, two) = (alone(first), alone(second));
+        for written in &images {
+            let Ok(decision) = decide(&listed, DigestPolicy::Keep, written) else {
+                // A list fails where one of its targets alone fails.
+                let either = decide(&one, DigestPolicy::Keep, written).is_err() || decide(&two, DigestPolicy::Keep, written).is_err();
+                prop_assert!(either, "{}: the list fails, neither target alone does", written);
+                continue;
+            };
+            if decision.step == Step::AlreadySwapped || decision.swapped.is_none() {
+                continue;
+            }
+            let (by_one, by_two) = (decide(&one, DigestPolicy::Keep, written), decide(&two, DigestPolicy::Keep, written));
+            prop_assert_eq!(Ok(decision.swapped.clone()), by_one.map(|d| d.swapped), "{}", written);
+            let fallback = decision.fallbacks.first().map(|candidate| candidate.image.clone());
+            prop_assert_eq!(Ok(fallback), by_two.map(|d| d.swapped), "{}", written);
+        }
+    }
+
+    /// docs/behaviour.md §5 and §6b: with lookups that find some targets and not others, validate
+    /// mode rejects exactly when mutate mode changes an image (with the same warnings), the request
+    /// path answers as the whole map, and the policy's own output (pinned or not) is left alone;
+    /// with every target found there is nothing to warn about.
+    #[test]
+    fn lookups_agree_across_modes_and_paths(text in map(), (first, second) in two_targets(), images in images(), coin in any::<u64>()) {
+        let text = format!("{text}\nr9.example.com::{first}, {second}");
+        prop_assume!(Rules::parse(&text).is_ok(), "the map is refused");
+        let pod = pod(&images);
+        let payload = |mode: &str, digest: &str| json!({
+            "request": { "uid": "u", "operation": "CREATE", "kind": { "group": "", "kind": "Pod" }, "object": pod },
+            "settings": { "imageChange": text, "mode": mode, "checkTargetExists": true, "digest": digest, "maxLookups": 1000 },
+        }).to_string();
+        for digest in ["keep", "pin"] {
+            let mutate = evaluate(payload("mutate", digest).as_bytes(), &mut Coins(coin));
+            prop_assert_eq!(&mutate, &evaluate_whole_map(payload("mutate", digest).as_bytes(), &mut Coins(coin)));
+            let validate = evaluate(payload("validate", digest).as_bytes(), &mut Coins(coin));
+            prop_assert_eq!(&validate.warnings, &mutate.warnings);
+            match (&mutate.verdict, &validate.verdict) {
+                (Verdict::Mutate(_), Verdict::Reject(_)) | (Verdict::Accept, Verdict::Accept) => {}
+                (Verdict::Reject(a), Verdict::Reject(b)) => prop_assert_eq!(a, b),
+                (m, v) => prop_assert!(false, "mutate {:?}, validate {:?}", m, v),
+            }
+            // The policy's own output is left alone: pinned references are under their targets.
+            if let Verdict::Mutate(object) = &mutate.verdict {
+                let again = json!({
+                    "request": { "uid": "u", "operation": "UPDATE", "kind": { "group": "", "kind": "Pod" }, "object": object },
+                    "settings": { "imageChange": text, "checkTargetExists": true, "digest": digest, "maxLookups": 1000 },
+                }).to_string();
+                prop_assert_eq!(evaluate(again.as_bytes(), &mut Coins(coin)).verdict, Verdict::Accept);
+            }
+        }
+        let all_found = evaluate(payload("mutate", "keep").as_bytes(), &mut AssumeFound);
+        prop_assert!(all_found.warnings.is_empty());
+    }
+}

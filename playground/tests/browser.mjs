@@ -95,6 +95,12 @@ try {
   check('typed bad image', await row('nginx:-bad'),
     ['nginx:-bad', '"nginx:-bad" is not a valid image reference: invalid reference format']);
 
+  // 4b. A rule with an ordered list of targets (checkTargetExists) shows the later targets.
+  await page.fill('#map', 'default::a.example.com, b.example.com');
+  await page.fill('#images', 'nginx:1.25');
+  check('listed targets', await row('nginx:1.25'),
+    ['nginx:1.25', 'a.example.com/library/nginx:1.25', '1', 'default (when not found: b.example.com/library/nginx:1.25)']);
+
   // 5. The e2e requests pasted as objects give the policy's answers.
   const cases = JSON.parse(readFileSync(join(repo, 'e2e-tests/cases.json'), 'utf8'));
   let checked = 0;

@@ -51,7 +51,10 @@ function render() {
     }
     cell(row, result.new ?? 'left as written', result.new ? 'new' : 'same');
     cell(row, result.line == null ? '' : String(result.line), 'line');
-    cell(row, result.reason + (result.kept_digest ? ' (digest kept: pinned by digest only)' : ''), 'reason');
+    // An ordered list of targets (checkTargetExists): the later ones, tried when the first is not found.
+    const later = (result.targets ?? []).slice(1);
+    const fallback = later.length ? ` (when not found: ${later.join(', then ')})` : '';
+    cell(row, result.reason + fallback + (result.kept_digest ? ' (digest kept: pinned by digest only)' : ''), 'reason');
   }
 }
 

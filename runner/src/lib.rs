@@ -8,6 +8,7 @@ use std::error::Error;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use imageswap_engine::{Capability, Recording, TargetLookup};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use wapc::WapcHost;
@@ -36,48 +37,37 @@ impl HostCapabilities for NoCapabilities {
     }
 }
 
-/// A registry from a fixture: answers `oci/v1/manifest_digest` for the images it lists, as the
-/// policy-server would after asking the registry. Other capabilities are not available.
-#[derive(Debug, Clone, Default)]
+/// A registry from recorded answers ([`imageswap_engine::Recorded`]): answers the OCI
+/// capabilities the policy calls for the images it lists, as the policy-server would after asking
+/// the registry, and records the calls. Other capabilities are not available.
+#[derive(Debug, Default)]
 pub struct RegistryFixture {
-    answers: Vec<(String, Result<String, String>)>,
-}
-
-#[derive(Deserialize)]
-struct FixtureAnswer {
-    image: String,
-    #[serde(default)]
-    digest: Option<String>,
-    #[serde(default)]
-    error: Option<String>,
+    recording: Mutex<Recording>,
 }
 
 impl RegistryFixture {
-    /// Reads `[{"image": …, "digest": "sha256:…"} | {"image": …, "error": "…"}, …]`.
+    /// Reads `[{"image": …, "digest": "sha256:…"} | {"image": …, "error": "…"} | {"image": …,
+    /// "capability": "oci_manifest", "response": {…}}, …]`.
     pub fn from_json(answers: &Value) -> Result<Self, RunnerError> {
-        let answers: Vec<FixtureAnswer> = serde_json::from_value(answers.clone())?;
-        let answers = answers
-            .into_iter()
-            .map(|a| {
-                let answer = a.digest.ok_or_else(|| a.error.unwrap_or_else(|| "no digest and no error".to_owned()));
-                (a.image, answer)
-            })
-            .collect();
-        Ok(Self { answers })
+        let answers: Vec<imageswap_engine::Recorded> = serde_json::from_value(answers.clone())?;
+        Ok(Self { recording: Mutex::new(Recording::new(answers)) })
+    }
+
+    /// The calls made so far, in order, and the calls the answers were recorded for.
+    pub fn asked(&self) -> (Vec<(Capability, String)>, Vec<(Capability, String)>) {
+        let recording = self.recording.lock().unwrap_or_else(PoisonError::into_inner);
+        (recording.asked.clone(), recording.expected())
     }
 }
 
 impl HostCapabilities for RegistryFixture {
     fn call(&self, namespace: &str, operation: &str, payload: &[u8]) -> Result<Vec<u8>, RunnerError> {
-        if (namespace, operation) != ("oci", "v1/manifest_digest") {
+        let Some(capability) = Capability::of_operation(operation).filter(|_| namespace == "oci") else {
             return NoCapabilities.call(namespace, operation, payload);
-        }
+        };
         let image: String = serde_json::from_slice(payload)?;
-        match self.answers.iter().find(|(known, _)| *known == image).map(|(_, answer)| answer) {
-            Some(Ok(digest)) => Ok(serde_json::to_vec(&json!({ "digest": digest }))?),
-            Some(Err(error)) => Err(error.clone().into()),
-            None => Err(format!("{image} is not in the registry fixture").into()),
-        }
+        let mut recording = self.recording.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(recording.call(capability, &image)?)
     }
 }
 
@@ -110,6 +100,9 @@ pub struct PolicyResponse {
     /// The whole new object, when the policy mutates.
     #[serde(default)]
     pub mutated_object: Option<Value>,
+    /// The admission warnings.
+    #[serde(default)]
+    pub warnings: Option<Vec<String>>,
 }
 
 /// What the API server receives, as `kwctl run` prints it (with the patch decoded).
@@ -128,6 +121,9 @@ pub struct AdmissionResponse {
     /// `{message, code}` of a rejection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<Value>,
+    /// The admission warnings, which `kubectl` prints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Vec<String>>,
 }
 
 impl Policy {
@@ -227,6 +223,7 @@ pub fn admission_response(request: &Value, response: &PolicyResponse) -> Admissi
                 patch_type: None,
                 patch: None,
                 status: status(Some(message), None),
+                warnings: response.warnings.clone(),
             };
         }
         (Some(mutated), Some(original)) => {
@@ -241,6 +238,7 @@ pub fn admission_response(request: &Value, response: &PolicyResponse) -> Admissi
         patch_type: patch.as_ref().map(|_| "JSONPatch".to_owned()),
         patch,
         status: status(response.message.as_deref(), response.code),
+        warnings: response.warnings.clone(),
     }
 }
 

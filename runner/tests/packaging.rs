@@ -14,10 +14,46 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// A YAML file of the repository, as JSON.
+/// A YAML file of the repository, as JSON; of an example of several documents (a PolicyServer and
+/// the policy on it), the policy.
 fn yaml(path: &Path) -> Value {
+    documents(path).into_iter().find(|d| d["kind"] != "PolicyServer").unwrap_or_default()
+}
+
+/// Every document of a YAML file, as JSON.
+fn documents(path: &Path) -> Vec<Value> {
+    use serde::Deserialize;
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()))
+    serde_yaml::Deserializer::from_str(&text)
+        .map(|document| {
+            Value::deserialize(document).unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()))
+        })
+        .collect()
+}
+
+/// docs/behaviour.md §5 "Bounded": the example for `checkTargetExists` deploys the policy on a
+/// PolicyServer of its own, with `failurePolicy: Ignore` and a short `timeoutSeconds`, so that a
+/// hung mirror costs each Pod that timeout and no other policy.
+#[test]
+fn the_lookup_example_runs_on_a_policy_server_of_its_own() {
+    let path = repo().join("examples/check-target-exists.yml");
+    let all = documents(&path);
+    let server = all.iter().find(|d| d["kind"] == "PolicyServer").expect("a PolicyServer");
+    let policy = yaml(&path);
+    assert_eq!(policy["spec"]["policyServer"], server["metadata"]["name"]);
+    assert_eq!(policy["spec"]["failurePolicy"], "Ignore");
+    assert!(policy["spec"]["timeoutSeconds"].as_u64().unwrap() <= 5);
+    assert_eq!(policy["spec"]["settings"]["checkTargetExists"], true);
+    // No other example shares that PolicyServer, and every other example enables no lookups.
+    for entry in std::fs::read_dir(repo().join("examples")).unwrap() {
+        let other = entry.unwrap().path();
+        if other == path || other.extension().and_then(|e| e.to_str()) != Some("yml") {
+            continue;
+        }
+        let other = yaml(&other);
+        assert_ne!(other["spec"]["policyServer"], server["metadata"]["name"]);
+        assert_ne!(other["spec"]["settings"]["checkTargetExists"], true);
+    }
 }
 
 /// The policy's version: the root Cargo.toml's.
@@ -43,7 +79,10 @@ fn metadata_declares_a_mutating_wapc_policy_of_cargo_version() {
     assert_eq!(metadata["executionMode"], "kubewarden-wapc");
     // The validate-mode deployment is what the audit scanner evaluates (docs/operating.md).
     assert_eq!(metadata["backgroundAudit"], Value::Bool(true));
-    assert_eq!(metadata["hostCapabilities"], serde_json::json!(["oci/v1/manifest_digest"]));
+    // Every capability the module calls, and no other (a policy-server grants what is declared).
+    let declared: Vec<String> =
+        imageswap_engine::Capability::ALL.iter().map(|c| format!("oci/{}", c.operation())).collect();
+    assert_eq!(metadata["hostCapabilities"], serde_json::json!(declared));
     let resources: Vec<&str> = metadata["rules"]
         .as_array()
         .unwrap()

@@ -11,7 +11,7 @@ use imageswap_runner::{
     HostCapabilities, NoCapabilities, Policy, RegistryFixture, admission_request, admission_response, apply_patch,
 };
 use imageswap_testkit::{
-    E2eCase, LookupAnswer, PayloadCase, SettingsCase, check_every_case, check_every_case_in_validate_mode, e2e as read,
+    E2eCase, PayloadCase, SettingsCase, check_every_case, check_every_case_in_validate_mode, e2e as read,
     expected_object, load, run_all,
 };
 use serde_json::Value;
@@ -31,15 +31,22 @@ fn policy() -> &'static Policy {
 }
 
 /// A host whose registry knows `lookups`.
-fn registry(lookups: &[LookupAnswer]) -> Result<Arc<dyn HostCapabilities>, String> {
+fn registry(lookups: &[imageswap_engine::Recorded]) -> Result<Arc<RegistryFixture>, String> {
     let answers = serde_json::to_value(lookups).map_err(|e| e.to_string())?;
     Ok(Arc::new(RegistryFixture::from_json(&answers).map_err(|e| e.to_string())?))
+}
+
+/// `Err` unless the policy asked the registry exactly the recorded questions, in order.
+fn check_asked(registry: &RegistryFixture) -> Result<(), String> {
+    let (asked, expected) = registry.asked();
+    imageswap_testkit::expect_eq("lookups", asked, expected)
 }
 
 fn check(case: &E2eCase) -> Result<(), String> {
     let settings = case.settings();
     let request = admission_request(case.review());
-    let host = registry(&case.lookups)?;
+    let registry = registry(&case.lookups)?;
+    let host: Arc<dyn HostCapabilities> = registry.clone();
     let fresh = || policy().instance(Arc::clone(&host)).map_err(|e| e.to_string());
     let checked = fresh()?.validate_settings(&settings).map_err(|e| e.to_string())?;
     // A case may give invalid settings, which a host refuses when it loads the policy, to pin what
@@ -49,6 +56,8 @@ fn check(case: &E2eCase) -> Result<(), String> {
     }
     let answer = fresh()?.validate(&request, &settings).map_err(|e| format!("guest error: {e}"))?;
     let response = admission_response(&request, &answer);
+    check_asked(&registry)?;
+    imageswap_testkit::expect_eq("warnings", response.warnings.clone().unwrap_or_default(), case.warnings.clone())?;
     if response.allowed != case.allowed {
         return Err(format!("allowed: got {}, expected {} ({:?})", response.allowed, case.allowed, response.status));
     }
@@ -91,9 +100,11 @@ fn admission_cases_through_wasm() {
 fn validate_mode_on_every_case_through_wasm() {
     check_every_case_in_validate_mode(|case, settings| {
         let request = admission_request(case.review());
-        let instance = policy().instance(registry(&case.lookups)?).map_err(|e| e.to_string())?;
+        let registry = registry(&case.lookups)?;
+        let instance = policy().instance(registry.clone()).map_err(|e| e.to_string())?;
         let answer = instance.validate(&request, settings).map_err(|e| format!("guest error: {e}"))?;
         let response = admission_response(&request, &answer);
+        check_asked(&registry)?;
         let message = response.status.as_ref().and_then(|s| s.get("message")).and_then(Value::as_str);
         // A patch is what a mutation is to the API server.
         Ok((response.allowed, message.map(str::to_owned), response.patch))

@@ -67,7 +67,10 @@ pub struct E2eCase {
     pub changes: serde_json::Map<String, serde_json::Value>,
     /// What the registry answers, in the order the policy must ask (`checkTargetExists`).
     #[serde(default)]
-    pub lookups: Vec<LookupAnswer>,
+    pub lookups: Vec<imageswap_engine::Recorded>,
+    /// The admission warnings, in order (docs/behaviour.md §5); none when not given.
+    #[serde(default)]
+    pub warnings: Vec<String>,
     /// The settings (inline) are invalid: a host refuses them when it loads the policy, so only
     /// the module's own answer is checked (the engine and the runner); see
     /// [`E2eCase::check_invalid_settings`].
@@ -75,48 +78,25 @@ pub struct E2eCase {
     pub invalid_settings: bool,
 }
 
-/// One answer of the registry fixture: found (`digest`) or an error (`error`), for one image.
-#[derive(serde::Deserialize, serde::Serialize, Clone, Debug)]
-pub struct LookupAnswer {
-    /// The image the policy asks about (the new reference, as built).
-    pub image: String,
-    /// The manifest digest, when the registry has the image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub digest: Option<String>,
-    /// The host's error, when it has not.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-/// The engine's stand-in for the policy-server: answers from the fixture and records what the
-/// policy asked, so a test can check the questions as well as the answer.
-pub struct FixtureLookup {
-    answers: Vec<LookupAnswer>,
-    /// Every image looked up, in order.
-    pub asked: Vec<String>,
-}
+/// The engine's stand-in for the policy-server: answers from the case's recorded answers and
+/// records what the policy asked, so a test can check the questions as well as the answer.
+pub struct FixtureLookup(pub imageswap_engine::Recording);
 
 impl FixtureLookup {
     /// A registry that knows `answers`.
-    pub fn new(answers: &[LookupAnswer]) -> Self {
-        Self { answers: answers.to_vec(), asked: Vec::new() }
+    pub fn new(answers: &[imageswap_engine::Recorded]) -> Self {
+        Self(imageswap_engine::Recording::new(answers.to_vec()))
     }
 
-    /// `Err` unless the policy asked exactly about the fixture's images, in order.
+    /// `Err` unless the policy asked exactly the recorded questions, in order.
     pub fn check_asked(&self) -> Result<(), String> {
-        let expected: Vec<String> = self.answers.iter().map(|a| a.image.clone()).collect();
-        expect_eq("lookups", self.asked.clone(), expected)
+        expect_eq("lookups", self.0.asked.clone(), self.0.expected())
     }
 }
 
 impl imageswap_engine::TargetLookup for FixtureLookup {
-    fn lookup(&mut self, image: &str) -> imageswap_engine::Lookup {
-        self.asked.push(image.to_owned());
-        match self.answers.iter().find(|a| a.image == image) {
-            Some(LookupAnswer { digest: Some(_), .. }) => imageswap_engine::Lookup::Found,
-            Some(LookupAnswer { error: Some(error), .. }) => imageswap_engine::Lookup::from_host_error(error.clone()),
-            _ => imageswap_engine::Lookup::Failed(format!("{image} is not in the fixture")),
-        }
+    fn call(&mut self, capability: imageswap_engine::Capability, image: &str) -> Result<Vec<u8>, String> {
+        self.0.call(capability, image)
     }
 }
 

@@ -92,6 +92,16 @@ pub enum MapErrorKind {
     Duplicate(LineNumber),
     /// The key lies under the target on the line held here, so the rule could never apply.
     UnderTarget(LineNumber),
+    /// An empty element in a list of targets (`a,,b`, a trailing `,`).
+    EmptyListedTarget,
+    /// An element of a list of targets that is the key itself (only a single target may say
+    /// "leave these images alone" that way).
+    OwnKeyListed,
+    /// The same target twice in one list; holds the element as written.
+    RepeatedTarget(String),
+    /// A list of targets without `checkTargetExists: true`: only its first element could ever be
+    /// used.
+    ListWithoutLookups,
     /// The line is longer than [`MAX_LINE_BYTES`].
     LineTooLong,
     /// The map is larger than [`MAX_MAP_BYTES`].
@@ -117,6 +127,10 @@ impl MapErrorKind {
             Self::InvalidImage(_) => "InvalidImage",
             Self::Duplicate(_) => "Duplicate",
             Self::UnderTarget(_) => "UnderTarget",
+            Self::EmptyListedTarget => "EmptyListedTarget",
+            Self::OwnKeyListed => "OwnKeyListed",
+            Self::RepeatedTarget(_) => "RepeatedTarget",
+            Self::ListWithoutLookups => "ListWithoutLookups",
             Self::LineTooLong => "LineTooLong",
             Self::MapTooBig => "MapTooBig",
             Self::TooManyRules => "TooManyRules",
@@ -176,6 +190,16 @@ impl fmt::Display for MapError {
             MapErrorKind::UnderTarget(target_line) => write!(
                 f,
                 "this rule can never apply: its key lies under the target of line {target_line}, and images under a target are left alone as already swapped"
+            ),
+            MapErrorKind::EmptyListedTarget => {
+                f.write_str("empty target in the list (`a,,b` or a trailing `,`); separate the targets with single commas")
+            }
+            MapErrorKind::OwnKeyListed => f.write_str(
+                "a target in a list cannot be the key itself; to leave these images alone, give the key with no target",
+            ),
+            MapErrorKind::RepeatedTarget(target) => write!(f, "the target `{target}` is listed twice"),
+            MapErrorKind::ListWithoutLookups => f.write_str(
+                "a list of targets needs `checkTargetExists: true` (without lookups only the first target could ever be used)",
             ),
             MapErrorKind::LineTooLong => write!(f, "line longer than {MAX_LINE_BYTES} bytes"),
             MapErrorKind::MapTooBig => write!(f, "the map is larger than {MAX_MAP_BYTES} bytes"),

@@ -206,12 +206,12 @@ impl Relevance {
     /// Whether the rule line `key::value` can take part in deciding one of the images.
     pub fn wants(&self, key: &str, value: &str) -> bool {
         match KeyKind::of(key) {
-            KeyKind::Exact(operand) => self.identifies(operand) || self.identifies(value),
-            KeyKind::Replace(glob) => self.may_match(glob) || self.covers(value),
+            KeyKind::Exact(operand) => self.identifies(operand) || listed(value).any(|target| self.identifies(target)),
+            KeyKind::Replace(glob) => self.may_match(glob) || listed(value).any(|target| self.covers(target)),
             KeyKind::Default | KeyKind::Noswap => true,
             // A misspelled keyword is read, so that the request rejects it as the whole map would.
             KeyKind::Prefix(key) if key.starts_with('[') => true,
-            KeyKind::Prefix(key) => self.covers(key) || self.covers(value),
+            KeyKind::Prefix(key) => self.covers(key) || listed(value).any(|target| self.covers(target)),
         }
     }
 
@@ -349,12 +349,22 @@ impl Noswap {
 
     /// Whether the rule line `key::value` has a registry target on one of the registries.
     pub fn wants(&self, key: &str, value: &str) -> bool {
-        if self.registries.is_empty() || matches!(KeyKind::of(key), KeyKind::Exact(_)) || !self.heads.has(value) {
+        if self.registries.is_empty() || matches!(KeyKind::of(key), KeyKind::Exact(_)) {
             return false;
         }
-        let registry = canonical_registry_text(value.split('/').next().unwrap_or_default());
-        self.registries.iter().any(|known| *known == *registry)
+        listed(value).any(|target| {
+            self.heads.has(target) && {
+                let registry = canonical_registry_text(target.split('/').next().unwrap_or_default());
+                self.registries.iter().any(|known| *known == *registry)
+            }
+        })
     }
+}
+
+/// The elements of a line's value as its targets are listed (docs/behaviour.md §5: `,`-separated,
+/// each trimmed); one element for a single target.
+fn listed(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(trim_blanks)
 }
 
 /// The first two bytes, in lower case, of every spelling of some registries: most lines of a large

@@ -21,8 +21,21 @@ use crate::map::targets::{Prefix, PrefixError, RegistryTarget, Shape, TargetInde
 pub struct AtLine<T> {
     /// The rule's line.
     pub line: LineNumber,
-    /// The target; `None` leaves the images alone.
+    /// The target, or the first of an ordered list (docs/behaviour.md §5); `None` leaves the
+    /// images alone.
     pub target: Option<T>,
+    /// The later targets of an ordered list, in order: tried when the ones before are not found.
+    pub fallbacks: Vec<T>,
+}
+
+/// The targets of one line: the first (`None`: leave the images alone) and the later ones of an
+/// ordered list.
+type Listed<T> = (Option<T>, Vec<T>);
+
+impl<T> AtLine<T> {
+    fn new(line: LineNumber, (target, fallbacks): Listed<T>) -> Self {
+        Self { line, target, fallbacks }
+    }
 }
 
 /// A `[REPLACE]` rule.
@@ -75,6 +88,8 @@ pub struct Rules {
     replace_lines: FnvHashMap<String, LineNumber>,
     /// The literal `noswap_wildcards` entries, until every target is known.
     noswap_entries: Vec<String>,
+    /// The lines whose target is a list, with their text (a list needs `checkTargetExists`).
+    lists: Vec<(LineNumber, String)>,
 }
 
 /// The key of a rule with a target, checked once every target is known: a key that lies under a
@@ -86,11 +101,22 @@ enum DeadRuleKey {
 
 /// What a line means, before it joins the index.
 enum LineRule {
-    Default(Option<RegistryTarget>),
+    Default(Listed<RegistryTarget>),
     Noswap(Vec<String>),
-    Prefix(Prefix, Option<RegistryTarget>),
-    Exact(Image, Option<(String, ExactId)>),
-    Replace(String, Option<RegistryTarget>),
+    Prefix(Prefix, Listed<RegistryTarget>),
+    Exact(Image, Listed<(String, ExactId)>),
+    Replace(String, Listed<RegistryTarget>),
+}
+
+impl LineRule {
+    /// Whether the line's target is a list of more than one.
+    fn is_list(&self) -> bool {
+        match self {
+            Self::Default((_, more)) | Self::Prefix(_, (_, more)) | Self::Replace(_, (_, more)) => !more.is_empty(),
+            Self::Exact(_, (_, more)) => !more.is_empty(),
+            Self::Noswap(_) => false,
+        }
+    }
 }
 
 impl Rules {
@@ -127,6 +153,9 @@ impl Rules {
                     continue;
                 }
             };
+            if parsed.is_list() {
+                rules.lists.push((line.number, line.text.to_owned()));
+            }
             match rules.insert(line.number, parsed) {
                 Ok(Some(key)) if filter.is_none() => keyed.push((line, key)),
                 Ok(_) => {}
@@ -164,12 +193,12 @@ impl Rules {
     /// the line of the same key given before (keys compare in canonical form).
     fn insert(&mut self, line: LineNumber, parsed: LineRule) -> Result<Option<DeadRuleKey>, LineNumber> {
         match parsed {
-            LineRule::Default(target) => {
+            LineRule::Default(targets) => {
                 if let Some(first) = &self.default {
                     return Err(first.line);
                 }
-                self.add_target(target.as_ref(), line);
-                self.default = Some(AtLine { line, target });
+                self.add_targets(&targets, line);
+                self.default = Some(AtLine::new(line, targets));
                 Ok(None)
             }
             LineRule::Noswap(entries) => {
@@ -181,48 +210,57 @@ impl Rules {
                 self.noswap = Some((line, globs));
                 Ok(None)
             }
-            LineRule::Prefix(prefix, target) => {
+            LineRule::Prefix(prefix, targets) => {
                 let key = prefix.canonical();
                 if let Some(first) = self.prefixes.get(&key) {
                     return Err(first.rule.line);
                 }
-                self.add_target(target.as_ref(), line);
+                self.add_targets(&targets, line);
                 let depth = if prefix.path.is_empty() { 0 } else { prefix.path.split('/').count() };
-                let check = target.is_some().then(|| DeadRuleKey::Name(key.clone()));
-                self.prefixes.insert(key, PrefixRule { rule: AtLine { line, target }, depth });
+                let check = targets.0.is_some().then(|| DeadRuleKey::Name(key.clone()));
+                self.prefixes.insert(key, PrefixRule { rule: AtLine::new(line, targets), depth });
                 Ok(check)
             }
-            LineRule::Exact(image, target) => {
+            LineRule::Exact(image, (target, fallbacks)) => {
                 let id = image.exact_id();
                 if let Some(first) = self.exact.get(&id) {
                     return Err(first.line);
                 }
-                let target = target.map(|(written, target_id)| {
+                let mut exact_target = |(written, target_id): (String, ExactId)| {
                     // A canonical name starts with its registry, which holds no `/`.
                     let registry = target_id.name().split('/').next().unwrap_or_default().to_owned();
                     self.targets.add_image(target_id, line);
                     ExactTarget { written, registry }
-                });
+                };
+                let target = target.map(&mut exact_target);
+                let fallbacks = fallbacks.into_iter().map(&mut exact_target).collect();
                 let check = target.is_some().then_some(DeadRuleKey::Image(image));
-                self.exact.insert(id, AtLine { line, target });
+                self.exact.insert(id, AtLine { line, target, fallbacks });
                 Ok(check)
             }
-            LineRule::Replace(pattern, target) => {
+            LineRule::Replace(pattern, targets) => {
                 if let Some(first) = self.replace_lines.get(&pattern) {
                     return Err(*first);
                 }
-                self.add_target(target.as_ref(), line);
-                self.replace.push(ReplaceRule { glob: Glob::fnmatch(&pattern), rule: AtLine { line, target } });
+                self.add_targets(&targets, line);
+                self.replace.push(ReplaceRule { glob: Glob::fnmatch(&pattern), rule: AtLine::new(line, targets) });
                 self.replace_lines.insert(pattern, line);
                 Ok(None)
             }
         }
     }
 
-    fn add_target(&mut self, target: Option<&RegistryTarget>, line: LineNumber) {
-        if let Some(target) = target {
+    /// Adds every target of a line to the index of step 1.
+    fn add_targets(&mut self, (target, fallbacks): &Listed<RegistryTarget>, line: LineNumber) {
+        for target in target.iter().chain(fallbacks) {
             self.targets.add(target, line);
         }
+    }
+
+    /// The lines whose target is an ordered list of more than one, with their text: each is an
+    /// error unless `checkTargetExists` is on (docs/behaviour.md §5).
+    pub fn target_lists(&self) -> &[(LineNumber, String)] {
+        &self.lists
     }
 
     /// The line of a target that a key lies under: a registry/path key when it, or it followed by
@@ -331,13 +369,14 @@ fn parse_line(line: &MapLine<'_>) -> Result<LineRule, MapErrorKind> {
         return Err(MapErrorKind::EmptyKey);
     }
     let kind = KeyKind::of(key);
-    // Blanks around noswap entries are trimmed; inside an entry they are refused there.
-    if kind != KeyKind::Noswap && (has_whitespace(key) || has_whitespace(value)) {
+    // Blanks around noswap entries and listed targets are trimmed; inside them they are refused.
+    let inner_blank = || value.split(',').any(|element| has_whitespace(trim_blanks(element)));
+    if kind != KeyKind::Noswap && (has_whitespace(key) || inner_blank()) {
         return Err(MapErrorKind::Whitespace);
     }
     match kind {
         KeyKind::Noswap => parse_noswap(value),
-        KeyKind::Default => registry_target(value, None).map(LineRule::Default),
+        KeyKind::Default => listed(value, |element| registry_target(element, None)).map(LineRule::Default),
         KeyKind::Exact(operand) => parse_exact(operand, value),
         KeyKind::Replace(pattern) => parse_replace(pattern, value),
         KeyKind::Prefix(key) => parse_prefix(key, value),
@@ -349,11 +388,14 @@ fn parse_replace(pattern: &str, value: &str) -> Result<LineRule, MapErrorKind> {
     if pattern.is_empty() {
         return Err(MapErrorKind::EmptyOperand(REPLACE_KEYWORD));
     }
-    let target = if value == pattern { None } else { registry_target(value, None)? };
-    if target.as_ref().is_some_and(|t| t.shape == Shape::Dash) {
-        return Err(MapErrorKind::InvalidTarget(PrefixError::DashInReplace));
-    }
-    Ok(LineRule::Replace(pattern.to_owned(), target))
+    let targets = listed(value, |element| {
+        let target = if element == pattern { None } else { registry_target(element, None)? };
+        if target.as_ref().is_some_and(|t| t.shape == Shape::Dash) {
+            return Err(MapErrorKind::InvalidTarget(PrefixError::DashInReplace));
+        }
+        Ok(target)
+    })?;
+    Ok(LineRule::Replace(pattern.to_owned(), targets))
 }
 
 /// `registry[/path]::target`, after the other spellings of the special keys are refused.
@@ -367,8 +409,8 @@ fn parse_prefix(key: &str, value: &str) -> Result<LineRule, MapErrorKind> {
             MapErrorKind::KeyNotRegistry(key.to_owned())
         }
     })?;
-    let target = registry_target(value, Some(&prefix))?;
-    Ok(LineRule::Prefix(prefix, target))
+    let targets = listed(value, |element| registry_target(element, Some(&prefix)))?;
+    Ok(LineRule::Prefix(prefix, targets))
 }
 
 /// `noswap_wildcards::a,b`: entries trimmed, empty ones ignored.
@@ -391,11 +433,61 @@ fn parse_exact(operand: &str, value: &str) -> Result<LineRule, MapErrorKind> {
     }
     let image = Image::parse(operand).map_err(MapErrorKind::InvalidImage)?;
     if value.is_empty() {
-        return Ok(LineRule::Exact(image, None));
+        return Ok(LineRule::Exact(image, (None, Vec::new())));
     }
-    let target = Image::parse(value).map_err(MapErrorKind::InvalidImage)?.exact_id();
-    let target = (target != image.exact_id()).then(|| (value.to_owned(), target));
-    Ok(LineRule::Exact(image, target))
+    let own = image.exact_id();
+    let targets = listed(value, |element| {
+        let target = Image::parse(element).map_err(MapErrorKind::InvalidImage)?.exact_id();
+        Ok((target != own).then(|| (element.to_owned(), target)))
+    })?;
+    Ok(LineRule::Exact(image, targets))
+}
+
+/// Something that names a target, compared as step 1 compares targets (so that a list names
+/// each target once).
+trait SameTarget {
+    fn same_target(&self, other: &Self) -> bool;
+}
+
+impl SameTarget for RegistryTarget {
+    fn same_target(&self, other: &Self) -> bool {
+        self.canonical == other.canonical && self.shape == other.shape
+    }
+}
+
+impl SameTarget for (String, ExactId) {
+    fn same_target(&self, other: &Self) -> bool {
+        self.1 == other.1
+    }
+}
+
+/// The target of a line, or its ordered list of targets (docs/behaviour.md §5): `,`-separated,
+/// each element trimmed and read by `one` (which gives `None` for a target that is the key
+/// itself). A single element keeps the meaning of section 3 (empty or the key itself: leave the
+/// images alone); in a list, an empty element, the key itself and a repeated target are errors.
+fn listed<T: SameTarget>(
+    value: &str,
+    one: impl Fn(&str) -> Result<Option<T>, MapErrorKind>,
+) -> Result<Listed<T>, MapErrorKind> {
+    if value.is_empty() {
+        return Ok((None, Vec::new()));
+    }
+    if !value.contains(',') {
+        return Ok((one(value)?, Vec::new()));
+    }
+    let mut targets: Vec<T> = Vec::new();
+    for element in value.split(',').map(trim_blanks) {
+        if element.is_empty() {
+            return Err(MapErrorKind::EmptyListedTarget);
+        }
+        let target = one(element)?.ok_or(MapErrorKind::OwnKeyListed)?;
+        if targets.iter().any(|known| known.same_target(&target)) {
+            return Err(MapErrorKind::RepeatedTarget(element.to_owned()));
+        }
+        targets.push(target);
+    }
+    let mut targets = targets.into_iter();
+    Ok((targets.next(), targets.collect()))
 }
 
 /// A registry target; `None` when empty or when it is its own `key` (compared as keys are).

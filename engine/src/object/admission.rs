@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::image::normalize::Image;
-use crate::lookup::{Lookup, TargetLookup};
+use crate::lookup::{Lookup, Reason, TargetLookup, look_up};
 use crate::map::bytes;
 use crate::map::lex::LineNumber;
 use crate::map::relevance::Relevance;
@@ -22,7 +22,7 @@ use crate::object::walk::{self, ALL_LISTS, EPHEMERAL, Expected, Found, FoundImag
 use crate::output::JsonBuffer;
 use crate::settings::kinds::CustomResources;
 use crate::settings::{Mode, Settings};
-use crate::swap::{Decision, SwapError, decide_image, step_zero};
+use crate::swap::{Decision, DigestPolicy, Step, SwapError, decide_image, step_zero};
 
 /// The annotation that records the images this policy replaced.
 pub const ORIGINAL_IMAGES_ANNOTATION: &str = "imageswap.kubewarden.io/original-images";
@@ -99,6 +99,8 @@ pub struct Rewrite {
     pub line: LineNumber,
     /// `digest: drop` kept the digest of an image pinned only by it.
     pub kept_digest: bool,
+    /// The targets of its ordered list before the one it was swapped to, which were not found.
+    pub passed_over: Vec<Miss>,
 }
 
 impl Rewrite {
@@ -134,19 +136,57 @@ pub enum Verdict {
     Reject(String),
 }
 
-/// A swap left undone because the host did not find its target (docs/behaviour.md §5).
+/// A target that a lookup did not find (docs/behaviour.md §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Miss {
+    /// The new reference that was looked up.
+    pub target: String,
+    /// Why it was not found.
+    pub reason: Reason,
+    /// The first line of what the host said.
+    pub said: String,
+}
+
+impl std::fmt::Display for Miss {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.target, self.reason)?;
+        if !self.said.is_empty() {
+            write!(f, " ({})", self.said)?;
+        }
+        Ok(())
+    }
+}
+
+/// How much of the host's text a warning keeps, in characters.
+const WARNED_SAID_CHARS: usize = 100;
+
+impl Miss {
+    /// The miss as a warning names it: the target and the reason, and the host's text (shortened)
+    /// only where the reason alone does not say enough (`failed`; the platforms a target serves).
+    /// The log keeps the whole text.
+    fn short(&self) -> String {
+        if !matches!(self.reason, Reason::Failed | Reason::LacksPlatform(_)) || self.said.is_empty() {
+            return format!("{} {}", self.target, self.reason);
+        }
+        let mut said: String = self.said.chars().take(WARNED_SAID_CHARS).collect();
+        if said.len() < self.said.len() {
+            said.push('…');
+        }
+        format!("{} {} ({said})", self.target, self.reason)
+    }
+}
+
+/// A swap left undone because the host found none of its targets (docs/behaviour.md §5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
     /// Where the image is.
     pub field: String,
     /// The image, left as written.
     pub image: String,
-    /// The target that was looked up.
-    pub target: String,
-    /// The rule line that chose the target.
+    /// The rule line that chose the targets.
     pub line: LineNumber,
-    /// What the host said.
-    pub lookup: Lookup,
+    /// Every target looked up, in order, and why it was not found.
+    pub misses: Vec<Miss>,
 }
 
 /// What an evaluation decided, and what to log.
@@ -161,12 +201,27 @@ pub struct Evaluation {
     /// Pull secrets this evaluation added to the pod specs (docs/behaviour.md §5b; in validate mode: the
     /// ones missing from them), each once.
     pub added_pull_secrets: Vec<String>,
+    /// The admission warnings (`kubectl` prints them): one for each image left as written or
+    /// swapped to a later target of its list, at most [`WARNED_IMAGES`], then one that counts the
+    /// rest (docs/behaviour.md §5).
+    pub warnings: Vec<String>,
 }
+
+/// How many images the admission warnings name before one warning counts the rest.
+pub const WARNED_IMAGES: usize = 20;
+/// The longest warning, in bytes: the API server may truncate longer ones.
+const WARNING_BYTES: usize = 256;
 
 impl Evaluation {
     /// An answer with nothing to log.
     pub fn answer(verdict: Verdict) -> Self {
-        Self { verdict, rewrites: Vec::new(), skipped: Vec::new(), added_pull_secrets: Vec::new() }
+        Self {
+            verdict,
+            rewrites: Vec::new(),
+            skipped: Vec::new(),
+            added_pull_secrets: Vec::new(),
+            warnings: Vec::new(),
+        }
     }
 }
 
@@ -267,7 +322,12 @@ impl Admission {
     /// Builds the answer from the decisions: looks targets up (once each) when
     /// `checkTargetExists` asks for it, then mutates the object, or in validate mode accepts or
     /// rejects it.
-    pub fn answer(self, settings: &Settings, decisions: Decisions<'_>, targets: &mut dyn TargetLookup) -> Evaluation {
+    pub fn answer<'s>(
+        self,
+        settings: &'s Settings,
+        decisions: Decisions<'s>,
+        targets: &mut dyn TargetLookup,
+    ) -> Evaluation {
         let Self { mut object, kind, ephemeral_only, pod_update, previous_originals, sites, pod_specs } = self;
         let Decisions { mut outcomes, of_site } = decisions;
         let errors: Vec<(&FoundImage, &SwapError)> = sites
@@ -280,11 +340,19 @@ impl Admission {
             return reject(listing(named, errors.len(), NAMED_FIELDS, " images that cannot be decided"));
         }
         if settings.check_target_exists {
-            look_up_targets(&mut outcomes, targets);
+            let needed = lookups_needed(&outcomes);
+            if needed > settings.max_lookups {
+                return reject(format!(
+                    "this {kind} needs {needed} registry lookups (its images' distinct targets), more than maxLookups allows ({}); raise maxLookups in the policy settings (at most 1000) or use fewer distinct images",
+                    settings.max_lookups
+                ));
+            }
+            look_up_targets(&mut outcomes, targets, settings);
         }
         // Most sites of a request the policy mutates are swapped: the list grows once.
         let mut rewrites = Vec::with_capacity(sites.len());
         let mut skipped = Vec::new();
+        let mut warnings = Warnings::new(if settings.check_target_exists { outcomes.len() } else { 0 });
         // The secrets each pod spec needs, in the order of first use.
         let mut needed: Vec<Vec<&str>> = vec![Vec::new(); pod_specs.len()];
         // How many sites use each outcome: the new image of an outcome only one site uses is
@@ -305,21 +373,23 @@ impl Admission {
                 secrets.push(secret);
             }
             let (Some(to), Some(line)) = (outcome.swap(), outcome.line()) else { continue };
-            match &outcome.lookup {
-                Some(lookup) if *lookup != Lookup::Found => skipped.push(Skipped {
-                    field: site.field(),
-                    image: site.image,
-                    target: to.to_owned(),
-                    line,
-                    lookup: lookup.clone(),
-                }),
-                _ => {
-                    let kept_digest = outcome.kept_digest();
-                    let to = if single { outcome.take_swap() } else { to.to_owned() };
-                    rewrites.push(Rewrite { site, to, line, kept_digest });
-                }
+            if outcome.unfound {
+                let field = site.field();
+                warnings.add(at, || format!("{field}: {} left as written: {}", site.image, joined(&outcome.misses)));
+                skipped.push(Skipped { field, image: site.image, line, misses: outcome.misses.clone() });
+                continue;
             }
+            if !outcome.misses.is_empty() {
+                warnings.add(at, || {
+                    format!("{}: {} swapped to {to}: {}", site.field(), site.image, joined(&outcome.misses))
+                });
+            }
+            let kept_digest = outcome.kept_digest();
+            let passed_over = outcome.misses.clone();
+            let to = if single { outcome.take_swap() } else { to.to_owned() };
+            rewrites.push(Rewrite { site, to, line, kept_digest, passed_over });
         }
+        let warnings = warnings.finish();
         // The rewrites hold what the answer needs; the memory is reused for the object's edits.
         drop(outcomes);
         if ephemeral_only || pod_update {
@@ -330,7 +400,7 @@ impl Admission {
             match missing_pull_secrets(&object, at, needed) {
                 Ok(secrets) if secrets.is_empty() => {}
                 Ok(secrets) => missing.push((at, secrets)),
-                Err(error) => return reject(error.to_string()),
+                Err(error) => return Evaluation { warnings, ..reject(error.to_string()) },
             }
         }
         let mut added_pull_secrets: Vec<String> = Vec::new();
@@ -358,7 +428,7 @@ impl Admission {
                 }
             }
         };
-        Evaluation { verdict, rewrites, skipped, added_pull_secrets }
+        Evaluation { verdict, rewrites, skipped, added_pull_secrets, warnings }
     }
 
     /// Decides every image and builds the answer.
@@ -380,8 +450,10 @@ struct Outcome<'s> {
     own_secret: Option<&'s str>,
     /// The pull secret of the registry the decision swaps it to.
     swapped_secret: Option<&'s str>,
-    /// The host's answer for the target, with `checkTargetExists`.
-    lookup: Option<Lookup>,
+    /// With `checkTargetExists`: the targets looked up and not found, in the order of the list.
+    misses: Vec<Miss>,
+    /// With `checkTargetExists`: no target of the list was found, so the image stays as written.
+    unfound: bool,
 }
 
 impl<'s> Outcome<'s> {
@@ -399,7 +471,7 @@ impl<'s> Outcome<'s> {
                 Ok(image) => decide(&image),
             },
         };
-        let mut outcome = Self { decided, own_secret, swapped_secret: None, lookup: None };
+        let mut outcome = Self { decided, own_secret, swapped_secret: None, misses: Vec::new(), unfound: false };
         if let Ok(decision) = &mut outcome.decided {
             if decision.swapped.as_deref() == Some(written) {
                 decision.swapped = None;
@@ -419,9 +491,9 @@ impl<'s> Outcome<'s> {
         self.decided.as_mut().ok().and_then(|decision| decision.swapped.take()).unwrap_or_default()
     }
 
-    /// Whether the swap happens: there is one, and the host did not say its target is missing.
+    /// Whether the swap happens: there is one, and the host found one of its targets.
     fn swaps(&self) -> bool {
-        self.swap().is_some() && self.lookup.as_ref().is_none_or(|lookup| *lookup == Lookup::Found)
+        self.swap().is_some() && !self.unfound
     }
 
     /// The secret for the registry the image ends up on.
@@ -459,21 +531,118 @@ impl Decisions<'_> {
     }
 }
 
-/// Asks the host about each distinct target once, in the order of first use. A target that is
-/// not found leaves its image as written, on its own registry (so its own pull secret applies).
-fn look_up_targets(outcomes: &mut [Outcome<'_>], targets: &mut dyn TargetLookup) {
+/// How many distinct new references the outcomes may look up: every target of every list, so
+/// that the budget is known before the first lookup and does not depend on the answers.
+fn lookups_needed(outcomes: &[Outcome<'_>]) -> usize {
+    let mut references: Vec<&str> = Vec::new();
+    for decision in outcomes.iter().filter_map(|outcome| outcome.decided.as_ref().ok()) {
+        let Some(first) = decision.swapped.as_deref() else { continue };
+        references.push(first);
+        references.extend(decision.fallbacks.iter().map(|candidate| candidate.image.as_str()));
+    }
+    references.sort_unstable();
+    references.dedup();
+    references.len()
+}
+
+/// Asks the host about the targets of each outcome in the order of its list, each distinct
+/// reference once, and swaps to the first one found (with `digest: pin`, adding the digest the
+/// lookup gave to a reference without one). When none is found, the image stays as written, on
+/// its own registry (so its own pull secret applies).
+fn look_up_targets<'s>(outcomes: &mut [Outcome<'s>], targets: &mut dyn TargetLookup, settings: &'s Settings) {
     let mut answers: BTreeMap<String, Lookup> = BTreeMap::new();
+    let mut ask = |reference: &str| -> Lookup {
+        if let Some(known) = answers.get(reference) {
+            return known.clone();
+        }
+        let lookup = look_up(targets, reference, &settings.platforms);
+        answers.insert(reference.to_owned(), lookup.clone());
+        lookup
+    };
     for outcome in outcomes.iter_mut() {
-        let Some(to) = outcome.swap() else { continue };
-        let lookup = match answers.get(to) {
-            Some(lookup) => lookup.clone(),
-            None => {
-                let lookup = targets.lookup(to);
-                answers.insert(to.to_owned(), lookup.clone());
-                lookup
+        let Ok(decision) = &mut outcome.decided else { continue };
+        // `[EXACT]` targets are used verbatim: `digest: pin` leaves them as written, as `digest:
+        // drop` does (a pinned copy would no longer be that target for step 1).
+        let pin = settings.digest == DigestPolicy::Pin && decision.step != Step::Exact;
+        let Some(first) = decision.swapped.take() else { continue };
+        let candidates = std::iter::once((first, decision.registry.take()))
+            .chain(decision.fallbacks.drain(..).map(|candidate| (candidate.image, Some(candidate.registry))));
+        let mut misses = Vec::new();
+        let mut chosen = None;
+        for (reference, registry) in candidates {
+            match ask(&reference) {
+                Lookup::Found { digest } => {
+                    let pinned = pin && !reference.contains('@');
+                    chosen = Some((if pinned { format!("{reference}@{digest}") } else { reference }, registry));
+                    break;
+                }
+                Lookup::NotFound { reason, said } => misses.push(Miss { target: reference, reason, said }),
             }
-        };
-        outcome.lookup = Some(lookup);
+        }
+        let found = chosen.is_some();
+        // An unfound outcome keeps its first target, which the records name.
+        let first_target = misses.first().map(|miss| miss.target.clone());
+        let (swapped, registry) = chosen.unwrap_or((first_target.unwrap_or_default(), None));
+        decision.swapped = Some(swapped);
+        decision.registry = registry;
+        outcome.swapped_secret = decision
+            .registry
+            .as_deref()
+            .and_then(|registry| settings.image_pull_secrets.get(registry).map(String::as_str));
+        outcome.unfound = !found;
+        outcome.misses = misses;
+    }
+}
+
+/// The misses of one image, as a warning names them: `target reason (what the host said…); …`.
+fn joined(misses: &[Miss]) -> String {
+    misses.iter().map(Miss::short).collect::<Vec<_>>().join("; ")
+}
+
+/// The admission warnings of one evaluation: one per outcome (distinct image), at most
+/// [`WARNED_IMAGES`], then one that counts the rest.
+struct Warnings {
+    texts: Vec<String>,
+    /// Whether each outcome was warned about.
+    warned: Vec<bool>,
+    more: usize,
+}
+
+impl Warnings {
+    fn new(outcomes: usize) -> Self {
+        Self { texts: Vec::new(), warned: vec![false; outcomes], more: 0 }
+    }
+
+    /// Warns once about outcome `at`, with the text `say` makes.
+    fn add(&mut self, at: usize, say: impl FnOnce() -> String) {
+        match self.warned.get_mut(at) {
+            Some(warned) if !*warned => *warned = true,
+            _ => return,
+        }
+        if self.texts.len() < WARNED_IMAGES {
+            let mut text = say();
+            if text.len() > WARNING_BYTES {
+                let mut end = WARNING_BYTES - '…'.len_utf8();
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                text.truncate(end);
+                text.push('…');
+            }
+            self.texts.push(text);
+        } else {
+            self.more += 1;
+        }
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        if self.more > 0 {
+            self.texts.push(format!(
+                "and {} more images whose targets were not found (the policy-server's log names them)",
+                self.more
+            ));
+        }
+        self.texts
     }
 }
 

@@ -7,8 +7,7 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::lookup::Lookup;
-use crate::object::admission::{Evaluation, Verdict};
+use crate::object::admission::{Evaluation, Miss, Verdict};
 
 /// How many items a record names before it counts the rest.
 pub const REPORTED_ITEMS: usize = 20;
@@ -51,8 +50,8 @@ pub struct Report {
     /// `digests kept` (warning): swapped images pinned only by their digest, which `digest: drop`
     /// could not drop, each as `field: image`.
     pub digests_kept: Option<Listing>,
-    /// `images left as written` (warning): swaps undone because the host did not find the target
-    /// or the lookup failed, each as `field: image -> target (line N): what the host said`.
+    /// `images left as written` (warning): swaps undone because the host found none of the
+    /// targets, each as `field: image (line N): target reason (what the host said); …`.
     pub left_as_written: Option<Listing>,
     /// `pull secrets added` (info): each secret's name.
     pub pull_secrets_added: Option<Listing>,
@@ -75,7 +74,7 @@ impl Report {
     }
 }
 
-const LEFT_AS_WRITTEN: &str = "images left as written: their targets were not found or the lookup failed";
+const LEFT_AS_WRITTEN: &str = "images left as written: no target of their rule was found";
 const DIGESTS_KEPT: &str = "digests kept: these images are pinned only by their digest";
 
 /// The level of a [`Record`].
@@ -139,23 +138,22 @@ impl Evaluation {
         let rewrites = if mutated { self.rewrites.as_slice() } else { &[] };
         let secrets = if mutated { self.added_pull_secrets.as_slice() } else { &[] };
         let kept: Vec<_> = rewrites.iter().filter(|rewrite| rewrite.kept_digest).collect();
-        let undone: Vec<_> = self
-            .skipped
-            .iter()
-            .filter_map(|skip| match &skip.lookup {
-                Lookup::Missing(reason) => Some((skip, format!("target not found: {reason}"))),
-                Lookup::Failed(reason) => Some((skip, format!("target lookup failed: {reason}"))),
-                Lookup::Found => None,
-            })
-            .collect();
+        let misses = |misses: &[Miss]| misses.iter().map(Miss::to_string).collect::<Vec<_>>().join("; ");
         Report {
             swapped: Listing::of(rewrites.iter().map(|rewrite| {
-                format!("{}: {} -> {} (line {})", rewrite.field(), rewrite.from(), rewrite.to, rewrite.line)
+                let mut item =
+                    format!("{}: {} -> {} (line {})", rewrite.field(), rewrite.from(), rewrite.to, rewrite.line);
+                if !rewrite.passed_over.is_empty() {
+                    item.push_str(&format!(", after {}", misses(&rewrite.passed_over)));
+                }
+                item
             })),
             digests_kept: Listing::of(kept.iter().map(|rewrite| format!("{}: {}", rewrite.field(), rewrite.to))),
-            left_as_written: Listing::of(undone.iter().map(|(skip, said)| {
-                format!("{}: {} -> {} (line {}): {said}", skip.field, skip.image, skip.target, skip.line)
-            })),
+            left_as_written: Listing::of(
+                self.skipped.iter().map(|skip| {
+                    format!("{}: {} (line {}): {}", skip.field, skip.image, skip.line, misses(&skip.misses))
+                }),
+            ),
             pull_secrets_added: Listing::of(secrets.iter().cloned()),
         }
     }

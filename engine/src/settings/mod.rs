@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 
 pub(crate) mod kinds;
 
-use crate::map::lex::MapError;
+use crate::lookup::Platform;
+use crate::map::lex::{MapError, MapErrorKind};
 use crate::map::relevance::Relevance;
 use crate::map::rules::Rules;
 use crate::map::targets::{Prefix, PrefixError};
@@ -24,6 +25,14 @@ pub const DIGEST: &str = "digest";
 pub const IMAGE_PULL_SECRETS: &str = "imagePullSecrets";
 /// The key of the missing-target fallback (docs/behaviour.md §5).
 pub const CHECK_TARGET_EXISTS: &str = "checkTargetExists";
+/// The key of the platforms a found target must serve (docs/behaviour.md §5).
+pub const PLATFORMS: &str = "platforms";
+/// The key of the lookup budget of one request (docs/behaviour.md §5).
+pub const MAX_LOOKUPS: &str = "maxLookups";
+/// `maxLookups` when it is not given.
+pub const DEFAULT_MAX_LOOKUPS: usize = 32;
+/// The largest `maxLookups` accepted.
+pub const MOST_LOOKUPS: usize = 1000;
 /// The key of the mode (docs/behaviour.md §6b).
 pub const MODE: &str = "mode";
 /// The key of the kinds besides the built-in ones whose images the policy reads (docs/behaviour.md §4).
@@ -31,8 +40,17 @@ pub const CUSTOM_RESOURCES: &str = "customResources";
 /// The key a Palette pack wraps the settings in.
 const PALETTE_WRAPPER: &str = "imageSwap";
 /// Every key of the settings document (docs/behaviour.md §2).
-pub const KNOWN_KEYS: [&str; 7] =
-    [IMAGE_CHANGE, RECORD_ORIGINAL_IMAGES, DIGEST, IMAGE_PULL_SECRETS, CHECK_TARGET_EXISTS, MODE, CUSTOM_RESOURCES];
+pub const KNOWN_KEYS: [&str; 9] = [
+    IMAGE_CHANGE,
+    RECORD_ORIGINAL_IMAGES,
+    DIGEST,
+    IMAGE_PULL_SECRETS,
+    CHECK_TARGET_EXISTS,
+    PLATFORMS,
+    MAX_LOOKUPS,
+    MODE,
+    CUSTOM_RESOURCES,
+];
 
 /// What the policy does with an image the map would change (docs/behaviour.md §6b).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -59,6 +77,10 @@ pub struct Settings {
     pub image_pull_secrets: BTreeMap<String, String>,
     /// Ask the host whether a target exists before swapping to it (docs/behaviour.md §5; default false).
     pub check_target_exists: bool,
+    /// The platforms a found target must serve (docs/behaviour.md §5; default none).
+    pub platforms: Vec<Platform>,
+    /// The most registry lookups one request may make (docs/behaviour.md §5; default 32).
+    pub max_lookups: usize,
     /// Mutate (the default) or validate (docs/behaviour.md §6b).
     pub mode: Mode,
     /// Where the kinds besides the built-in ones keep pod specs and images (docs/behaviour.md §4).
@@ -111,6 +133,16 @@ pub enum SettingsError {
         /// The name as written (or the JSON of a value that is no string).
         name: String,
     },
+    /// An entry of `platforms` that is not `os/arch` or `os/arch/variant`.
+    Platform {
+        /// Its index in the list.
+        index: usize,
+        /// The entry as written (or the JSON of a value that is no string).
+        text: String,
+    },
+    /// A setting that has an effect only with `checkTargetExists: true`; holds the setting as
+    /// written (`platforms`, `digest: pin`).
+    NeedsLookups(&'static str),
     /// A bad line of the swap map.
     Map(MapError),
     /// A bad entry of `customResources`.
@@ -141,6 +173,13 @@ impl fmt::Display for SettingsError {
                 f,
                 "imagePullSecrets {registry:?}: {name:?} is not a valid secret name (dot-separated labels of lower-case letters, digits and `-`, each starting and ending with a letter or digit; at most {MAX_SUBDOMAIN_LEN} characters)"
             ),
+            Self::Platform { index, text } => write!(
+                f,
+                "platforms[{index}]: {text:?} is not a platform (os/arch or os/arch/variant, in lower case: linux/amd64, linux/arm64/v8)"
+            ),
+            Self::NeedsLookups(setting) => {
+                write!(f, "{setting} needs checkTargetExists: true (it applies to the registry lookups)")
+            }
             Self::Map(error) if error.line.is_none() => write!(f, "imageChange: {error}"),
             Self::Map(error) => write!(f, "imageChange {error}"),
             Self::CustomResource(error) => error.fmt(f),
@@ -225,11 +264,32 @@ impl Settings {
         let present = |key: &str| object.get(key).filter(|v| !v.is_null());
         let mut optional = Optional { present: &present, errors: &mut errors };
         let record_original_images = optional.read(RECORD_ORIGINAL_IMAGES, true, Value::as_bool, "true or false");
-        let digest_choices = [("keep", DigestPolicy::Keep), ("drop", DigestPolicy::Drop)];
-        let digest = optional.read(DIGEST, DigestPolicy::Keep, one_of(&digest_choices), "keep or drop");
+        let digest_choices = [("keep", DigestPolicy::Keep), ("drop", DigestPolicy::Drop), ("pin", DigestPolicy::Pin)];
+        let digest = optional.read(DIGEST, DigestPolicy::Keep, one_of(&digest_choices), "keep, drop or pin");
         let check_target_exists = optional.read(CHECK_TARGET_EXISTS, false, Value::as_bool, "true or false");
+        let lookup_budget = |value: &Value| {
+            value.as_u64().and_then(|n| usize::try_from(n).ok()).filter(|n| (1..=MOST_LOOKUPS).contains(n))
+        };
+        let max_lookups =
+            optional.read(MAX_LOOKUPS, DEFAULT_MAX_LOOKUPS, lookup_budget, "a whole number from 1 to 1000");
         let mode_choices = [("mutate", Mode::Mutate), ("validate", Mode::Validate)];
         let mode = optional.read(MODE, Mode::Mutate, one_of(&mode_choices), "mutate or validate");
+        let platforms = match present(PLATFORMS) {
+            None => Vec::new(),
+            Some(Value::Array(entries)) => parse_platforms(entries, &mut errors),
+            Some(_) => {
+                errors.push(SettingsError::WrongType { key: PLATFORMS, expected: "a list of os/arch platforms" });
+                Vec::new()
+            }
+        };
+        if !check_target_exists {
+            if !platforms.is_empty() {
+                errors.push(SettingsError::NeedsLookups(PLATFORMS));
+            }
+            if digest == DigestPolicy::Pin {
+                errors.push(SettingsError::NeedsLookups("digest: pin"));
+            }
+        }
         let image_pull_secrets = match present(IMAGE_PULL_SECRETS) {
             None => BTreeMap::new(),
             Some(Value::Object(secrets)) => parse_pull_secrets(secrets, &mut errors),
@@ -254,6 +314,16 @@ impl Settings {
                 None
             }
             Some(Some(map)) => match parse_map(map) {
+                Ok(rules) if !check_target_exists && !rules.target_lists().is_empty() => {
+                    errors.extend(rules.target_lists().iter().map(|(line, text)| {
+                        SettingsError::Map(MapError {
+                            line: Some(*line),
+                            text: text.clone(),
+                            kind: MapErrorKind::ListWithoutLookups,
+                        })
+                    }));
+                    None
+                }
                 Ok(rules) => Some(rules),
                 Err(map_errors) => {
                     errors.extend(map_errors.into_iter().map(SettingsError::Map));
@@ -268,6 +338,8 @@ impl Settings {
                 digest,
                 image_pull_secrets,
                 check_target_exists,
+                platforms,
+                max_lookups,
                 mode,
                 custom_resources,
             }),
@@ -309,6 +381,22 @@ fn one_of<T: Copy>(choices: &[(&str, T)]) -> impl FnOnce(&Value) -> Option<T> {
         let text = value.as_str()?;
         choices.iter().find(|(name, _)| *name == text).map(|(_, choice)| *choice)
     }
+}
+
+/// `platforms`: each entry `os/arch[/variant]`, each once.
+fn parse_platforms(entries: &[Value], errors: &mut Vec<SettingsError>) -> Vec<Platform> {
+    let mut platforms: Vec<Platform> = Vec::with_capacity(entries.len());
+    for (index, entry) in entries.iter().enumerate() {
+        match entry.as_str().and_then(Platform::parse) {
+            Some(platform) if !platforms.contains(&platform) => platforms.push(platform),
+            Some(_) => {}
+            None => errors.push(SettingsError::Platform {
+                index,
+                text: entry.as_str().map_or_else(|| entry.to_string(), str::to_owned),
+            }),
+        }
+    }
+    platforms
 }
 
 /// `imagePullSecrets`: registries in canonical form (two spellings of one registry are an error),
