@@ -55,6 +55,9 @@ pub fn shapes() -> Vec<(&'static str, Value, Value)> {
         workload::settings(&map_of(MAX_RULES, |i| format!("[REPLACE]nginx*-{i}::mirror.example.com/r{i}")));
     let globs = workload::settings(&map_of(100, |i| format!("[REPLACE]*x{i}*::mirror.example.com/g{i}")));
     let long_host = format!("{}.io/x:1", "a".repeat(BODY_LIMIT - 8192));
+    let lookups = |max: usize| json!({ "imageChange": "default::mirror.example.com,mirror-b.example.com", "checkTargetExists": true, "maxLookups": max });
+    let distinct = |count: usize| (0..count).map(|i| format!("quay.io/o{i}/app:1")).collect::<Vec<_>>();
+    let distinct_pod = |count: usize| small_pod(&distinct(count).iter().map(String::as_str).collect::<Vec<_>>());
     vec![
         (
             "identical swapped images, pull secrets (seed map)",
@@ -75,6 +78,18 @@ pub fn shapes() -> Vec<(&'static str, Value, Value)> {
             "distinct images under the map's registries × 20 000-rule map",
             pod_of(|i| format!("quay.io/org{i}/app:1")),
             big,
+        ),
+        ("lookups: 16 images × 2 targets, at maxLookups 32, every lookup answered", distinct_pod(16), lookups(32)),
+        (
+            "lookups: 500 images × 2 targets, at maxLookups 1000, every lookup answered",
+            distinct_pod(500),
+            lookups(1000),
+        ),
+        ("lookups: 17 images × 2 targets, over maxLookups 32 (rejected)", distinct_pod(17), lookups(32)),
+        (
+            "lookups: distinct images × 2 targets, over maxLookups 1000 (rejected)",
+            pod_of(|i| format!("quay.io/o{i}/app:1")),
+            lookups(1000),
         ),
     ]
 }
