@@ -89,7 +89,7 @@ fn main() -> ExitCode {
             }
         }
         Some("calls") => {
-            let payload = arg(2).and_then(|name| wasm::named_payload(name));
+            let payload = arg(2).and_then(|name| worst::named_payload(name));
             let (Some(policy), Some(payload)) = (arg(1), payload) else {
                 eprintln!("usage: imageswap-bench calls POLICY 0|1|2|3|pod|deployment|worstN|@FILE N");
                 return ExitCode::from(2);

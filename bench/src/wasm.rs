@@ -129,27 +129,6 @@ pub fn eval(paths: &[&Path], rules: usize, samples: usize, rounds: usize) -> Res
     Ok(runs.into_iter().map(|(warm, fresh)| (median(warm), median(fresh))).collect())
 }
 
-/// The payloads `imageswap-bench calls` can repeat: the four 10 000-rule map shapes (0 to 3), a Pod
-/// swapped by the 10-rule map (`pod`), a Deployment of ten swapped containers (`deployment`), the
-/// Nth shape of the worst-case table (`worstN`) and a payload file (`@FILE`).
-pub fn named_payload(name: &str) -> Option<Vec<u8>> {
-    let small = |request: Value| json!({ "request": request, "settings": workload::settings(&workload::map(10)) });
-    let payload = match name {
-        "pod" => small(workload::pod_swapped()),
-        "deployment" => small(workload::deployment_10()),
-        file if file.starts_with('@') => return std::fs::read(file.get(1..)?).ok(),
-        worst if worst.starts_with("worst") => {
-            let (_, request, settings) = crate::worst::shapes().into_iter().nth(worst.get(5..)?.parse().ok()?)?;
-            json!({ "request": request, "settings": settings })
-        }
-        index => {
-            let (_, request, settings) = crate::worst::map_shapes().into_iter().nth(index.parse().ok()?)?;
-            json!({ "request": request, "settings": settings })
-        }
-    };
-    serde_json::to_vec(&payload).ok()
-}
-
 /// Calls `validate` `calls` times on one instance: under `valgrind --tool=callgrind`, the
 /// difference between two call counts is the instructions of that many warm calls, a figure that
 /// does not move with the machine's noise.

@@ -2,7 +2,6 @@
 //! later stage reports against a line.
 
 use std::fmt;
-use std::num::NonZeroUsize;
 
 use crate::image::reference::RefError;
 use crate::map::bytes::{BLOCK, block, find_any};
@@ -138,8 +137,7 @@ impl MapErrorKind {
     }
 }
 
-/// A 1-based line number of the swap map.
-pub type LineNumber = NonZeroUsize;
+pub use crate::map::line::LineNumber;
 
 /// A map error: its line and the line's text (none for an error about the whole map), and what is
 /// wrong.

@@ -9,7 +9,7 @@ use crate::image::reference::{
     MAX_HOST_LEN, concat, is_domain, is_path, names_registry_strictly, slashes, split_once_byte, split_port,
 };
 use crate::map::hash::FnvHashMap;
-use crate::map::lex::LineNumber;
+use crate::map::line::LineNumber;
 
 /// How a registry target joins the image name (docs/behaviour.md §3 "How the new reference is built").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

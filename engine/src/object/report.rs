@@ -8,6 +8,7 @@
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::object::admission::{Evaluation, Miss, Verdict};
+use crate::object::listing::listing;
 
 /// How many items a record names before it counts the rest.
 pub const REPORTED_ITEMS: usize = 20;
@@ -28,17 +29,6 @@ impl Listing {
         let count = items.len();
         (count > 0).then(|| Self { count, items: listing(items, count, REPORTED_ITEMS, "") })
     }
-}
-
-/// The first `limit` items joined with `; `, then `; and N more<what>` for the rest of `total`
-/// (what the rejections and the log records name of a long list).
-pub(crate) fn listing(items: impl Iterator<Item = String>, total: usize, limit: usize, what: &str) -> String {
-    let shown: Vec<String> = items.take(limit).collect();
-    let mut text = shown.join("; ");
-    if total > shown.len() {
-        text.push_str(&format!("; and {} more{what}", total - shown.len()));
-    }
-    text
 }
 
 /// The records an evaluation logs; each is `None` when it has nothing to say. In validate mode
