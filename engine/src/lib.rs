@@ -33,7 +33,7 @@ pub use image::reference::{
 };
 pub use image::{ISTIO_AUTO, Placeholder, placeholder};
 pub use lookup::{
-    ASSUMED_DIGEST, AssumeFound, Capability, Lookup, Platform, Reason, Recorded, Recording, TargetLookup, look_up,
+    ASSUMED_DIGEST, AssumeFound, Call, Capability, Lookup, Platform, Reason, Recorded, Recording, TargetLookup, look_up,
 };
 pub use map::lex::{
     KeyKind, LineNumber, Lines, MAX_LINE_BYTES, MAX_MAP_BYTES, MAX_RULES, MapError, MapErrorKind, MapLine,

@@ -88,12 +88,15 @@ impl Recorded {
     }
 }
 
+/// One call of a capability, for one image.
+pub type Call = (Capability, String);
+
 /// A registry that answers from recorded answers, and records what it was asked, in order.
 #[derive(Debug, Clone, Default)]
 pub struct Recording {
     answers: Vec<Recorded>,
     /// Every call made, in order.
-    pub asked: Vec<(Capability, String)>,
+    pub asked: Vec<Call>,
 }
 
 impl Recording {
@@ -104,7 +107,7 @@ impl Recording {
 
     /// The calls the answers were recorded for, in order (what a policy that asks the same
     /// questions asks).
-    pub fn expected(&self) -> Vec<(Capability, String)> {
+    pub fn expected(&self) -> Vec<Call> {
         self.answers.iter().map(|answer| (answer.capability, answer.image.clone())).collect()
     }
 }

@@ -152,3 +152,25 @@ fn the_documents_show_real_warnings() {
         }
     }
 }
+
+/// docs/behaviour.md §5: with lookups on and every target found, every case of the table without
+/// lookups is answered exactly as without them, with no warning.
+#[test]
+fn every_case_answers_as_before_when_every_target_is_found() {
+    check_every_case(|case| {
+        let mut settings = case.settings();
+        if !case.lookups.is_empty() || case.invalid_settings || !settings.is_object() {
+            return Ok(());
+        }
+        if settings.get("checkTargetExists").and_then(Value::as_bool) == Some(true) {
+            return Ok(());
+        }
+        settings["checkTargetExists"] = json!(true);
+        settings["maxLookups"] = json!(1000);
+        let payload = serde_json::to_vec(&json!({ "request": case.request(), "settings": settings })).unwrap();
+        let evaluation = evaluate(&payload, &mut imageswap_engine::AssumeFound);
+        expect_eq("warnings", evaluation.warnings.as_slice(), &[])?;
+        let before = serde_json::to_vec(&json!({ "request": case.request(), "settings": case.settings() })).unwrap();
+        expect_eq("verdict", evaluation.verdict, evaluate(&before, &mut imageswap_engine::AssumeFound).verdict)
+    });
+}

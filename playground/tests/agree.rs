@@ -64,6 +64,10 @@ fn the_page_names_the_bad_map_lines_the_policy_names() {
                 .unwrap_or_default()
                 .lines()
                 .filter(|line| line.starts_with("imageChange line"))
+                // The page has no checkTargetExists switch: it shows a list of targets as the
+                // policy uses it with lookups on (each target in order), so the one map error that
+                // depends on that setting is not the page's to show.
+                .filter(|line| !line.contains("a list of targets needs `checkTargetExists: true`"))
                 .map(str::to_owned)
                 .collect();
             imageswap_testkit::expect_eq("map errors", page, policy)

@@ -8,7 +8,7 @@ use std::error::Error;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use imageswap_engine::{Capability, Recording, TargetLookup};
+use imageswap_engine::{Call, Capability, Recording, TargetLookup};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use wapc::WapcHost;
@@ -54,7 +54,7 @@ impl RegistryFixture {
     }
 
     /// The calls made so far, in order, and the calls the answers were recorded for.
-    pub fn asked(&self) -> (Vec<(Capability, String)>, Vec<(Capability, String)>) {
+    pub fn asked(&self) -> (Vec<Call>, Vec<Call>) {
         let recording = self.recording.lock().unwrap_or_else(PoisonError::into_inner);
         (recording.asked.clone(), recording.expected())
     }

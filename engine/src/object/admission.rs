@@ -17,7 +17,7 @@ use crate::lookup::{Lookup, Reason, TargetLookup, look_up};
 use crate::map::bytes;
 use crate::map::lex::LineNumber;
 use crate::map::relevance::Relevance;
-use crate::object::report::listing;
+use crate::object::listing::listing;
 use crate::object::walk::{self, ALL_LISTS, EPHEMERAL, Expected, Found, FoundImage, ObjectError, ObjectErrorKind};
 use crate::output::JsonBuffer;
 use crate::settings::kinds::CustomResources;
