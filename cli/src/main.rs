@@ -144,7 +144,7 @@ fn explain(args: ExplainArgs) -> Result<ExitCode, Failure> {
     };
     if let Some(answers) = recorded.filter(|_| settings.check_target_exists) {
         let mut registry = imageswap_engine::Recording::new(answers);
-        results.iter_mut().for_each(|result| result.look_up(&settings, &mut registry));
+        results.iter_mut().for_each(|result| result.look_up(settings.digest, &settings.platforms, &mut registry));
     }
     if output == Output::Json {
         let text = serde_json::to_string_pretty(&results).map_err(|e| Failure(e.to_string()))?;

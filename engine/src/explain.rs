@@ -7,12 +7,12 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::image::normalize::Image;
-use crate::lookup::{Lookup, TargetLookup, look_up};
+use crate::lookup::{Lookup, Platform, TargetLookup, look_up};
 use crate::map::lex::LineNumber;
 use crate::map::rules::Rules;
 use crate::object::walk::{Found, dotted};
 use crate::settings::Settings;
-use crate::swap::{DigestPolicy, decide_in};
+use crate::swap::{DigestPolicy, Step, decide_in};
 
 /// The decision for one image, as the tools show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -108,17 +108,19 @@ fn explain_in(rules: &Rules, digest: DigestPolicy, image: &str, custom: bool) ->
 }
 
 impl Explanation {
-    /// Asks `host` about the targets in order, as the policy does with `checkTargetExists`: the
-    /// first target found becomes `new` (with `digest: pin`, with the digest the lookup gave), and
-    /// when none is found the image is left as written. Each answer is recorded in `lookups`.
-    pub fn look_up(&mut self, settings: &Settings, host: &mut dyn TargetLookup) {
+    /// Asks `host` about the targets in order, as the policy does with `checkTargetExists` and
+    /// these `platforms`: the first target found becomes `new` (with `digest: pin`, with the digest
+    /// the lookup gave), and when none is found the image is left as written. Each answer is
+    /// recorded in `lookups`.
+    pub fn look_up(&mut self, digest: DigestPolicy, platforms: &[Platform], host: &mut dyn TargetLookup) {
         let Some(first) = self.new.take() else { return };
         let candidates = if self.targets.is_empty() { vec![first] } else { self.targets.clone() };
+        let pin = digest == DigestPolicy::Pin && self.step != Step::Exact.as_str();
         for reference in candidates {
-            match look_up(host, &reference, &settings.platforms) {
+            match look_up(host, &reference, platforms) {
                 Lookup::Found { digest } => {
                     self.lookups.push(format!("{reference} found"));
-                    let pin = settings.digest == DigestPolicy::Pin && !reference.contains('@') && self.step != "Exact";
+                    let pin = pin && !reference.contains('@');
                     self.new = Some(if pin { format!("{reference}@{digest}") } else { reference });
                     return;
                 }

@@ -11,6 +11,7 @@ use imageswap_engine::DigestPolicy;
 use imageswap_engine::Rules;
 use imageswap_engine::{CustomResources, Entries};
 use imageswap_engine::{Found, document_images};
+use imageswap_engine::{Platform, Recorded, Recording};
 use imageswap_engine::{explain, explain_found};
 use serde_json::{Value, json};
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -71,7 +72,44 @@ fn read_kinds(text: &str) -> (CustomResources, Vec<String>) {
 /// box held (`images` or the object's kind); the input's own problem, if any, is `inputError`, and
 /// the problems of `customResources` are `kindErrors`.
 pub fn run(map: &str, digest: &str, custom_resources: &str, input: &str) -> Value {
-    let digest = if digest == "drop" { DigestPolicy::Drop } else { DigestPolicy::Keep };
+    run_with_lookups(map, digest, custom_resources, input, &Lookups { answers: "", platforms: "" })
+}
+
+/// Recorded registry answers and the `platforms` setting, as the page's boxes hold them.
+pub struct Lookups<'a> {
+    /// A JSON list of recorded answers, as the case tables hold them; empty for none.
+    pub answers: &'a str,
+    /// `os/arch[/variant]` platforms separated by commas or spaces; empty for none.
+    pub platforms: &'a str,
+}
+
+/// [`run`] with recorded registry answers: each image's targets are looked up in them in order,
+/// as the policy does with `checkTargetExists` and these `platforms` (docs/behaviour.md §5), and
+/// `digest` may also be `pin`. Answers that do not read, or a platform that does not, are
+/// `lookupsError`.
+pub fn run_with_lookups(map: &str, digest: &str, custom_resources: &str, input: &str, lookups: &Lookups<'_>) -> Value {
+    let digest = match digest {
+        "drop" => DigestPolicy::Drop,
+        "pin" => DigestPolicy::Pin,
+        _ => DigestPolicy::Keep,
+    };
+    let (recorded, lookups_error) = match lookups.answers.trim() {
+        "" => (None, None),
+        text => match serde_json::from_str::<Vec<Recorded>>(text) {
+            Ok(answers) => (Some(answers), None),
+            Err(error) => {
+                (None, Some(format!("the recorded answers are not a JSON list of {{image, digest | error}}: {error}")))
+            }
+        },
+    };
+    let written = lookups.platforms.split([',', ' ', '\n']).filter(|p| !p.is_empty());
+    let (platforms, bad): (Vec<_>, Vec<_>) =
+        written.map(|text| (text, Platform::parse(text))).partition(|(_, p)| p.is_some());
+    let platforms: Vec<Platform> = platforms.into_iter().filter_map(|(_, platform)| platform).collect();
+    let lookups_error = lookups_error.or_else(|| {
+        let bad: Vec<&str> = bad.into_iter().map(|(text, _)| text).collect();
+        (!bad.is_empty()).then(|| format!("not a platform (os/arch or os/arch/variant): {}", bad.join(", ")))
+    });
     let (kinds, kind_errors) = read_kinds(custom_resources);
     let (rules, errors) = match Rules::parse(map) {
         Ok(rules) => (Some(rules), Vec::new()),
@@ -79,7 +117,7 @@ pub fn run(map: &str, digest: &str, custom_resources: &str, input: &str) -> Valu
     };
     let errors: Vec<Value> =
         errors.iter().map(|error| json!({ "line": error.line, "message": error.to_string() })).collect();
-    let (what, results, input_error) = match (read_input(input, &kinds), &rules) {
+    let (what, mut results, input_error) = match (read_input(input, &kinds), &rules) {
         (Err(problem), _) => (String::new(), Vec::new(), Some(problem)),
         (Ok(Input::Images(images)), rules) => {
             let results = rules.iter().flat_map(|rules| images.iter().map(|image| explain(rules, digest, image)));
@@ -89,7 +127,12 @@ pub fn run(map: &str, digest: &str, custom_resources: &str, input: &str) -> Valu
             (kind, rules.as_ref().map(|rules| explain_found(rules, digest, &found)).unwrap_or_default(), None)
         }
     };
-    json!({ "errors": errors, "results": results, "input": what, "inputError": input_error, "kindErrors": kind_errors })
+    if let Some(answers) = recorded {
+        let mut registry = Recording::new(answers);
+        results.iter_mut().for_each(|result| result.look_up(digest, &platforms, &mut registry));
+    }
+    json!({ "errors": errors, "results": results, "input": what, "inputError": input_error,
+            "kindErrors": kind_errors, "lookupsError": lookups_error })
 }
 
 /// The seed's examples: `name` (the title the seed page gives it) and `map` (its `imageChange`).
@@ -108,8 +151,15 @@ pub fn example_list() -> Value {
 
 /// [`run`], for the page: strings in, JSON text out.
 #[wasm_bindgen(js_name = explain)]
-pub fn explain_for_page(map: &str, digest: &str, custom_resources: &str, input: &str) -> String {
-    run(map, digest, custom_resources, input).to_string()
+pub fn explain_for_page(
+    map: &str,
+    digest: &str,
+    custom_resources: &str,
+    input: &str,
+    answers: &str,
+    platforms: &str,
+) -> String {
+    run_with_lookups(map, digest, custom_resources, input, &Lookups { answers, platforms }).to_string()
 }
 
 /// [`example_list`], for the page.

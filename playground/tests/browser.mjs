@@ -101,6 +101,29 @@ try {
   check('listed targets', await row('nginx:1.25'),
     ['nginx:1.25', 'a.example.com/library/nginx:1.25', '1', 'default (when not found: b.example.com/library/nginx:1.25)']);
 
+  // 4c. Recorded registry answers: the first target found wins, pinned with digest: pin, and each
+  // lookup is shown.
+  await page.fill('#map', 'default::harbor.internal.example.com, harbor-dr.internal.example.com');
+  await page.selectOption('#digest', 'pin');
+  await page.fill('#images', 'nginx:1.25\nbusybox');
+  await page.fill('#platforms', 'linux/amd64, linux/arm64');
+  await page.fill('#lookups', readFileSync(join(repo, 'e2e-tests/lookups/harbor-mirrors.json'), 'utf8'));
+  const pinned = await row('nginx:1.25');
+  check('looked-up image', pinned.slice(0, 3), ['nginx:1.25',
+    'harbor.internal.example.com/library/nginx:1.25@sha256:255dbad6bec90d61b98dd540045bee5777ecaae4c7434e25ef70429774aa4368', '1']);
+  check('looked-up reason', pinned[3], 'default (harbor.internal.example.com/library/nginx:1.25 found)');
+  const missing = await row('busybox');
+  check('image left as written', missing.slice(0, 2), ['busybox', 'left as written']);
+  check('why', missing[3].startsWith('default (harbor.internal.example.com/library/busybox missing ('), true);
+  check('lacking platform', missing[3].endsWith('harbor-dr.internal.example.com/library/busybox lacks platform linux/arm64 (it serves linux/amd64))'), true);
+  await page.fill('#platforms', 'linux');
+  check('bad platform named', await page.textContent('#lookups-status'), 'not a platform (os/arch or os/arch/variant): linux');
+  await page.fill('#platforms', '');
+  await page.fill('#lookups', '[{"image": 7}]');
+  check('bad answers named', (await page.textContent('#lookups-status')).startsWith('the recorded answers are not'), true);
+  await page.fill('#lookups', '');
+  await page.selectOption('#digest', 'keep');
+
   // 5. The e2e requests pasted as objects give the policy's answers.
   const cases = JSON.parse(readFileSync(join(repo, 'e2e-tests/cases.json'), 'utf8'));
   let checked = 0;

@@ -11,7 +11,9 @@ function cell(row, text, className) {
 }
 
 function render() {
-  const answer = JSON.parse(explain($('map').value, $('digest').value, $('kinds').value, $('images').value));
+  const answer = JSON.parse(explain($('map').value, $('digest').value, $('kinds').value, $('images').value,
+    $('lookups').value, $('platforms').value));
+  $('lookups-status').textContent = answer.lookupsError ?? '';
   const errors = $('errors');
   errors.replaceChildren();
   for (const error of answer.errors) {
@@ -51,9 +53,12 @@ function render() {
     }
     cell(row, result.new ?? 'left as written', result.new ? 'new' : 'same');
     cell(row, result.line == null ? '' : String(result.line), 'line');
-    // An ordered list of targets (checkTargetExists): the later ones, tried when the first is not found.
+    // An ordered list of targets (checkTargetExists): the later ones, tried when the first is not
+    // found; with recorded answers, what each lookup said.
     const later = (result.targets ?? []).slice(1);
-    const fallback = later.length ? ` (when not found: ${later.join(', then ')})` : '';
+    const looked = result.lookups ?? [];
+    const fallback = looked.length ? ` (${looked.join('; ')})`
+      : later.length ? ` (when not found: ${later.join(', then ')})` : '';
     cell(row, result.reason + fallback + (result.kept_digest ? ' (digest kept: pinned by digest only)' : ''), 'reason');
   }
 }
@@ -69,7 +74,7 @@ $('example').addEventListener('change', () => {
 });
 $('map').value = start.examples[0].map;
 $('images').value = start.images;
-for (const id of ['map', 'digest', 'kinds', 'images']) {
+for (const id of ['map', 'digest', 'kinds', 'images', 'lookups', 'platforms']) {
   $(id).addEventListener('input', render);
 }
 render();
