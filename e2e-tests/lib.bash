@@ -112,20 +112,30 @@ check_response() {
   [ "$got" = "$want" ] || echo "patched object differs: got $(jq -c . <<<"$got") expected $(jq -c . <<<"$want")"
 }
 
-# for_each_case FILE FUNCTION: calls FUNCTION with each case of FILE; prints each failure (the
-# function's output) with the case's name and a summary; fails when a case failed or none ran.
-# A function that prints "SKIP: reason" skips its case.
+# for_each_case FILE FUNCTION: calls FUNCTION with each case of FILE, $CASE_JOBS at a time (2,
+# the machines' cores), each call in a scratch folder of its own ($BATS_TEST_TMPDIR) and with the
+# case's index ($CASE_INDEX, from 0); prints each failure (the function's output) with the case's
+# name and a summary, in the table's order; fails when a case failed or none ran. A function that
+# prints "SKIP: reason" skips its case.
 for_each_case() {
-  local file="$1" fn="$2" failures=0 count=0 skipped=0 case why
-  while IFS= read -r case; do
+  local file="$1" fn="$2" failures=0 count=0 skipped=0 at why work="$BATS_TEST_TMPDIR/cases"
+  mkdir -p "$work"
+  jq -c '.[]' "$DIR/$file" | split -l 1 -a 4 -d - "$work/case-"
+  # The jobs are new shells: they get this file's functions and the suite's variables.
+  export -f $(compgen -A function)
+  export BATS_FILE_TMPDIR JQ_LIB
+  find "$work" -name 'case-????' | sort | xargs -P "${CASE_JOBS:-2}" -I{} bash -c '
+    at="$1"; export BATS_TEST_TMPDIR="$at.d" CASE_INDEX=$((10#${at##*-})); mkdir -p "$BATS_TEST_TMPDIR"
+    "$2" "$(cat "$at")" >"$at.why" 2>"$at.err"' _ {} "$fn"
+  for at in $(find "$work" -name 'case-????' | sort); do
     count=$((count + 1))
-    why=$("$fn" "$case")
+    why=$(cat "$at.why")
     case "$why" in
       "") ;;
-      SKIP:*) skipped=$((skipped + 1)); echo "skipped $(jq -r .name <<<"$case"): ${why#SKIP: }" ;;
-      *) failures=$((failures + 1)); echo "FAIL $(jq -r .name <<<"$case"): $why" ;;
+      SKIP:*) skipped=$((skipped + 1)); echo "skipped $(jq -r .name "$at"): ${why#SKIP: }" ;;
+      *) failures=$((failures + 1)); echo "FAIL $(jq -r .name "$at"): $why" ;;
     esac
-  done < <(jq -c '.[]' "$DIR/$file")
+  done
   echo "$count cases, $failures failed, $skipped skipped"
   [ "$count" -gt 0 ] && [ "$failures" -eq 0 ]
 }

@@ -97,7 +97,8 @@ server_settings_case() {
   skip_not_an_object "$document" && return
   printf 'one:\n  module: file://%s\n  allowedToMutate: true\n  settings: %s\n' "$POLICY" \
     "$(jq -c . "$document")" >"$yml"
-  server_command "$yml" $((PORT + 2))
+  # A port of its own: cases run side by side (for_each_case).
+  server_command "$yml" $((PORT + 10 + 2 * ${CASE_INDEX:-0}))
   timeout 60 "${SERVER[@]}" >"$BATS_TEST_TMPDIR/server.log" 2>&1 || status=$?
   [ "$status" -ne 124 ] || { echo "still running after 60 s"; return; }
   grep -qF "Policy settings are invalid: $(jq -r '.message // ""' <<<"$case")" "$BATS_TEST_TMPDIR/server.log" \
