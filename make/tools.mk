@@ -24,8 +24,8 @@ wasm-target:
 $(BATS):
 	npm install --no-audit --no-fund --prefix $(TOOLS) bats@1.13.0
 
-# Built at opt-level 1 without LTO: it binds one small module, and so built it compiles in
-# 3m20s instead of 4m02s here and writes the same bindings.
+# Built at opt-level 1 without LTO: it binds one small module, so it needs no optimising build,
+# which takes longer to compile and writes the same bindings.
 $(WASM_BINDGEN):
 	CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
 		cargo install --root $(TOOLS) wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)

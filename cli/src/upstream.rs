@@ -149,7 +149,6 @@ fn substitute(image: &str, key: &str, target: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test module: failing loudly is the point
 
     use super::{Old, UpstreamMap};
 

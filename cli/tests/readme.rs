@@ -2,8 +2,6 @@
 //! the CLI is run, in a scratch folder that sees the repository's `examples/` and `e2e-tests/`,
 //! and its output compared line by line (a line `...`, however indented, ends a shortened listing).
 
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
-
 use std::path::Path;
 use std::process::Command;
 

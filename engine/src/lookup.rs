@@ -387,7 +387,6 @@ fn string_field(answer: &[u8], path: &[&str]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
     use super::*;
 

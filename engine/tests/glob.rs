@@ -1,7 +1,5 @@
 //! The fnmatch subset (`[REPLACE]`) and noswap wildcards, case by case (no regex behind them).
 
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
-
 use imageswap_engine::Glob;
 use imageswap_testkit::{expect_eq, load, run_all};
 use serde::Deserialize;

@@ -1,5 +1,4 @@
 //! The swap-map parser: every accepted map and every error of docs/behaviour.md §3, with line numbers.
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
 use imageswap_engine::Rules;
 use imageswap_testkit::{expect_eq, load, run_all};

@@ -2,8 +2,6 @@
 //! wrong types at every image field, deep nesting, huge objects. Each gets its message; nothing
 //! panics.
 
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
-
 use imageswap_engine::{AssumeFound, Verdict, evaluate};
 use imageswap_testkit::{PayloadCase, load, run_all};
 

@@ -1,5 +1,4 @@
 //! The grammar against distribution/reference's own answers, and the canonical forms of docs/behaviour.md §3.
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
 use imageswap_engine::Image;
 use imageswap_engine::{RefErrorKind, Reference};

@@ -1,6 +1,5 @@
 //! Settings documents (`e2e-tests/settings-cases.json`): accepted, or `valid: false` with the
 //! whole message (docs/behaviour.md §2).
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
 use imageswap_engine::validate_settings;
 use imageswap_testkit::{SettingsCase, expect_eq, run_all};

@@ -1,7 +1,5 @@
 //! Every spelling of an image is decided alike (docs/behaviour.md §3), and look-alike images are not caught.
 
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
-
 use imageswap_engine::Image;
 use imageswap_engine::Rules;
 use imageswap_engine::{DigestPolicy, Step, decide};

@@ -1,7 +1,6 @@
 //! The decision of docs/behaviour.md §3 on every case of `swap.json`, plus three properties on each: the request
 //! path decides alike, the new reference parses, and deciding it again changes nothing
 //! (idempotence).
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
 use imageswap_engine::Image;
 use imageswap_engine::Relevance;

@@ -1,7 +1,6 @@
 //! The playground gives the policy's answers: for every e2e case whose answer comes from the map
 //! alone, the images it shows for the request's object are the ones the policy writes; for every
 //! bad settings case, it names the same map lines.
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
 use imageswap_playground::{example_list, run};
 use imageswap_testkit::{SettingsCase, check_shown, run_all, shown_from, tool_cases, unread_kind, unreadable_object};

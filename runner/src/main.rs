@@ -4,60 +4,45 @@
 //! Exit status: 0 when the request was evaluated (allowed or rejected, like `kwctl run`),
 //! 1 when the settings are not valid, 2 for usage errors and host failures.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use clap::Parser;
 use imageswap_runner::{
     HostCapabilities, NoCapabilities, Policy, RegistryFixture, RunnerError, admission_request, admission_response,
     apply_patch,
 };
 use serde_json::Value;
 
-const USAGE: &str =
-    "usage: imageswap-runner [--policy policy.wasm] --settings SETTINGS.json --request REQUEST.json [--logs]
-
-Evaluates REQUEST (an AdmissionReview or a bare AdmissionRequest) with the policy and SETTINGS
-(a JSON settings document) the way Kubewarden's policy-server does, and prints the response.
---logs also prints the policy's log records on stderr.";
-
+/// Evaluates REQUEST (an AdmissionReview or a bare AdmissionRequest) with the policy and SETTINGS
+/// (a JSON settings document) the way Kubewarden's policy-server does, and prints the
+/// AdmissionResponse with its JSON Patch decoded.
+#[derive(Parser)]
+#[command(name = "imageswap-runner", version)]
 struct Args {
+    /// The policy module.
+    #[arg(long, value_name = "POLICY.wasm", default_value = "policy.wasm")]
     policy: PathBuf,
+    /// The settings document (JSON).
+    #[arg(long, value_name = "SETTINGS.json")]
     settings: PathBuf,
+    /// The AdmissionReview or AdmissionRequest (JSON).
+    #[arg(long, value_name = "REQUEST.json")]
     request: PathBuf,
+    /// Recorded registry answers for checkTargetExists (a JSON list of {image, digest | error |
+    /// capability and response}, as the case tables hold them); without it no lookup succeeds.
+    #[arg(long, value_name = "ANSWERS.json")]
     registry: Option<PathBuf>,
+    /// Also print the policy's log records, on stderr.
+    #[arg(long)]
     logs: bool,
+    /// Print the object after the patch instead of the response.
+    #[arg(long)]
     patched: bool,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut args = std::env::args().skip(1);
-    let (mut policy, mut settings, mut request, mut registry) = (PathBuf::from("policy.wasm"), None, None, None);
-    let (mut logs, mut patched) = (false, false);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().map(PathBuf::from).ok_or(format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--policy" => policy = value()?,
-            "--settings" => settings = Some(value()?),
-            "--request" => request = Some(value()?),
-            "--registry" => registry = Some(value()?),
-            "--logs" => logs = true,
-            "--patched" => patched = true,
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other}")),
-        }
-    }
-    Ok(Args {
-        policy,
-        settings: settings.ok_or("--settings is required")?,
-        request: request.ok_or("--request is required")?,
-        registry,
-        logs,
-        patched,
-    })
-}
-
-fn read_json(path: &PathBuf) -> Result<Value, RunnerError> {
+fn read_json(path: &Path) -> Result<Value, RunnerError> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Ok(serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?)
 }
@@ -93,17 +78,7 @@ fn run(args: &Args) -> Result<ExitCode, RunnerError> {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(args) => args,
-        Err(problem) => {
-            if !problem.is_empty() {
-                eprintln!("{problem}");
-            }
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(&args) {
+    match run(&Args::parse()) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("imageswap-runner: {error}");

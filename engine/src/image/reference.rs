@@ -483,7 +483,6 @@ fn validate_digest(digest: &str) -> Result<(), RefErrorKind> {
 /// for its kind, and `splitDockerDomain` splits each name as upstream does.
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
     use super::*;
     use serde_json::Value;

@@ -104,7 +104,6 @@ fn full_block<const N: usize>(chunk: &[u8], set: [u8; N]) -> u32 {
 /// (the one `tests/map.rs` checks the rules of), for each byte set the lexer uses.
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
     use super::*;
     use serde_json::Value;

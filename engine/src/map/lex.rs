@@ -476,7 +476,6 @@ pub fn has_whitespace(text: &str) -> bool {
 /// The lexer's helpers on small inputs (the map table's rows test the lexer whole).
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
     use super::*;
 

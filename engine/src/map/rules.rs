@@ -526,7 +526,6 @@ fn check_spelling(key: &str) -> Result<(), MapErrorKind> {
 /// The request path's search for the `noswap_wildcards` line against lexing the whole map.
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
     use super::*;
     use serde_json::Value;

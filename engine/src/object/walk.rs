@@ -532,7 +532,6 @@ fn pod_spec_images(
 /// every admission request of the e2e table and for the spellings RFC 6901 is strict about.
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
     use super::*;
     use serde_json::json;
