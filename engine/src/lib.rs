@@ -41,8 +41,8 @@ pub use map::lex::{
 pub use map::relevance::{Relevance, RequestRules};
 pub use map::rules::Rules;
 pub use map::targets::{Prefix, PrefixError, RegistryTarget, Shape};
-pub use object::admission::{Evaluation, Miss, Rewrite, Skipped, Verdict, WARNED_IMAGES};
 pub use object::report::{Level, Listing, REPORTED_ITEMS, Record, Report};
+pub use object::verdict::{Evaluation, Miss, Rewrite, Skipped, Verdict, WARNED_IMAGES};
 pub use object::walk::{DocumentError, Found, FoundImage, ObjectError, admission_request, document_images};
 pub use output::JsonBuffer;
 pub use settings::kinds::{CustomResourceError, CustomResources, Entries};

@@ -1,8 +1,14 @@
-//! Objects (docs/behaviour.md §4 to §6): the walk that finds an object's images ([`walk`]), the
-//! admission request read, decided and answered ([`admission`]), what is logged of it
-//! ([`report`]), and how both name a long list ([`listing`]).
+//! Objects (docs/behaviour.md §4 to §6b), stage by stage: the walk that finds an object's images
+//! ([`walk`]); the admission request read and its images decided ([`admission`]); their targets
+//! looked up ([`lookups`]); the answer ([`answer`], of the types in [`verdict`]), with the object's
+//! edits ([`edits`]); what is logged of it ([`report`]); and how both name a long list
+//! ([`listing`]).
 
 pub(crate) mod admission;
+pub(crate) mod answer;
+pub(crate) mod edits;
 pub(crate) mod listing;
+pub(crate) mod lookups;
 pub(crate) mod report;
+pub(crate) mod verdict;
 pub(crate) mod walk;
