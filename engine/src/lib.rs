@@ -2,10 +2,12 @@
 //! that the policy module, the runner, tests, tools and a browser build share one implementation.
 //!
 //! The pipeline, one folder per stage (the section of docs/behaviour.md in brackets): `settings`
-//! (§2, and §4's `customResources`) → `map` (§3: the map's lines, keys and targets, the index, and
-//! the lines a request reads) → `image` (§3: the reference grammar, canonical forms, globs) →
-//! `swap` (§3, the decision) → `object` (§4 to §6: the walk that finds an object's images, and the
-//! admission answer). `explain` shows the decision without an admission request.
+//! (§2) → `map` (§3: the map's lines, keys and targets, the index, and the lines a request reads)
+//! → `image` (§3: the reference grammar, canonical forms, globs) → `swap` (§3, the decision) →
+//! `lookup` (§5: what the registry says of a target) → `object` (§4 to §6b: where each kind keeps
+//! its images, the walk that finds them, the request read and decided, the lookups, the answer
+//! and the object's edits). `bytes` holds the byte scanners the lexer and the sorts share;
+//! `explain` shows the decision without an admission request.
 //!
 //! The public surface is this page: [`evaluate`] and [`validate_settings`], the two entry points
 //! the waPC glue calls; [`Settings`] and [`Rules`]; [`Image`] and [`decide`]; the object walk
@@ -13,6 +15,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod bytes;
 mod explain;
 mod image;
 mod lookup;
@@ -41,11 +44,11 @@ pub use map::lex::{
 pub use map::relevance::{Relevance, RequestRules};
 pub use map::rules::Rules;
 pub use map::targets::{Prefix, PrefixError, RegistryTarget, Shape};
+pub use object::kinds::{CustomResourceError, CustomResources, Entries};
 pub use object::report::{Level, Listing, REPORTED_ITEMS, Record, Report};
 pub use object::verdict::{Evaluation, Miss, Rewrite, Skipped, Verdict, WARNED_IMAGES};
 pub use object::walk::{DocumentError, Found, FoundImage, ObjectError, admission_request, document_images};
 pub use output::JsonBuffer;
-pub use settings::kinds::{CustomResourceError, CustomResources, Entries};
 pub use settings::{
     DEFAULT_MAX_LOOKUPS, KNOWN_KEYS, MOST_LOOKUPS, Mode, RequestSettings, Settings, SettingsError, SettingsErrors,
 };

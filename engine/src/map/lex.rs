@@ -3,8 +3,8 @@
 
 use std::fmt;
 
+use crate::bytes::{BLOCK, block, find_any};
 use crate::image::reference::RefError;
-use crate::map::bytes::{BLOCK, block, find_any};
 use crate::map::targets::PrefixError;
 
 /// The key of the default rule.

@@ -31,11 +31,11 @@ use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::hash::Hasher;
 
+use crate::bytes;
 use crate::image::glob::Glob;
 use crate::image::normalize::{DOCKER_HUB_ALIASES, Image, canonical_registry_text, host_without_port};
 use crate::image::placeholder;
 use crate::image::reference::{DEFAULT_TAG, DOCKER_HUB, familiar_path, names_registry, slashes};
-use crate::map::bytes;
 use crate::map::hash::Fnv;
 use crate::map::lex::{KeyKind, Lines, MapError, MapLine};
 use crate::map::rules::{Rules, noswap_value};

@@ -3,11 +3,11 @@
 //! Every check of "Checked when settings are validated" happens here, and every bad line is
 //! reported.
 
+use crate::bytes::find_any;
 use crate::image::glob::Glob;
 use crate::image::normalize::{ExactId, Image, host_without_port};
 use crate::image::reference::concat;
 use crate::image::reference::{names_registry_strictly, slashes};
-use crate::map::bytes::find_any;
 use crate::map::hash::FnvHashMap;
 use crate::map::lex::{
     DEFAULT_KEY, EXACT_KEYWORD, KeyKind, LineNumber, Lines, MapError, MapErrorKind, MapLine, NOSWAP_KEY,

@@ -13,10 +13,10 @@ use crate::lookup::TargetLookup;
 use crate::map::lex::LineNumber;
 use crate::map::relevance::Relevance;
 use crate::object::edits::ORIGINAL_IMAGES_ANNOTATION;
+use crate::object::kinds::CustomResources;
 use crate::object::verdict::{Evaluation, Miss, Verdict};
 use crate::object::walk::{self, ALL_LISTS, EPHEMERAL, Found, FoundImage};
 use crate::settings::Settings;
-use crate::settings::kinds::CustomResources;
 use crate::swap::{Decision, SwapError, decide_image, step_zero};
 
 /// The subresource `kubectl debug` writes ephemeral containers through.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::map::bytes;
+use crate::bytes;
 use crate::object::verdict::Rewrite;
 use crate::object::walk::{self, Expected, ObjectError, ObjectErrorKind};
 use crate::output::JsonBuffer;

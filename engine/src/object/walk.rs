@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::settings::kinds::{CustomResources, FieldPath, Layout, PathStep};
+use crate::object::kinds::{CustomResources, FieldPath, Layout, PathStep};
 
 /// The API group of an object's `apiVersion`: `apps` of `apps/v1`, `""` (the core group) of `v1`.
 pub fn group_of(api_version: &str) -> &str {
@@ -610,7 +610,7 @@ mod tests {
             serde_json::from_str(include_str!("../../../e2e-tests/settings/custom-resources.json")).unwrap();
         let mut errors = Vec::new();
         let custom =
-            CustomResources::read(settings.get("customResources"), crate::settings::kinds::Entries::All, &mut errors);
+            CustomResources::read(settings.get("customResources"), crate::object::kinds::Entries::All, &mut errors);
         assert!(errors.is_empty(), "{errors:?}");
         (requests, custom)
     }

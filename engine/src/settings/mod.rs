@@ -5,15 +5,13 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-pub(crate) mod kinds;
-
 use crate::lookup::Platform;
 use crate::map::lex::{MapError, MapErrorKind};
 use crate::map::relevance::Relevance;
 use crate::map::rules::Rules;
 use crate::map::targets::{Prefix, PrefixError};
+use crate::object::kinds::{CustomResourceError, CustomResources, Entries, MAX_SUBDOMAIN_LEN, is_dns_subdomain};
 use crate::swap::DigestPolicy;
-use kinds::{CustomResourceError, CustomResources, Entries, MAX_SUBDOMAIN_LEN, is_dns_subdomain};
 
 /// The key of the swap map.
 pub const IMAGE_CHANGE: &str = "imageChange";

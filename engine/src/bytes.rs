@@ -154,7 +154,7 @@ mod tests {
 
     #[test]
     fn block_search_agrees_with_a_plain_search() {
-        let table: Vec<Value> = serde_json::from_str(include_str!("../../../tests/cases/map.json")).unwrap();
+        let table: Vec<Value> = serde_json::from_str(include_str!("../../tests/cases/map.json")).unwrap();
         let maps: Vec<&str> = table.iter().filter_map(|case| case.get("map")?.as_str()).collect();
         assert!(maps.len() > 20, "the map table lost its rows");
         // Bytes with the high bit set, next to the bytes searched for, across block boundaries.
