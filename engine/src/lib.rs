@@ -6,7 +6,8 @@
 //! → `image` (§3: the reference grammar, canonical forms, globs) → `swap` (§3, the decision) →
 //! `lookup` (§5: what the registry says of a target) → `object` (§4 to §6b: where each kind keeps
 //! its images, the walk that finds them, the request read and decided, the lookups, the answer
-//! and the object's edits). `bytes` holds the byte scanners the lexer and the sorts share;
+//! and the object's edits). `bytes` holds the byte scanners the lexer and the sorts share, `text` the
+//! splits and joins of short names;
 //! `explain` shows the decision without an admission request.
 //!
 //! The public surface is this page: [`evaluate`] and [`validate_settings`], the two entry points
@@ -24,6 +25,7 @@ mod object;
 mod output;
 mod settings;
 mod swap;
+mod text;
 
 use serde::Deserialize;
 use serde_json::Value;

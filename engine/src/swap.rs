@@ -5,11 +5,12 @@ use std::fmt;
 
 use crate::image::Placeholder;
 use crate::image::normalize::Image;
-use crate::image::reference::{DOCKER_HUB, MAX_PATH_LEN, RefError, split_once_byte, with_suffix};
+use crate::image::reference::{DOCKER_HUB, MAX_PATH_LEN, RefError, with_suffix};
 use crate::map::lex::LineNumber;
 use crate::map::relevance::RequestRules;
 use crate::map::rules::{AtLine, Rules};
 use crate::map::targets::{RegistryTarget, Shape};
+use crate::text::split_once_byte;
 
 /// What a swap does with a digest (`digest` setting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -10,9 +10,10 @@ use std::cell::OnceCell;
 use std::fmt;
 
 use crate::image::reference::{
-    DEFAULT_TAG, DOCKER_HUB, MAX_PATH_LEN, OFFICIAL_PREFIX, RefError, RefErrorKind, Reference, concat, familiar_name,
+    DEFAULT_TAG, DOCKER_HUB, MAX_PATH_LEN, OFFICIAL_PREFIX, RefError, RefErrorKind, Reference, familiar_name,
     split_port, with_suffix,
 };
+use crate::text::concat;
 
 /// Registry names that mean Docker Hub when written without a port or with the port `443`
 /// (compared in lower case).

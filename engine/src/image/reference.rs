@@ -35,6 +35,8 @@
 
 use std::fmt;
 
+use crate::text::{concat, rsplit_once_byte, split_once_byte};
+
 /// The registry of images written without one.
 pub const DOCKER_HUB: &str = "docker.io";
 /// The legacy Docker Hub name that distribution/reference itself folds into [`DOCKER_HUB`].
@@ -228,16 +230,6 @@ impl fmt::Display for Reference {
     }
 }
 
-/// The parts, concatenated (what `format!` does for plain strings, without its machinery: these
-/// names are built on every request).
-pub fn concat(parts: &[&str]) -> String {
-    let mut joined = String::with_capacity(parts.iter().map(|part| part.len()).sum());
-    for part in parts {
-        joined.push_str(part);
-    }
-    joined
-}
-
 /// `name` followed by `:tag` and `@digest` where present.
 pub fn with_suffix(mut name: String, tag: Option<&str>, digest: Option<&str>) -> String {
     if let Some(tag) = tag {
@@ -352,25 +344,6 @@ pub fn is_domain(domain: &str) -> bool {
     let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     port_ok
         && (is_ipv6_host(host) || (!host.is_empty() && host.as_bytes().split(|b| *b == b'.').all(is_domain_component)))
-}
-
-/// `str::split_once` for one ASCII byte, found without a `char` searcher (a reference's parts
-/// are short, and a large Pod has tens of thousands of references).
-pub(crate) fn split_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
-    let at = text.bytes().position(|b| b == byte)?;
-    Some((text.get(..at)?, text.get(at + 1..)?))
-}
-
-/// Where `text` has a `/`, in order: `str::match_indices('/')` without its `char` searcher, which
-/// costs more than these short names do.
-pub(crate) fn slashes(text: &str) -> impl DoubleEndedIterator<Item = usize> + '_ {
-    text.bytes().enumerate().filter(|(_, byte)| *byte == b'/').map(|(at, _)| at)
-}
-
-/// `str::rsplit_once` for one ASCII byte (see [`split_once_byte`]).
-pub(crate) fn rsplit_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
-    let at = text.bytes().rposition(|b| b == byte)?;
-    Some((text.get(..at)?, text.get(at + 1..)?))
 }
 
 /// Splits `host[:port]` into the host and the port text (without the colon).

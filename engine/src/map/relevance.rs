@@ -35,11 +35,12 @@ use crate::bytes;
 use crate::image::glob::Glob;
 use crate::image::normalize::{DOCKER_HUB_ALIASES, Image, canonical_registry_text, host_without_port};
 use crate::image::placeholder;
-use crate::image::reference::{DEFAULT_TAG, DOCKER_HUB, familiar_path, names_registry, slashes};
+use crate::image::reference::{DEFAULT_TAG, DOCKER_HUB, familiar_path, names_registry};
 use crate::map::hash::Fnv;
 use crate::map::lex::{KeyKind, Lines, MapError, MapLine};
 use crate::map::rules::{Rules, noswap_value};
 use crate::map::targets::literal_registry;
+use crate::text::slashes;
 
 /// The images of one request, in the parts the test compares.
 #[derive(Debug, Default)]

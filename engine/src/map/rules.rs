@@ -6,14 +6,14 @@
 use crate::bytes::find_any;
 use crate::image::glob::Glob;
 use crate::image::normalize::{ExactId, Image, host_without_port};
-use crate::image::reference::concat;
-use crate::image::reference::{names_registry_strictly, slashes};
+use crate::image::reference::names_registry_strictly;
 use crate::map::hash::FnvHashMap;
 use crate::map::lex::{
     DEFAULT_KEY, EXACT_KEYWORD, KeyKind, LineNumber, Lines, MapError, MapErrorKind, MapLine, NOSWAP_KEY,
     REPLACE_KEYWORD, has_whitespace, trim_blanks,
 };
 use crate::map::targets::{Prefix, PrefixError, RegistryTarget, Shape, TargetIndex, literal_registry};
+use crate::text::{concat, slashes};
 
 /// The target of a rule, with the line it was given on. `target` is `None` for "leave these images
 /// alone" (an empty target, or a target that is its own key).

@@ -5,11 +5,10 @@
 use std::borrow::Cow;
 
 use crate::image::normalize::{ExactId, Image, canonical_registry_text};
-use crate::image::reference::{
-    MAX_HOST_LEN, concat, is_domain, is_path, names_registry_strictly, slashes, split_once_byte, split_port,
-};
+use crate::image::reference::{MAX_HOST_LEN, is_domain, is_path, names_registry_strictly, split_port};
 use crate::map::hash::FnvHashMap;
 use crate::map::line::LineNumber;
+use crate::text::{concat, slashes, split_once_byte};
 
 /// How a registry target joins the image name (docs/behaviour.md §3 "How the new reference is built").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
