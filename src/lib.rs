@@ -44,8 +44,12 @@ fn validate(payload: &[u8]) -> CallResult {
         Verdict::Accept if warnings.is_none() => kubewarden_policy_sdk::accept_request(),
         Verdict::Accept => respond(response(true, None, None, warnings), 0),
         Verdict::Mutate(object) => respond(response(true, None, Some(object), warnings), payload.len()),
-        Verdict::Reject(message) if warnings.is_none() => reject_request(Some(message), None, None, None),
-        Verdict::Reject(message) => respond(response(false, Some(message), None, warnings), 0),
+        Verdict::Reject(rejection) if warnings.is_none() => {
+            reject_request(Some(rejection.to_string()), None, None, None)
+        }
+        Verdict::Reject(rejection) => respond(response(false, Some(rejection.to_string()), None, warnings), 0),
+        // A verdict this glue does not know yet is refused rather than guessed at.
+        _ => reject_request(Some("imageswap: unknown verdict".to_owned()), None, None, None),
     }
 }
 

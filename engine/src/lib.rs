@@ -46,10 +46,12 @@ pub use map::lex::{
 pub use map::relevance::{Relevance, RequestRules};
 pub use map::rules::Rules;
 pub use map::targets::{Prefix, PrefixError, RegistryTarget, Shape};
-pub use object::kinds::{CustomResourceError, CustomResources, Entries};
+pub use object::kinds::{CustomResourceError, CustomResources, Entries, PathErrorKind, Problem};
 pub use object::report::{Level, Listing, REPORTED_ITEMS, Record, Report};
-pub use object::verdict::{Evaluation, Miss, Rewrite, Skipped, Verdict, WARNED_IMAGES};
-pub use object::walk::{DocumentError, Found, FoundImage, ObjectError, admission_request, document_images};
+pub use object::verdict::{Evaluation, Miss, NAMED_FIELDS, Rejection, Rewrite, Skipped, Verdict, WARNED_IMAGES};
+pub use object::walk::{
+    DocumentError, Expected, Found, FoundImage, ObjectError, ObjectErrorKind, admission_request, document_images,
+};
 pub use output::JsonBuffer;
 pub use settings::{
     DEFAULT_MAX_LOOKUPS, KNOWN_KEYS, MOST_LOOKUPS, Mode, RequestSettings, Settings, SettingsError, SettingsErrors,
@@ -71,12 +73,12 @@ pub fn validate_settings(document: &[u8]) -> Result<Settings, SettingsErrors> {
 
 /// The payload read, or why it cannot be.
 fn read_envelope(payload: &[u8]) -> Result<ValidationRequest, String> {
-    serde_json::from_slice(payload).map_err(|error| format!("the admission request cannot be read: {error}"))
+    serde_json::from_slice(payload).map_err(|error| error.to_string())
 }
 
 /// The rejection of a request whose settings are not valid.
 fn invalid(errors: SettingsErrors) -> Evaluation {
-    Evaluation::answer(Verdict::Reject(format!("the policy settings are not valid: {errors}")))
+    Evaluation::reject(Rejection::InvalidSettings(errors))
 }
 
 /// Evaluates one `validate` payload: `{"request": AdmissionRequest, "settings": {...}}`.
@@ -93,7 +95,7 @@ fn invalid(errors: SettingsErrors) -> Evaluation {
 pub fn evaluate(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
     let envelope = match read_envelope(payload) {
         Ok(envelope) => envelope,
-        Err(message) => return Evaluation::answer(Verdict::Reject(message)),
+        Err(message) => return Evaluation::reject(Rejection::Unreadable(message)),
     };
     let (group, kind) = (envelope.request.kind.group.clone(), envelope.request.kind.kind.clone());
     let read_settings =
@@ -139,7 +141,7 @@ pub fn evaluate(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
 pub fn evaluate_whole_map(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
     let envelope = match read_envelope(payload) {
         Ok(envelope) => envelope,
-        Err(message) => return Evaluation::answer(Verdict::Reject(message)),
+        Err(message) => return Evaluation::reject(Rejection::Unreadable(message)),
     };
     let settings = match Settings::from_value(&envelope.settings) {
         Ok(settings) => settings,

@@ -14,6 +14,7 @@ use crate::text::split_once_byte;
 
 /// What a swap does with a digest (`digest` setting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum DigestPolicy {
     /// Keep `@sha256:…` as written.
     #[default]
@@ -27,6 +28,7 @@ pub enum DigestPolicy {
 
 /// The step of docs/behaviour.md §3 that decided an image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Step {
     /// 0: the image is empty or blank, a placeholder that other tools fill in (OpenShift's image
     /// triggers write `" "` in templates).
@@ -126,6 +128,7 @@ pub struct Candidate {
 
 /// Why an image cannot be decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SwapError {
     /// The image does not parse: it could never be pulled.
     Unparseable(RefError),

@@ -26,7 +26,7 @@ fn check(
     expect_eq("warnings", evaluation.warnings.as_slice(), warnings)?;
     match (expect, evaluation.verdict) {
         (Expect::Accept, Verdict::Accept) => Ok(()),
-        (Expect::Reject(message), Verdict::Reject(got)) => expect_eq("message", got, message.clone()),
+        (Expect::Reject(message), Verdict::Reject(got)) => expect_eq("message", got.to_string(), message.clone()),
         (Expect::Changes(changes), Verdict::Mutate(object)) => {
             let original = request.get("object").cloned().unwrap_or_default();
             expect_eq("object", object, expected_object(&original, changes)?)
@@ -62,7 +62,8 @@ fn answer(verdict: Verdict) -> Answer {
     match verdict {
         Verdict::Accept => (true, None, None),
         Verdict::Mutate(object) => (true, None, Some(object)),
-        Verdict::Reject(message) => (false, Some(message), None),
+        Verdict::Reject(rejection) => (false, Some(rejection.to_string()), None),
+        other => panic!("a verdict these tables do not know: {other:?}"),
     }
 }
 

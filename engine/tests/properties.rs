@@ -268,6 +268,7 @@ proptest! {
                 }
                 return Ok(());
             }
+            other => panic!("a verdict this property does not know: {other:?}"),
         };
         // Put back what docs/behaviour.md §4 lets the policy change; the rest must be exactly as sent.
         for (i, image) in images.iter().enumerate() {
@@ -394,13 +395,13 @@ proptest! {
             let verdict = evaluate(payload.to_string().as_bytes(), &mut AssumeFound).verdict;
             // The kind's name in a validate-mode message is the only difference.
             match verdict {
-                Verdict::Reject(message) => Verdict::Reject(message.replace(kind, "KIND")),
+                Verdict::Reject(rejection) => Err(rejection.to_string().replace(kind, "KIND")),
                 Verdict::Mutate(mut mutated) => {
                     mutated["apiVersion"] = json!("");
                     mutated["kind"] = json!("");
-                    Verdict::Mutate(mutated)
+                    Ok(Verdict::Mutate(mutated))
                 }
-                other => other,
+                other => Ok(other),
             }
         };
         // Including template expressions: `{{` and `$(` cannot appear in images that parse.

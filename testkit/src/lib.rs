@@ -715,6 +715,7 @@ pub mod scan {
                 name == target.canonical || name.starts_with(&format!("{}/", target.canonical))
             }
             Shape::Dash => name.starts_with(&target.canonical),
+            other => panic!("the scan knows no target shape {other:?}"),
         };
         Lines::new(map).filter_map(Result::ok).find_map(|line| {
             let hit = match KeyKind::of(line.key) {
@@ -733,6 +734,7 @@ pub mod scan {
                     RegistryTarget::parse(line.value)
                         .is_ok_and(|t| !(t.shape == Shape::Plain && Some(&t.canonical) == own.as_ref()) && under(&t))
                 }
+                other => panic!("the scan knows no key kind {other:?}"),
             };
             hit.then_some(line.number.get())
         })

@@ -12,6 +12,7 @@ pub const ISTIO_AUTO: &str = "auto";
 /// A placeholder: an image text that another tool fills in, left alone before every rule (step 0
 /// of docs/behaviour.md §3) and needing no pull secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Placeholder {
     /// Empty or blank (spaces and tabs only), as OpenShift's image triggers write it.
     Blank,

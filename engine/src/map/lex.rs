@@ -19,6 +19,7 @@ pub const REPLACE_KEYWORD: &str = "[REPLACE]";
 /// What a line's key is, from its text alone (docs/behaviour.md §3's table): the one classifier
 /// the index, the request path's filter and `imageswap migrate` share. Operands are not checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KeyKind<'k> {
     /// `default`.
     Default,

@@ -12,6 +12,7 @@ use crate::text::{concat, slashes, split_once_byte};
 
 /// How a registry target joins the image name (docs/behaviour.md §3 "How the new reference is built").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Shape {
     /// `target/rest`: the rest of the canonical name after the matched prefix.
     Plain,

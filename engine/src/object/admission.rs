@@ -14,7 +14,7 @@ use crate::map::lex::LineNumber;
 use crate::map::relevance::Relevance;
 use crate::object::edits::ORIGINAL_IMAGES_ANNOTATION;
 use crate::object::kinds::CustomResources;
-use crate::object::verdict::{Evaluation, Miss, Verdict};
+use crate::object::verdict::{Evaluation, Miss, Rejection, Verdict};
 use crate::object::walk::{self, ALL_LISTS, EPHEMERAL, Found, FoundImage};
 use crate::settings::Settings;
 use crate::swap::{Decision, SwapError, decide_image, step_zero};
@@ -109,7 +109,7 @@ impl Admission {
     /// object, where its kind keeps them (a built-in kind, or one of `custom`).
     pub fn read(request: AdmissionRequest, custom: &CustomResources) -> Triage {
         let accept = || Triage::Answer(Evaluation::answer(Verdict::Accept));
-        let reject = |message: String| Triage::Answer(Evaluation::answer(Verdict::Reject(message)));
+        let reject = |rejection: Rejection| Triage::Answer(Evaluation::reject(rejection));
         let update = match request.operation.as_str() {
             "CREATE" => false,
             "UPDATE" => true,
@@ -126,7 +126,7 @@ impl Admission {
             _ => return accept(),
         };
         let Some(object) = request.object.filter(|object| !object.is_null()) else {
-            return reject(format!("the {kind} {} request has no object to read", request.operation));
+            return reject(Rejection::NoObject { kind, operation: request.operation });
         };
         let lists: &'static [walk::ImageList] = if ephemeral_only { &[EPHEMERAL] } else { &ALL_LISTS };
         match walk::images(&object, &layout, lists) {
@@ -135,7 +135,7 @@ impl Admission {
                 let pod_update = is_pod && update;
                 Triage::Decide(Self { object, kind, ephemeral_only, pod_update, previous_originals, sites, pod_specs })
             }
-            Err(error) => reject(error.to_string()),
+            Err(error) => reject(Rejection::Object(error)),
         }
     }
 
@@ -176,10 +176,6 @@ impl Admission {
         let decisions = self.decisions(settings, None);
         self.answer(settings, decisions, targets)
     }
-}
-
-pub(crate) fn reject(message: String) -> Evaluation {
-    Evaluation::answer(Verdict::Reject(message))
 }
 
 /// The decision for one distinct image, and what the host said of its target.

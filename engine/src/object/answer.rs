@@ -4,18 +4,13 @@
 //! the same decisions.
 
 use crate::lookup::TargetLookup;
-use crate::object::admission::{Admission, Decisions, reject};
+use crate::object::admission::{Admission, Decisions};
 use crate::object::edits::{annotations_writable, apply, missing_pull_secrets};
-use crate::object::listing::listing;
 use crate::object::lookups::{Warnings, joined, look_up_targets, lookups_needed};
-use crate::object::verdict::{Evaluation, Rewrite, Skipped, Verdict};
+use crate::object::verdict::{Evaluation, NAMED_FIELDS, Rejection, Rewrite, Skipped, Verdict};
 use crate::object::walk::{self, FoundImage};
 use crate::settings::{Mode, Settings};
 use crate::swap::SwapError;
-
-/// How many fields a rejection names before it counts the rest: a hostile Pod may hold tens of
-/// thousands of containers, and the message goes back to the API server and the user.
-pub(crate) const NAMED_FIELDS: usize = 100;
 
 impl Admission {
     /// Builds the answer from the decisions: looks targets up (once each) when
@@ -35,16 +30,13 @@ impl Admission {
             .filter_map(|(site, at)| outcomes.get(*at).and_then(|o| o.decided.as_ref().err()).map(|e| (site, e)))
             .collect();
         if !errors.is_empty() {
-            let named = errors.iter().map(|(site, error)| format!("{}: {error}", site.place()));
-            return reject(listing(named, errors.len(), NAMED_FIELDS, " images that cannot be decided"));
+            let named = errors.iter().take(NAMED_FIELDS).map(|(site, error)| (site.place(), (*error).clone()));
+            return Evaluation::reject(Rejection::Undecidable { named: named.collect(), count: errors.len() });
         }
         if settings.check_target_exists {
             let needed = lookups_needed(&outcomes);
             if needed > settings.max_lookups {
-                return reject(format!(
-                    "this {kind} needs {needed} registry lookups (its images' distinct targets), more than maxLookups allows ({}); raise maxLookups in the policy settings (at most 1000) or use fewer distinct images",
-                    settings.max_lookups
-                ));
+                return Evaluation::reject(Rejection::TooManyLookups { kind, needed, allowed: settings.max_lookups });
             }
             look_up_targets(&mut outcomes, targets, settings);
         }
@@ -99,7 +91,7 @@ impl Admission {
             match missing_pull_secrets(&object, at, needed) {
                 Ok(secrets) if secrets.is_empty() => {}
                 Ok(secrets) => missing.push((at, secrets)),
-                Err(error) => return Evaluation { warnings, ..reject(error.to_string()) },
+                Err(error) => return Evaluation { warnings, ..Evaluation::reject(Rejection::Object(error)) },
             }
         }
         let mut added_pull_secrets: Vec<String> = Vec::new();
@@ -115,14 +107,14 @@ impl Admission {
             match settings.mode {
                 // Rejected in mutate mode's words when it could not write the annotation.
                 Mode::Validate => match annotations_writable(&object, record && !rewrites.is_empty()) {
-                    Ok(()) => Verdict::Reject(validate_message(&kind, &rewrites, &missing)),
-                    Err(error) => Verdict::Reject(error.to_string()),
+                    Ok(()) => Verdict::Reject(must_change(kind, &rewrites, &missing)),
+                    Err(error) => Verdict::Reject(Rejection::Object(error)),
                 },
                 Mode::Mutate => {
                     let originals = record.then_some(previous_originals);
                     match apply(&mut object, &rewrites, originals, &missing) {
                         Ok(()) => Verdict::Mutate(object),
-                        Err(error) => Verdict::Reject(error.to_string()),
+                        Err(error) => Verdict::Reject(Rejection::Object(error)),
                     }
                 }
             }
@@ -132,8 +124,9 @@ impl Admission {
 }
 
 /// The validate-mode rejection: every image that mutate mode would change, with the image it must
-/// be and the rule's line, and every pull secret it would add to each pod spec.
-fn validate_message(kind: &str, rewrites: &[Rewrite], missing: &[(&str, Vec<&str>)]) -> String {
+/// be and the rule's line, and every pull secret it would add to each pod spec (the first
+/// [`NAMED_FIELDS`], and how many).
+fn must_change(kind: String, rewrites: &[Rewrite], missing: &[(&str, Vec<&str>)]) -> Rejection {
     let images = rewrites.iter().map(|rewrite| {
         format!(
             "{}: image {:?} must be {:?} (swap map line {})",
@@ -148,8 +141,6 @@ fn validate_message(kind: &str, rewrites: &[Rewrite], missing: &[(&str, Vec<&str
             .iter()
             .map(move |secret| format!("{}.imagePullSecrets must list the secret {secret:?}", walk::dotted(at)))
     });
-    let total = rewrites.len() + missing.iter().map(|(_, secrets)| secrets.len()).sum::<usize>();
-    let mut text = format!("this {kind} does not use the images the swap map requires: ");
-    text.push_str(&listing(images.chain(secrets), total, NAMED_FIELDS, " fields"));
-    text
+    let count = rewrites.len() + missing.iter().map(|(_, secrets)| secrets.len()).sum::<usize>();
+    Rejection::MustChange { kind, named: images.chain(secrets).take(NAMED_FIELDS).collect(), count }
 }

@@ -44,6 +44,7 @@ pub struct PathError {
 
 /// What is wrong with a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PathErrorKind {
     /// The path is empty.
     Empty,
@@ -418,6 +419,7 @@ pub struct CustomResourceError {
 
 /// What is wrong with `customResources` or one of its entries.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Problem {
     /// The setting is not a list.
     NotAList,

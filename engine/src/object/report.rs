@@ -69,6 +69,7 @@ const DIGESTS_KEPT: &str = "digests kept: these images are pinned only by their 
 
 /// The level of a [`Record`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Level {
     /// `info`: what the policy changed.
     Info,

@@ -3,12 +3,16 @@
 //! admission warnings. The types only; [`crate::object::answer`] builds them.
 
 use std::borrow::Cow;
+use std::fmt;
 
 use serde_json::Value;
 
 use crate::lookup::Reason;
 use crate::map::lex::LineNumber;
-use crate::object::walk::FoundImage;
+use crate::object::listing::listing;
+use crate::object::walk::{FoundImage, ObjectError};
+use crate::settings::SettingsErrors;
+use crate::swap::SwapError;
 
 /// One image changed by this evaluation (in validate mode: one that must be changed).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,14 +53,90 @@ impl Rewrite {
 
 /// The answer to an admission request.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Verdict {
     /// Accepted, unchanged.
     Accept,
     /// Accepted with this new object.
     Mutate(Value),
-    /// Rejected with this message.
-    Reject(String),
+    /// Rejected, for this reason (its `Display` is the message the API server shows).
+    Reject(Rejection),
 }
+
+/// How many fields a rejection names before it counts the rest: a hostile Pod may hold tens of
+/// thousands of containers, and the message goes back to the API server and the user.
+pub const NAMED_FIELDS: usize = 100;
+
+/// Why a request is rejected (docs/behaviour.md §4 to §6b).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The payload is not a ValidationRequest; holds the parser's message.
+    Unreadable(String),
+    /// The settings are not valid (a host that validated them first never sends such a request).
+    InvalidSettings(SettingsErrors),
+    /// A CREATE or UPDATE of a kind the policy reads, without an object.
+    NoObject {
+        /// The kind, as the request names it.
+        kind: String,
+        /// `CREATE` or `UPDATE`.
+        operation: String,
+    },
+    /// The object cannot be read where the policy reads images, or cannot take its edits.
+    Object(ObjectError),
+    /// Images that cannot be decided: the first [`NAMED_FIELDS`] with where each is, and how
+    /// many there are.
+    Undecidable {
+        /// Where each image is (`container "web" (spec.containers[0])`) and why it cannot be decided.
+        named: Vec<(String, SwapError)>,
+        /// How many images cannot be decided.
+        count: usize,
+    },
+    /// The request needs more registry lookups than `maxLookups` allows (docs/behaviour.md §5).
+    TooManyLookups {
+        /// The kind, as the request names it.
+        kind: String,
+        /// The distinct references its images' targets name.
+        needed: usize,
+        /// `maxLookups`.
+        allowed: usize,
+    },
+    /// Validate mode (docs/behaviour.md §6b): fields that mutate mode would change.
+    MustChange {
+        /// The kind, as the request names it.
+        kind: String,
+        /// The first [`NAMED_FIELDS`] of them, each in words (an image and what it must be, or
+        /// a pull secret a pod spec must list).
+        named: Vec<String>,
+        /// How many there are.
+        count: usize,
+    },
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unreadable(why) => write!(f, "the admission request cannot be read: {why}"),
+            Self::InvalidSettings(errors) => write!(f, "the policy settings are not valid: {errors}"),
+            Self::NoObject { kind, operation } => write!(f, "the {kind} {operation} request has no object to read"),
+            Self::Object(error) => error.fmt(f),
+            Self::Undecidable { named, count } => {
+                let named = named.iter().map(|(place, error)| format!("{place}: {error}"));
+                f.write_str(&listing(named, *count, NAMED_FIELDS, " images that cannot be decided"))
+            }
+            Self::TooManyLookups { kind, needed, allowed } => write!(
+                f,
+                "this {kind} needs {needed} registry lookups (its images' distinct targets), more than maxLookups allows ({allowed}); raise maxLookups in the policy settings (at most 1000) or use fewer distinct images"
+            ),
+            Self::MustChange { kind, named, count } => {
+                write!(f, "this {kind} does not use the images the swap map requires: ")?;
+                f.write_str(&listing(named.iter().cloned(), *count, NAMED_FIELDS, " fields"))
+            }
+        }
+    }
+}
+
+impl std::error::Error for Rejection {}
 
 /// A target that a lookup did not find (docs/behaviour.md §5).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,8 +149,8 @@ pub struct Miss {
     pub said: String,
 }
 
-impl std::fmt::Display for Miss {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for Miss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.target, self.reason)?;
         if !self.said.is_empty() {
             write!(f, " ({})", self.said)?;
@@ -133,6 +213,11 @@ pub struct Evaluation {
 pub const WARNED_IMAGES: usize = 20;
 
 impl Evaluation {
+    /// A rejection, with nothing to log.
+    pub fn reject(rejection: Rejection) -> Self {
+        Self::answer(Verdict::Reject(rejection))
+    }
+
     /// An answer with nothing to log.
     pub fn answer(verdict: Verdict) -> Self {
         Self {

@@ -59,6 +59,7 @@ pub struct ObjectError {
 
 /// What makes an object unreadable.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ObjectErrorKind {
     /// The value at this RFC 6901 pointer (`""`: the object itself) is not what the policy reads
     /// or writes there.
@@ -75,6 +76,7 @@ pub enum ObjectErrorKind {
 
 /// The JSON type a value must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Expected {
     /// A JSON object.
     Object,
@@ -428,6 +430,7 @@ pub fn admission_request(document: Value) -> Value {
 
 /// Why a document given to an operator tool yields no images.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DocumentError {
     /// A kind the policy reads no images from (it accepts such objects unchanged).
     UnreadKind {

@@ -52,6 +52,7 @@ pub const KNOWN_KEYS: [&str; 9] = [
 
 /// What the policy does with an image the map would change (docs/behaviour.md §6b).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Mode {
     /// Rewrite it (and add pull secrets, and the annotation).
     #[default]
