@@ -2,10 +2,11 @@
 
 use std::hint::black_box;
 
-use imageswap_engine::Relevance;
+use imageswap_engine::DigestPolicy;
 use imageswap_engine::Rules;
 use imageswap_engine::Settings;
-use imageswap_engine::{DigestPolicy, decide};
+use imageswap_engine::testing::Relevance;
+use imageswap_engine::testing::decide;
 
 use serde_json::Value;
 

@@ -34,7 +34,7 @@ struct EveryImageFound;
 
 impl HostCapabilities for EveryImageFound {
     fn call(&self, _namespace: &str, _operation: &str, _payload: &[u8]) -> Result<Vec<u8>, RunnerError> {
-        Ok(format!("{{\"digest\":\"{}\"}}", imageswap_engine::ASSUMED_DIGEST).into_bytes())
+        Ok(format!("{{\"digest\":\"{}\"}}", imageswap_engine::testing::ASSUMED_DIGEST).into_bytes())
     }
 }
 

@@ -10,9 +10,13 @@
 //! splits and joins of short names;
 //! `explain` shows the decision without an admission request.
 //!
-//! The public surface is this page: [`evaluate`] and [`validate_settings`], the two entry points
-//! the waPC glue calls; [`Settings`] and [`Rules`]; [`Image`] and [`decide`]; the object walk
-//! ([`document_images`]); [`explain()`]; and the error types. Everything else is the crate's own.
+//! The public surface is this page, the names the policy, the CLI, the runner and the playground
+//! use: [`evaluate`] and [`validate_settings`], the two entry points the waPC glue calls; the
+//! answer ([`Evaluation`], [`Verdict`], [`Rejection`]) and its log ([`Report`]); [`Settings`] and
+//! [`Rules`]; [`Image`]; the registry lookups ([`TargetLookup`], [`Recording`]); the object walk
+//! ([`document_images`]); [`explain()`]; and the error types. What only the repository's tests,
+//! benchmarks and fuzz targets need is in the hidden `testing` module. Everything else is the
+//! crate's own.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -30,22 +34,16 @@ mod text;
 use serde::Deserialize;
 use serde_json::Value;
 
+use map::relevance::Relevance;
+
 pub use explain::{Explanation, explain, explain_found, explained_pull_secrets};
 pub use image::glob::Glob;
-pub use image::normalize::{Image, host_without_port};
-pub use image::reference::{
-    DOCKER_HUB, MAX_HOST_LEN, MAX_PATH_LEN, MAX_TAG_LEN, RefError, RefErrorKind, Reference, names_registry_strictly,
-};
-pub use image::{ISTIO_AUTO, Placeholder, placeholder};
-pub use lookup::{
-    ASSUMED_DIGEST, AssumeFound, Call, Capability, Lookup, Platform, Reason, Recorded, Recording, TargetLookup, look_up,
-};
-pub use map::lex::{
-    KeyKind, LineNumber, Lines, MAX_LINE_BYTES, MAX_MAP_BYTES, MAX_RULES, MapError, MapErrorKind, MapLine,
-};
-pub use map::relevance::{Relevance, RequestRules};
+pub use image::normalize::Image;
+pub use image::reference::{RefError, RefErrorKind};
+pub use lookup::{Call, Capability, Lookup, Platform, Reason, Recorded, Recording, TargetLookup, look_up};
+pub use map::lex::{KeyKind, LineNumber, Lines, MapError, MapErrorKind, MapLine};
 pub use map::rules::Rules;
-pub use map::targets::{Prefix, PrefixError, RegistryTarget, Shape};
+pub use map::targets::{Prefix, PrefixError};
 pub use object::kinds::{CustomResourceError, CustomResources, Entries, PathErrorKind, Problem};
 pub use object::report::{Level, Listing, REPORTED_ITEMS, Record, Report};
 pub use object::verdict::{Evaluation, Miss, NAMED_FIELDS, Rejection, Rewrite, Skipped, Verdict, WARNED_IMAGES};
@@ -56,7 +54,25 @@ pub use output::JsonBuffer;
 pub use settings::{
     DEFAULT_MAX_LOOKUPS, KNOWN_KEYS, MOST_LOOKUPS, Mode, RequestSettings, Settings, SettingsError, SettingsErrors,
 };
-pub use swap::{Candidate, Decision, DigestPolicy, Step, SwapError, decide};
+pub use swap::{DigestPolicy, SwapError};
+
+/// What only the repository's own tests, benchmarks and fuzz targets use: one image's decision,
+/// the request path and the whole-map oracle it is checked against, a host that finds every
+/// target, and the grammar's pieces and limits. Not part of the engine's interface.
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::evaluate_whole_map;
+    pub use crate::image::normalize::host_without_port;
+    pub use crate::image::reference::{
+        DOCKER_HUB, MAX_HOST_LEN, MAX_PATH_LEN, MAX_TAG_LEN, Reference, names_registry_strictly,
+    };
+    pub use crate::image::{ISTIO_AUTO, Placeholder, placeholder};
+    pub use crate::lookup::{ASSUMED_DIGEST, AssumeFound};
+    pub use crate::map::lex::{MAX_LINE_BYTES, MAX_MAP_BYTES, MAX_RULES};
+    pub use crate::map::relevance::{Relevance, RequestRules};
+    pub use crate::map::targets::{RegistryTarget, Shape};
+    pub use crate::swap::{Candidate, Decision, Step, decide};
+}
 
 /// The payload of waPC `validate`: the admission request and the policy's settings.
 #[derive(Deserialize)]

@@ -72,7 +72,7 @@ fn answer(verdict: Verdict) -> Answer {
 fn variants_of_every_swapping_e2e_case() {
     imageswap_testkit::check_variants(|variant| {
         let payload = serde_json::to_vec(&json!({ "request": variant.request, "settings": variant.settings })).unwrap();
-        Ok(answer(evaluate(&payload, &mut imageswap_engine::AssumeFound).verdict))
+        Ok(answer(evaluate(&payload, &mut imageswap_engine::testing::AssumeFound).verdict))
     });
 }
 
@@ -88,7 +88,7 @@ fn the_report_counts_every_swap_and_names_the_first_twenty() {
         json!({ "imageChange": "default::mirror.example.com", "imagePullSecrets": { "mirror.example.com": "pull" } });
     let run = |settings: &Value| {
         let payload = serde_json::to_vec(&json!({ "request": request, "settings": settings })).unwrap();
-        evaluate(&payload, &mut imageswap_engine::AssumeFound).report()
+        evaluate(&payload, &mut imageswap_engine::testing::AssumeFound).report()
     };
     let report = run(&settings);
     // Each record is the JSON the host's log call reads: level and message, then the fields.
@@ -169,9 +169,9 @@ fn every_case_answers_as_before_when_every_target_is_found() {
         settings["checkTargetExists"] = json!(true);
         settings["maxLookups"] = json!(1000);
         let payload = serde_json::to_vec(&json!({ "request": case.request(), "settings": settings })).unwrap();
-        let evaluation = evaluate(&payload, &mut imageswap_engine::AssumeFound);
+        let evaluation = evaluate(&payload, &mut imageswap_engine::testing::AssumeFound);
         expect_eq("warnings", evaluation.warnings.as_slice(), &[])?;
         let before = serde_json::to_vec(&json!({ "request": case.request(), "settings": case.settings() })).unwrap();
-        expect_eq("verdict", evaluation.verdict, evaluate(&before, &mut imageswap_engine::AssumeFound).verdict)
+        expect_eq("verdict", evaluation.verdict, evaluate(&before, &mut imageswap_engine::testing::AssumeFound).verdict)
     });
 }

@@ -2,7 +2,8 @@
 //! wrong types at every image field, deep nesting, huge objects. Each gets its message; nothing
 //! panics.
 
-use imageswap_engine::{AssumeFound, Verdict, evaluate};
+use imageswap_engine::testing::AssumeFound;
+use imageswap_engine::{Verdict, evaluate};
 use imageswap_testkit::{PayloadCase, load, run_all};
 
 #[test]

@@ -9,10 +9,12 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
 
 use imageswap_engine::Image;
-use imageswap_engine::Relevance;
 use imageswap_engine::Rules;
-use imageswap_engine::{AssumeFound, Verdict, evaluate, evaluate_whole_map};
-use imageswap_engine::{DigestPolicy, Step, SwapError, decide, placeholder};
+use imageswap_engine::testing::Relevance;
+use imageswap_engine::testing::{AssumeFound, evaluate_whole_map};
+use imageswap_engine::testing::{Step, decide, placeholder};
+use imageswap_engine::{DigestPolicy, SwapError};
+use imageswap_engine::{Verdict, evaluate};
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Value, json};
@@ -433,7 +435,7 @@ impl imageswap_engine::TargetLookup for Coins {
         (self.0, image).hash(&mut hasher);
         match (capability, hasher.finish() % 4) {
             (imageswap_engine::Capability::ManifestDigest, 0 | 1) => {
-                Ok(format!("{{\"digest\":\"{}\"}}", imageswap_engine::ASSUMED_DIGEST).into_bytes())
+                Ok(format!("{{\"digest\":\"{}\"}}", imageswap_engine::testing::ASSUMED_DIGEST).into_bytes())
             }
             (_, 2) => Err("OCI API error: manifest unknown".to_owned()),
             _ => Err("error sending request for url".to_owned()),

@@ -1,7 +1,8 @@
 //! The grammar against distribution/reference's own answers, and the canonical forms of docs/behaviour.md §3.
 
 use imageswap_engine::Image;
-use imageswap_engine::{RefErrorKind, Reference};
+use imageswap_engine::RefErrorKind;
+use imageswap_engine::testing::Reference;
 use imageswap_testkit::{expect_eq, load, run_all};
 use serde::Deserialize;
 

@@ -1,8 +1,9 @@
 //! Every spelling of an image is decided alike (docs/behaviour.md §3), and look-alike images are not caught.
 
+use imageswap_engine::DigestPolicy;
 use imageswap_engine::Image;
 use imageswap_engine::Rules;
-use imageswap_engine::{DigestPolicy, Step, decide};
+use imageswap_engine::testing::{Step, decide};
 use imageswap_testkit::{expect_eq, load, run_all};
 use serde::Deserialize;
 

@@ -2,10 +2,11 @@
 //! path decides alike, the new reference parses, and deciding it again changes nothing
 //! (idempotence).
 
+use imageswap_engine::DigestPolicy;
 use imageswap_engine::Image;
-use imageswap_engine::Relevance;
 use imageswap_engine::Rules;
-use imageswap_engine::{DigestPolicy, decide, placeholder};
+use imageswap_engine::testing::Relevance;
+use imageswap_engine::testing::{decide, placeholder};
 use imageswap_testkit::{expect_eq, load, run_all};
 use serde::Deserialize;
 

@@ -6,7 +6,8 @@
 //! must never mutate.
 #![no_main]
 
-use imageswap_engine::{AssumeFound, evaluate, evaluate_whole_map, validate_settings};
+use imageswap_engine::{evaluate, validate_settings};
+use imageswap_engine::testing::{AssumeFound, evaluate_whole_map};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -7,8 +7,10 @@
 #![no_main]
 
 use imageswap_engine::Rules;
-use imageswap_engine::{DigestPolicy, decide};
-use imageswap_engine::{AssumeFound, evaluate, evaluate_whole_map};
+use imageswap_engine::{DigestPolicy};
+use imageswap_engine::testing::{decide};
+use imageswap_engine::{evaluate};
+use imageswap_engine::testing::{AssumeFound, evaluate_whole_map};
 use libfuzzer_sys::fuzz_target;
 
 const IMAGES: [&str; 14] = [

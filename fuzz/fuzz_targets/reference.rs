@@ -6,7 +6,7 @@
 #![no_main]
 
 use imageswap_engine::Image;
-use imageswap_engine::{DOCKER_HUB, Reference, names_registry_strictly};
+use imageswap_engine::testing::{DOCKER_HUB, Reference, names_registry_strictly};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

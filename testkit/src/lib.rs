@@ -702,10 +702,12 @@ pub fn dotted(pointer: &str) -> String {
 }
 
 pub mod scan {
-    use imageswap_engine::{Decision, Step};
-    use imageswap_engine::{Image, host_without_port};
+    use imageswap_engine::Image;
+    use imageswap_engine::Prefix;
+    use imageswap_engine::testing::host_without_port;
+    use imageswap_engine::testing::{Decision, Step};
+    use imageswap_engine::testing::{RegistryTarget, Shape};
     use imageswap_engine::{KeyKind, Lines};
-    use imageswap_engine::{Prefix, RegistryTarget, Shape};
 
     /// The line of the first target (in line order) that `image` lies under, scanning every line.
     pub fn target_line(map: &str, image: &Image) -> Option<usize> {

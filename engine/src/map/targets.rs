@@ -42,7 +42,7 @@ pub struct RegistryTarget {
 pub enum PrefixError {
     /// The first component is not a registry (it has no `.` or `:` and is not `localhost`).
     NotRegistry,
-    /// The registry's host is longer than [`crate::MAX_HOST_LEN`].
+    /// The registry's host is longer than 253 bytes (DNS's limit).
     HostTooLong,
     /// The registry is not a valid `host[:port]`.
     InvalidHost,
