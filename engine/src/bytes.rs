@@ -9,12 +9,12 @@
 //! policy module, in wasm.
 
 /// Bytes per block.
-pub const BLOCK: usize = 16;
+pub(crate) const BLOCK: usize = 16;
 
 /// Which bytes of the block of `bytes` at `at` are in `set`: bit `i` for `bytes[at + i]`, none past
 /// the end. `None` when `at` is at or past the end.
 #[inline(always)]
-pub fn block<const N: usize>(bytes: &[u8], at: usize, set: [u8; N]) -> Option<u32> {
+pub(crate) fn block<const N: usize>(bytes: &[u8], at: usize, set: [u8; N]) -> Option<u32> {
     match bytes.get(at..at + BLOCK) {
         Some(chunk) => Some(full_block(chunk, set)),
         None => {
@@ -25,7 +25,7 @@ pub fn block<const N: usize>(bytes: &[u8], at: usize, set: [u8; N]) -> Option<u3
 }
 
 /// The index of the first byte at or after `from` that is in `set`, or `bytes.len()`.
-pub fn find_any<const N: usize>(bytes: &[u8], from: usize, set: [u8; N]) -> usize {
+pub(crate) fn find_any<const N: usize>(bytes: &[u8], from: usize, set: [u8; N]) -> usize {
     let mut at = from;
     while let Some(mask) = block(bytes, at, set) {
         if mask != 0 {
@@ -39,7 +39,7 @@ pub fn find_any<const N: usize>(bytes: &[u8], from: usize, set: [u8; N]) -> usiz
 /// The order of `a` and `b` as byte strings (the order of `str` and `[u8]`), compared eight bytes
 /// at a time: in wasm, `memcmp` is wasi-libc's loop over single bytes, and the images of a large
 /// request can share long beginnings (`quay.io/org/`), which a tenant chooses.
-pub fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+pub(crate) fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     let word = |bytes: &[u8]| bytes.try_into().map_or(0, u64::from_be_bytes);
     for (a_word, b_word) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
         let (a_word, b_word) = (word(a_word), word(b_word));

@@ -19,6 +19,8 @@
 //! crate's own.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// Inside its modules, an item is `pub` only when this page exports it.
+#![deny(unreachable_pub)]
 
 mod bytes;
 mod explain;

@@ -168,7 +168,7 @@ impl Decision {
 }
 
 /// Step 0: the placeholder step an image is, if it is one ([`crate::image::placeholder`]).
-pub fn placeholder(written: &str) -> Option<Step> {
+pub(crate) fn placeholder(written: &str) -> Option<Step> {
     crate::image::placeholder(written).map(|placeholder| match placeholder {
         Placeholder::Blank => Step::Placeholder,
         Placeholder::IstioAuto => Step::IstioAuto,
@@ -183,7 +183,7 @@ const TEMPLATE_OPENINGS: [&str; 3] = ["$(", "{{", "${"];
 /// Step 0: the step that leaves `written` alone before every rule, if one does: a placeholder
 /// ([`placeholder`]) and, in a kind of `customResources` (`custom`), an image holding a template
 /// expression of its controller.
-pub fn step_zero(written: &str, custom: bool) -> Option<Step> {
+pub(crate) fn step_zero(written: &str, custom: bool) -> Option<Step> {
     placeholder(written).or_else(|| {
         (custom && TEMPLATE_OPENINGS.iter().any(|opening| written.contains(opening))).then_some(Step::Template)
     })
@@ -203,7 +203,12 @@ pub fn decide(rules: &Rules, digest: DigestPolicy, written: &str) -> Result<Deci
 }
 
 /// [`decide`] for an image found in an object; `custom`: in a kind of `customResources`.
-pub fn decide_in(rules: &Rules, digest: DigestPolicy, written: &str, custom: bool) -> Result<Decision, SwapError> {
+pub(crate) fn decide_in(
+    rules: &Rules,
+    digest: DigestPolicy,
+    written: &str,
+    custom: bool,
+) -> Result<Decision, SwapError> {
     if let Some(step) = step_zero(written, custom) {
         return Ok(Decision::keep(step, None));
     }
@@ -212,7 +217,12 @@ pub fn decide_in(rules: &Rules, digest: DigestPolicy, written: &str, custom: boo
 }
 
 /// [`decide`] for an image already parsed (`image` is `written`, parsed), which is no placeholder.
-pub fn decide_image(rules: &Rules, digest: DigestPolicy, written: &str, image: &Image) -> Result<Decision, SwapError> {
+pub(crate) fn decide_image(
+    rules: &Rules,
+    digest: DigestPolicy,
+    written: &str,
+    image: &Image,
+) -> Result<Decision, SwapError> {
     // The identity `[EXACT]` compares is two copies of the image's parts: made only when the map
     // (as the request path read it) has `[EXACT]` keys or targets at all.
     let id = rules.has_exact().then(|| image.exact_id());

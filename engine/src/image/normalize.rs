@@ -17,12 +17,12 @@ use crate::text::concat;
 
 /// Registry names that mean Docker Hub when written without a port or with the port `443`
 /// (compared in lower case).
-pub const DOCKER_HUB_ALIASES: [&str; 4] =
+pub(crate) const DOCKER_HUB_ALIASES: [&str; 4] =
     [DOCKER_HUB, "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"];
 
 /// HTTPS's own port: a Docker Hub name written with it is the same endpoint (containerd pulls
 /// `registry-1.docker.io:443/library/nginx` from Docker Hub).
-pub const HTTPS_PORT: &str = "443";
+pub(crate) const HTTPS_PORT: &str = "443";
 
 /// The canonical spelling of a registry: lower case (IPv6 literals and a registry that is one only
 /// through its upper-case letters included: `Foo/bar` names the registry `foo`), and the Docker
@@ -30,7 +30,7 @@ pub const HTTPS_PORT: &str = "443";
 /// it is canonical already (lower case, and no Docker Hub name to fold): most keys and targets are
 /// written so, and the request path compares many of them.
 #[inline]
-pub fn canonical_registry_text(registry: &str) -> Cow<'_, str> {
+pub(crate) fn canonical_registry_text(registry: &str) -> Cow<'_, str> {
     if registry.bytes().any(|b| b.is_ascii_uppercase()) {
         let lower = registry.to_ascii_lowercase();
         return Cow::Owned(if names_docker_hub(&lower) { DOCKER_HUB.to_owned() } else { lower });

@@ -40,13 +40,13 @@ use crate::text::{concat, rsplit_once_byte, split_once_byte};
 /// The registry of images written without one.
 pub const DOCKER_HUB: &str = "docker.io";
 /// The legacy Docker Hub name that distribution/reference itself folds into [`DOCKER_HUB`].
-pub const LEGACY_DOCKER_HUB: &str = "index.docker.io";
+pub(crate) const LEGACY_DOCKER_HUB: &str = "index.docker.io";
 /// The namespace of Docker Hub's official images, added to one-component Docker Hub names.
-pub const OFFICIAL_PREFIX: &str = "library/";
+pub(crate) const OFFICIAL_PREFIX: &str = "library/";
 /// The tag a runtime pulls when a reference has neither tag nor digest.
-pub const DEFAULT_TAG: &str = "latest";
+pub(crate) const DEFAULT_TAG: &str = "latest";
 /// The host that counts as a registry without a dot or a port.
-pub const LOCALHOST: &str = "localhost";
+pub(crate) const LOCALHOST: &str = "localhost";
 /// Longest remote name (path) the grammar allows, in bytes.
 pub const MAX_PATH_LEN: usize = 255;
 /// Longest tag the grammar allows, in bytes.
@@ -231,7 +231,7 @@ impl fmt::Display for Reference {
 }
 
 /// `name` followed by `:tag` and `@digest` where present.
-pub fn with_suffix(mut name: String, tag: Option<&str>, digest: Option<&str>) -> String {
+pub(crate) fn with_suffix(mut name: String, tag: Option<&str>, digest: Option<&str>) -> String {
     if let Some(tag) = tag {
         name.push(':');
         name.push_str(tag);
@@ -245,7 +245,7 @@ pub fn with_suffix(mut name: String, tag: Option<&str>, digest: Option<&str>) ->
 
 /// The familiar spelling of a name on `domain`: Docker Hub's `docker.io/` and a single-level
 /// `library/` removed (`familiarizeName` of distribution/reference).
-pub fn familiar_name(domain: &str, path: &str) -> String {
+pub(crate) fn familiar_name(domain: &str, path: &str) -> String {
     if domain != DOCKER_HUB {
         return concat(&[domain, "/", path]);
     }
@@ -253,7 +253,7 @@ pub fn familiar_name(domain: &str, path: &str) -> String {
 }
 
 /// The familiar spelling of a Docker Hub path: a single-level `library/` removed.
-pub fn familiar_path(path: &str) -> &str {
+pub(crate) fn familiar_path(path: &str) -> &str {
     match path.strip_prefix(OFFICIAL_PREFIX) {
         Some(rest) if !rest.contains('/') => rest,
         _ => path,
@@ -287,7 +287,7 @@ fn split_docker_domain(input: &str) -> (&str, std::borrow::Cow<'_, str>) {
 
 /// Whether the first component of an image's name is a registry by the Docker Hub rules: it
 /// contains `.` or `:`, is `localhost`, or has an upper-case letter.
-pub fn names_registry(first: &str) -> bool {
+pub(crate) fn names_registry(first: &str) -> bool {
     first.bytes().any(|b| b == b'.' || b == b':' || b.is_ascii_uppercase()) || first == LOCALHOST
 }
 
@@ -339,7 +339,7 @@ fn grammar_error(domain: &str, path: &str, tag: Option<&str>, digest: Option<&st
 }
 
 /// `domain := host [":" port]`, host a domain name or a bracketed IPv6 address.
-pub fn is_domain(domain: &str) -> bool {
+pub(crate) fn is_domain(domain: &str) -> bool {
     let (host, port) = split_port(domain);
     let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     port_ok
@@ -347,7 +347,7 @@ pub fn is_domain(domain: &str) -> bool {
 }
 
 /// Splits `host[:port]` into the host and the port text (without the colon).
-pub fn split_port(domain: &str) -> (&str, Option<&str>) {
+pub(crate) fn split_port(domain: &str) -> (&str, Option<&str>) {
     if domain.starts_with('[')
         && let Some(end) = domain.find(']')
     {
@@ -381,7 +381,7 @@ fn is_domain_component(component: &[u8]) -> bool {
 }
 
 /// `remote-name := path-component ("/" path-component)*`.
-pub fn is_path(path: &str) -> bool {
+pub(crate) fn is_path(path: &str) -> bool {
     // Split as bytes: a `str` split searches for a `char`, which costs more than the check.
     path.as_bytes().split(|b| *b == b'/').all(is_path_component)
 }
@@ -413,7 +413,7 @@ fn is_path_component(bytes: &[u8]) -> bool {
 }
 
 /// `tag := [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
-pub fn is_tag(tag: &str) -> bool {
+pub(crate) fn is_tag(tag: &str) -> bool {
     let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     tag.len() <= MAX_TAG_LEN
         && tag.bytes().next().is_some_and(word)

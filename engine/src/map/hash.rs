@@ -7,7 +7,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 /// FNV-1a, 64 bits.
 #[derive(Debug, Clone, Copy)]
-pub struct Fnv(u64);
+pub(crate) struct Fnv(u64);
 
 /// FNV-1a's 64-bit offset basis, the state before any byte.
 const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
@@ -33,4 +33,4 @@ impl Hasher for Fnv {
 }
 
 /// A `HashMap` hashed with [`Fnv`].
-pub type FnvHashMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+pub(crate) type FnvHashMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;

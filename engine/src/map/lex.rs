@@ -8,13 +8,13 @@ use crate::image::reference::RefError;
 use crate::map::targets::PrefixError;
 
 /// The key of the default rule.
-pub const DEFAULT_KEY: &str = "default";
+pub(crate) const DEFAULT_KEY: &str = "default";
 /// The key of the no-swap pattern list.
-pub const NOSWAP_KEY: &str = "noswap_wildcards";
+pub(crate) const NOSWAP_KEY: &str = "noswap_wildcards";
 /// The keyword of exact-image rules.
-pub const EXACT_KEYWORD: &str = "[EXACT]";
+pub(crate) const EXACT_KEYWORD: &str = "[EXACT]";
 /// The keyword of glob rules.
-pub const REPLACE_KEYWORD: &str = "[REPLACE]";
+pub(crate) const REPLACE_KEYWORD: &str = "[REPLACE]";
 
 /// What a line's key is, from its text alone (docs/behaviour.md §3's table): the one classifier
 /// the index, the request path's filter and `imageswap migrate` share. Operands are not checked.
@@ -444,7 +444,7 @@ fn split_line(rest: &str, line_end: Option<usize>) -> (&str, Option<&str>) {
 
 /// `text` without leading and trailing spaces and tabs.
 #[inline]
-pub fn trim_blanks(text: &str) -> &str {
+pub(crate) fn trim_blanks(text: &str) -> &str {
     let blank = |b: &u8| *b == b' ' || *b == b'\t';
     let bytes = text.as_bytes();
     // Most keys and targets have no blank at either end.
@@ -470,7 +470,7 @@ fn key_value(text: &str, content_end: usize, separator: Option<usize>) -> Option
 
 /// Whether `text` holds ASCII whitespace or another control character. (Other Unicode whitespace
 /// cannot pass the reference grammar either, which is ASCII.)
-pub fn has_whitespace(text: &str) -> bool {
+pub(crate) fn has_whitespace(text: &str) -> bool {
     text.bytes().any(|b| b <= b' ' || b == 0x7f)
 }
 

@@ -330,14 +330,14 @@ impl Relevance {
 /// under a target (docs/behaviour.md §3), so the request path must read every line whose target is on one of
 /// these registries to know.
 #[derive(Debug, Default)]
-pub struct Noswap {
+pub(crate) struct Noswap {
     registries: Vec<String>,
     heads: Heads,
 }
 
 impl Noswap {
     /// The registries of the literal entries of a `noswap_wildcards` value.
-    pub fn new(value: &str) -> Self {
+    pub(crate) fn new(value: &str) -> Self {
         let mut noswap = Self::default();
         for entry in value.split(',').map(trim_blanks) {
             if let Some(prefix) = literal_registry(entry) {
@@ -349,7 +349,7 @@ impl Noswap {
     }
 
     /// Whether the rule line `key::value` has a registry target on one of the registries.
-    pub fn wants(&self, key: &str, value: &str) -> bool {
+    pub(crate) fn wants(&self, key: &str, value: &str) -> bool {
         if self.registries.is_empty() || matches!(KeyKind::of(key), KeyKind::Exact(_)) {
             return false;
         }

@@ -18,7 +18,7 @@ use crate::text::{concat, slashes};
 /// The target of a rule, with the line it was given on. `target` is `None` for "leave these images
 /// alone" (an empty target, or a target that is its own key).
 #[derive(Debug, Clone)]
-pub struct AtLine<T> {
+pub(crate) struct AtLine<T> {
     /// The rule's line.
     pub line: LineNumber,
     /// The target, or the first of an ordered list (docs/behaviour.md §5); `None` leaves the
@@ -40,7 +40,7 @@ impl<T> AtLine<T> {
 
 /// A `[REPLACE]` rule.
 #[derive(Debug, Clone)]
-pub struct ReplaceRule {
+pub(crate) struct ReplaceRule {
     /// The compiled glob.
     pub glob: Glob,
     /// Line and target.
@@ -50,7 +50,7 @@ pub struct ReplaceRule {
 /// The target of an `[EXACT]` rule: used verbatim, and the canonical registry it names (for
 /// pull secrets), read once when the map is.
 #[derive(Debug, Clone)]
-pub struct ExactTarget {
+pub(crate) struct ExactTarget {
     /// As written in the map.
     pub written: String,
     /// Its canonical registry.
@@ -59,7 +59,7 @@ pub struct ExactTarget {
 
 /// A registry/path rule: its line, target, and how many path components its key has.
 #[derive(Debug, Clone)]
-pub struct PrefixRule {
+pub(crate) struct PrefixRule {
     /// Line and target.
     pub rule: AtLine<RegistryTarget>,
     /// Number of path components in the key (0 for a bare registry).

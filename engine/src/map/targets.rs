@@ -117,7 +117,7 @@ fn joined(registry: &str, path: &str) -> String {
 
 /// A `noswap_wildcards` entry without `*` or `?` that is a `registry[/path]`, as a [`Prefix`]
 /// (such an entry is ignored when it names a target, docs/behaviour.md §3).
-pub fn literal_registry(entry: &str) -> Option<Prefix> {
+pub(crate) fn literal_registry(entry: &str) -> Option<Prefix> {
     if entry.contains(['*', '?']) {
         return None;
     }
@@ -151,7 +151,7 @@ impl RegistryTarget {
 
 /// Every non-empty target of a map, indexed for step 1. Each entry holds the target's line.
 #[derive(Debug, Default, Clone)]
-pub struct TargetIndex {
+pub(crate) struct TargetIndex {
     /// The registry of every registry target (`default`, registry/path, `[REPLACE]`).
     registries: FnvHashMap<String, LineNumber>,
     plain: FnvHashMap<String, LineNumber>,
@@ -162,7 +162,7 @@ pub struct TargetIndex {
 
 impl TargetIndex {
     /// Adds a registry target given on `line`.
-    pub fn add(&mut self, target: &RegistryTarget, line: LineNumber) {
+    pub(crate) fn add(&mut self, target: &RegistryTarget, line: LineNumber) {
         // Most targets of a large map share a few registries: the key is copied once each.
         if !self.registries.contains_key(&target.registry) {
             self.registries.insert(target.registry.clone(), line);
@@ -183,19 +183,19 @@ impl TargetIndex {
     }
 
     /// Whether there are `[EXACT]` targets.
-    pub fn has_images(&self) -> bool {
+    pub(crate) fn has_images(&self) -> bool {
         !self.images.is_empty()
     }
 
     /// Adds an `[EXACT]` target given on `line`.
-    pub fn add_image(&mut self, id: ExactId, line: LineNumber) {
+    pub(crate) fn add_image(&mut self, id: ExactId, line: LineNumber) {
         self.images.entry(id).or_insert(line);
     }
 
     /// The line of a target that `name` (a canonical `registry/path`, possibly ending in `/`) lies
     /// under: it equals a target or starts with target + `/`, or starts with a target ending in
     /// `/` or `-`. Registries compare with their ports.
-    pub fn target_over_name(&self, name: &str) -> Option<LineNumber> {
+    pub(crate) fn target_over_name(&self, name: &str) -> Option<LineNumber> {
         // Every registry target starts with its registry: a name on none of them (most images a
         // map swaps) is under none, after one lookup.
         let registry = split_once_byte(name, b'/').map_or(name, |(registry, _)| registry);
@@ -219,25 +219,25 @@ impl TargetIndex {
 
     /// Whether `prefix` names the registry of a registry target, or lies under one (what makes a
     /// literal `noswap_wildcards` entry ignored).
-    pub fn names(&self, prefix: &Prefix) -> bool {
+    pub(crate) fn names(&self, prefix: &Prefix) -> bool {
         (prefix.path.is_empty() && self.registries.contains_key(&prefix.registry))
             || self.target_over_key(&prefix.canonical()).is_some()
     }
 
     /// The line of a target that `name` or `name/` lies under: what a registry/path key covers.
-    pub fn target_over_key(&self, name: &str) -> Option<LineNumber> {
+    pub(crate) fn target_over_key(&self, name: &str) -> Option<LineNumber> {
         let below = self.slash.get(name).copied();
         self.target_over_name(name).into_iter().chain(below).min()
     }
 
     /// The line of a target that `image` lies under: by name, or as the same image as an
     /// `[EXACT]` target.
-    pub fn target_over_image(&self, image: &Image) -> Option<LineNumber> {
+    pub(crate) fn target_over_image(&self, image: &Image) -> Option<LineNumber> {
         self.target_over_identity(&image.exact_id())
     }
 
     /// [`TargetIndex::target_over_image`] for an image's identity, which holds its canonical name.
-    pub fn target_over_identity(&self, id: &ExactId) -> Option<LineNumber> {
+    pub(crate) fn target_over_identity(&self, id: &ExactId) -> Option<LineNumber> {
         self.target_over_name(id.name()).into_iter().chain(self.images.get(id).copied()).min()
     }
 }

@@ -20,12 +20,12 @@ use crate::settings::Settings;
 use crate::swap::{Decision, SwapError, decide_image, step_zero};
 
 /// The subresource `kubectl debug` writes ephemeral containers through.
-pub const EPHEMERAL_SUBRESOURCE: &str = "ephemeralcontainers";
+pub(crate) const EPHEMERAL_SUBRESOURCE: &str = "ephemeralcontainers";
 
 /// The fields of an admission request the policy reads. Everything else is ignored.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AdmissionRequest {
+pub(crate) struct AdmissionRequest {
     /// CREATE, UPDATE, DELETE or CONNECT.
     #[serde(default)]
     pub operation: String,
@@ -45,7 +45,7 @@ pub struct AdmissionRequest {
 
 /// The group and kind of a group/version/kind (the version is not read).
 #[derive(Debug, Default, Deserialize)]
-pub struct GroupVersionKind {
+pub(crate) struct GroupVersionKind {
     /// The API group, `""` for the core group.
     #[serde(default)]
     pub group: String,
@@ -56,7 +56,7 @@ pub struct GroupVersionKind {
 
 /// What the policy reads of `oldObject`: its annotations.
 #[derive(Debug, Default, Deserialize)]
-pub struct OldObject {
+pub(crate) struct OldObject {
     #[serde(default)]
     metadata: OldMetadata,
 }
@@ -82,7 +82,7 @@ impl OldObject {
 }
 
 /// What reading a request gives: its answer already, or the images to decide.
-pub enum Triage {
+pub(crate) enum Triage {
     /// The request needs no decision (another operation or kind), or cannot be read.
     Answer(Evaluation),
     /// The request's object and the images in it.
@@ -90,7 +90,7 @@ pub enum Triage {
 }
 
 /// A request whose object holds images to decide.
-pub struct Admission {
+pub(crate) struct Admission {
     pub(crate) object: Value,
     pub(crate) kind: String,
     /// A Pod's `ephemeralcontainers` subresource: only those images, no annotation, no secrets.
@@ -107,7 +107,7 @@ pub struct Admission {
 impl Admission {
     /// Reads the request: the operation, group, kind and subresource, and every image of the
     /// object, where its kind keeps them (a built-in kind, or one of `custom`).
-    pub fn read(request: AdmissionRequest, custom: &CustomResources) -> Triage {
+    pub(crate) fn read(request: AdmissionRequest, custom: &CustomResources) -> Triage {
         let accept = || Triage::Answer(Evaluation::answer(Verdict::Accept));
         let reject = |rejection: Rejection| Triage::Answer(Evaluation::reject(rejection));
         let update = match request.operation.as_str() {
@@ -140,14 +140,14 @@ impl Admission {
     }
 
     /// The images of the object, as written.
-    pub fn images(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn images(&self) -> impl Iterator<Item = &str> {
         self.sites.iter().map(|site| site.image.as_str())
     }
 
     /// Decides every distinct image of the object once (no host lookups yet), taking the images
     /// the request path parsed already from `parsed`, which must have been made from
     /// [`Admission::images`] (and may have been given more images after them).
-    pub fn decisions<'s>(&self, settings: &'s Settings, parsed: Option<&Relevance>) -> Decisions<'s> {
+    pub(crate) fn decisions<'s>(&self, settings: &'s Settings, parsed: Option<&Relevance>) -> Decisions<'s> {
         // The outcome of each image the request path parsed, by its number there; of any other
         // image, by its text.
         let parsed = parsed.filter(|relevance| relevance.given() >= self.sites.len());
@@ -172,7 +172,7 @@ impl Admission {
     }
 
     /// Decides every image and builds the answer.
-    pub fn decide(self, settings: &Settings, targets: &mut dyn TargetLookup) -> Evaluation {
+    pub(crate) fn decide(self, settings: &Settings, targets: &mut dyn TargetLookup) -> Evaluation {
         let decisions = self.decisions(settings, None);
         self.answer(settings, decisions, targets)
     }
@@ -247,7 +247,7 @@ impl<'s> Outcome<'s> {
 }
 
 /// The decisions for every distinct image of an object, and which one each image site uses.
-pub struct Decisions<'s> {
+pub(crate) struct Decisions<'s> {
     pub(crate) outcomes: Vec<Outcome<'s>>,
     pub(crate) of_site: Vec<usize>,
 }
@@ -256,7 +256,7 @@ impl Decisions<'_> {
     /// The new references the request path built whose check "under a target" failed: the
     /// request path reads only the lines that can decide the request's images, so it must read
     /// the lines that can cover these results too before it rejects them.
-    pub fn unchecked_results(&self) -> Vec<&str> {
+    pub(crate) fn unchecked_results(&self) -> Vec<&str> {
         let mut results = Vec::new();
         for outcome in &self.outcomes {
             if let Err(SwapError::BadResult { result, .. }) = &outcome.decided {

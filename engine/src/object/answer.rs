@@ -16,7 +16,7 @@ impl Admission {
     /// Builds the answer from the decisions: looks targets up (once each) when
     /// `checkTargetExists` asks for it, then mutates the object, or in validate mode accepts or
     /// rejects it.
-    pub fn answer<'s>(
+    pub(crate) fn answer<'s>(
         self,
         settings: &'s Settings,
         decisions: Decisions<'s>,

@@ -14,7 +14,7 @@ use crate::object::walk::{self, Expected, ObjectError, ObjectErrorKind};
 use crate::output::JsonBuffer;
 
 /// The annotation that records the images this policy replaced.
-pub const ORIGINAL_IMAGES_ANNOTATION: &str = "imageswap.kubewarden.io/original-images";
+pub(crate) const ORIGINAL_IMAGES_ANNOTATION: &str = "imageswap.kubewarden.io/original-images";
 
 /// The secrets of `needed` that the `imagePullSecrets` of the pod spec at `at` does not list yet
 /// (docs/behaviour.md §5b).

@@ -180,13 +180,13 @@ fn builtin(group: &str, kind: &str) -> Option<&'static [FieldPath]> {
 }
 
 /// Whether the policy reads a built-in kind (docs/behaviour.md §4).
-pub fn is_builtin(group: &str, kind: &str) -> bool {
+pub(crate) fn is_builtin(group: &str, kind: &str) -> bool {
     builtin(group, kind).is_some()
 }
 
 /// One entry of `customResources`, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CustomResource {
+pub(crate) struct CustomResource {
     /// The API group, without a version (`argoproj.io`).
     pub api_group: String,
     /// The kind, as Kubernetes spells it (`Rollout`).

@@ -10,13 +10,13 @@ use serde_json::Value;
 use crate::object::kinds::{CustomResources, FieldPath, Layout, PathStep};
 
 /// The API group of an object's `apiVersion`: `apps` of `apps/v1`, `""` (the core group) of `v1`.
-pub fn group_of(api_version: &str) -> &str {
+pub(crate) fn group_of(api_version: &str) -> &str {
     api_version.split_once('/').map_or("", |(group, _)| group)
 }
 
 /// An image-bearing list of a pod spec.
 #[derive(Debug, PartialEq, Eq)]
-pub struct ImageList {
+pub(crate) struct ImageList {
     /// Field name in the pod spec.
     field: &'static str,
     /// How messages name one entry.
@@ -35,18 +35,19 @@ impl ImageList {
 }
 
 /// `containers`.
-pub const CONTAINERS: ImageList = ImageList { field: "containers", label: "container", prefix: "", image: &["image"] };
+pub(crate) const CONTAINERS: ImageList =
+    ImageList { field: "containers", label: "container", prefix: "", image: &["image"] };
 /// `initContainers`.
-pub const INIT: ImageList =
+pub(crate) const INIT: ImageList =
     ImageList { field: "initContainers", label: "init container", prefix: "init:", image: &["image"] };
 /// `ephemeralContainers`.
-pub const EPHEMERAL: ImageList =
+pub(crate) const EPHEMERAL: ImageList =
     ImageList { field: "ephemeralContainers", label: "ephemeral container", prefix: "ephemeral:", image: &["image"] };
 /// `volumes[].image.reference` (image volumes).
-pub const VOLUMES: ImageList =
+pub(crate) const VOLUMES: ImageList =
     ImageList { field: "volumes", label: "image volume", prefix: "volume:", image: &["image", "reference"] };
 /// Every image-bearing list of a pod spec.
-pub const ALL_LISTS: [ImageList; 4] = [CONTAINERS, INIT, EPHEMERAL, VOLUMES];
+pub(crate) const ALL_LISTS: [ImageList; 4] = [CONTAINERS, INIT, EPHEMERAL, VOLUMES];
 
 /// A problem that makes the object unreadable: where, and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,7 +227,12 @@ impl FoundImage {
 /// by [`images`], as [`at_mut`] with the site's pointer would find the field. Edits come in the
 /// walk's order, so consecutive entries of one list are written after one look-up of the list (a
 /// large Pod has many entries in one list, and a pointer costs a look-up per step).
-pub fn write_images<E>(object: &mut Value, edits: &[E], site: impl Fn(&E) -> &FoundImage, value: impl Fn(&E) -> Value) {
+pub(crate) fn write_images<E>(
+    object: &mut Value,
+    edits: &[E],
+    site: impl Fn(&E) -> &FoundImage,
+    value: impl Fn(&E) -> Value,
+) {
     for group in edits.chunk_by(|a, b| site(a).same_list(site(b))) {
         let list_at = group.first().and_then(|edit| site(edit).list_pointer());
         match list_at.and_then(|at| at_mut(object, at)).and_then(Value::as_array_mut) {
@@ -259,7 +265,7 @@ fn place(list: &ImageList, name: Option<&str>, entry: &str) -> String {
 /// The value at a JSON pointer (RFC 6901), as `Value::pointer` finds it, without its cost: the
 /// pointers the walk builds name fields and indices that need no unescaping, so a token is copied
 /// only when it holds `~`, instead of twice for every token.
-pub fn at<'v>(value: &'v Value, pointer: &str) -> Option<&'v Value> {
+pub(crate) fn at<'v>(value: &'v Value, pointer: &str) -> Option<&'v Value> {
     tokens(pointer)?.try_fold(value, |target, token| match target {
         Value::Object(map) => map.get(token.as_ref()),
         Value::Array(list) => list.get(index(&token)?),
@@ -268,7 +274,7 @@ pub fn at<'v>(value: &'v Value, pointer: &str) -> Option<&'v Value> {
 }
 
 /// [`at`], for a value to change.
-pub fn at_mut<'v>(value: &'v mut Value, pointer: &str) -> Option<&'v mut Value> {
+pub(crate) fn at_mut<'v>(value: &'v mut Value, pointer: &str) -> Option<&'v mut Value> {
     tokens(pointer)?.try_fold(value, |target, token| match target {
         Value::Object(map) => map.get_mut(token.as_ref()),
         Value::Array(list) => list.get_mut(index(&token)?),
@@ -315,7 +321,7 @@ fn index(token: &str) -> Option<usize> {
 
 /// `spec.containers[0].image` for the pointer `/spec/containers/0/image` (whose segments are field
 /// names and indices; none needs escaping).
-pub fn dotted(pointer: &str) -> String {
+pub(crate) fn dotted(pointer: &str) -> String {
     let mut out = String::new();
     for segment in pointer.split('/').skip(1) {
         if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
@@ -462,7 +468,7 @@ impl std::error::Error for DocumentError {}
 /// Every image of an object laid out as `layout` says: in each pod spec the lists of `lists`, in
 /// order, then each image path. `null` or missing means empty; a value of the wrong type on the
 /// way is an error.
-pub fn images(object: &Value, layout: &Layout<'_>, lists: &'static [ImageList]) -> Result<Found, ObjectError> {
+pub(crate) fn images(object: &Value, layout: &Layout<'_>, lists: &'static [ImageList]) -> Result<Found, ObjectError> {
     let mut found = Found::default();
     for path in layout.pod_specs {
         for (spec, spec_at) in expand(object, path)? {

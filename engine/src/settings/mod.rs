@@ -14,27 +14,27 @@ use crate::object::kinds::{CustomResourceError, CustomResources, Entries, MAX_SU
 use crate::swap::DigestPolicy;
 
 /// The key of the swap map.
-pub const IMAGE_CHANGE: &str = "imageChange";
+pub(crate) const IMAGE_CHANGE: &str = "imageChange";
 /// The key of the original-images annotation switch.
-pub const RECORD_ORIGINAL_IMAGES: &str = "recordOriginalImages";
+pub(crate) const RECORD_ORIGINAL_IMAGES: &str = "recordOriginalImages";
 /// The key of the digest policy.
-pub const DIGEST: &str = "digest";
+pub(crate) const DIGEST: &str = "digest";
 /// The key of the registry → pull secret map (docs/behaviour.md §5b).
-pub const IMAGE_PULL_SECRETS: &str = "imagePullSecrets";
+pub(crate) const IMAGE_PULL_SECRETS: &str = "imagePullSecrets";
 /// The key of the missing-target fallback (docs/behaviour.md §5).
-pub const CHECK_TARGET_EXISTS: &str = "checkTargetExists";
+pub(crate) const CHECK_TARGET_EXISTS: &str = "checkTargetExists";
 /// The key of the platforms a found target must serve (docs/behaviour.md §5).
-pub const PLATFORMS: &str = "platforms";
+pub(crate) const PLATFORMS: &str = "platforms";
 /// The key of the lookup budget of one request (docs/behaviour.md §5).
-pub const MAX_LOOKUPS: &str = "maxLookups";
+pub(crate) const MAX_LOOKUPS: &str = "maxLookups";
 /// `maxLookups` when it is not given.
 pub const DEFAULT_MAX_LOOKUPS: usize = 32;
 /// The largest `maxLookups` accepted.
 pub const MOST_LOOKUPS: usize = 1000;
 /// The key of the mode (docs/behaviour.md §6b).
-pub const MODE: &str = "mode";
+pub(crate) const MODE: &str = "mode";
 /// The key of the kinds besides the built-in ones whose images the policy reads (docs/behaviour.md §4).
-pub const CUSTOM_RESOURCES: &str = "customResources";
+pub(crate) const CUSTOM_RESOURCES: &str = "customResources";
 /// The key a Palette pack wraps the settings in.
 const PALETTE_WRAPPER: &str = "imageSwap";
 /// Every key of the settings document (docs/behaviour.md §2).
