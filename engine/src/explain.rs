@@ -29,8 +29,10 @@ pub struct Explanation {
     pub new: Option<String>,
     /// The rule line that decided; `None` (`null` in JSON) when no line did.
     pub line: Option<LineNumber>,
-    /// The step of docs/behaviour.md §3 (`Exact`, `Prefix`, …); empty when the image cannot be decided.
-    pub step: String,
+    /// The step of docs/behaviour.md §3 that decided; `None` when the image cannot be decided. In
+    /// JSON its name (`Exact`, `Prefix`, …), empty for none.
+    #[serde(serialize_with = "step_name")]
+    pub step: Option<Step>,
     /// Why, in words.
     pub reason: String,
     /// `digest: drop` kept the digest of an image pinned only by it.
@@ -84,7 +86,7 @@ fn explain_in(rules: &Rules, digest: DigestPolicy, image: &str, custom: bool) ->
             lookups: Vec::new(),
             new: decision.swapped.filter(|new| new != image),
             line: decision.line,
-            step: decision.step.as_str().to_owned(),
+            step: Some(decision.step),
             reason: decision.step.reason().to_owned(),
             kept_digest: decision.kept_digest,
             error: None,
@@ -96,7 +98,7 @@ fn explain_in(rules: &Rules, digest: DigestPolicy, image: &str, custom: bool) ->
             pod_spec: None,
             new: None,
             line: None,
-            step: String::new(),
+            step: None,
             reason: String::new(),
             kept_digest: false,
             error: Some(error.to_string()),
@@ -115,7 +117,7 @@ impl Explanation {
     pub fn look_up(&mut self, digest: DigestPolicy, platforms: &[Platform], host: &mut dyn TargetLookup) {
         let Some(first) = self.new.take() else { return };
         let candidates = if self.targets.is_empty() { vec![first] } else { self.targets.clone() };
-        let pin = digest == DigestPolicy::Pin && self.step != Step::Exact.as_str();
+        let pin = digest == DigestPolicy::Pin && self.step != Some(Step::Exact);
         for reference in candidates {
             match look_up(host, &reference, platforms) {
                 Lookup::Found { digest } => {
@@ -188,4 +190,9 @@ pub fn explained_pull_secrets<'s>(settings: &'s Settings, explanations: &[Explan
         }
     }
     by_pod_spec
+}
+
+/// A step as the JSON of an explanation names it: its name, empty for none.
+fn step_name<S: serde::Serializer>(step: &Option<Step>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(step.map_or("", Step::as_str))
 }

@@ -56,7 +56,7 @@ pub use output::JsonBuffer;
 pub use settings::{
     DEFAULT_MAX_LOOKUPS, KNOWN_KEYS, MOST_LOOKUPS, Mode, RequestSettings, Settings, SettingsError, SettingsErrors,
 };
-pub use swap::{DigestPolicy, SwapError};
+pub use swap::{DigestPolicy, FixHint, Step, SwapError};
 
 /// What only the repository's own tests, benchmarks and fuzz targets use: one image's decision,
 /// the request path and the whole-map oracle it is checked against, a host that finds every
@@ -73,7 +73,7 @@ pub mod testing {
     pub use crate::map::lex::{MAX_LINE_BYTES, MAX_MAP_BYTES, MAX_RULES};
     pub use crate::map::relevance::{Relevance, RequestRules};
     pub use crate::map::targets::{RegistryTarget, Shape};
-    pub use crate::swap::{Candidate, Decision, Step, decide};
+    pub use crate::swap::{Candidate, Decision, decide};
 }
 
 /// The payload of waPC `validate`: the admission request and the policy's settings.

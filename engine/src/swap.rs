@@ -142,7 +142,7 @@ pub enum SwapError {
         /// The rule's line.
         line: LineNumber,
         /// How to fix the map.
-        hint: String,
+        hint: FixHint,
     },
 }
 
@@ -376,18 +376,51 @@ fn plainly_under(target: &RegistryTarget, name: &str) -> bool {
         && name.len() - target.registry.len() - 1 <= MAX_PATH_LEN
 }
 
+/// How to fix a map whose rule builds a reference that is not under its target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FixHint {
+    /// A target ending in `/` or `-` keeps the image's registry in the path, and that registry
+    /// cannot stand there (`localhost:5000`): leave that registry alone, or give it a rule.
+    LeaveRegistryAlone {
+        /// The image's registry.
+        registry: String,
+    },
+    /// A plain target took the whole path: give it a path that keeps a repository name.
+    KeepRepositoryName {
+        /// The rule's line.
+        line: LineNumber,
+        /// The target as written.
+        target: String,
+        /// The image's repository name, an example of what the target could end with.
+        repository: String,
+    },
+}
+
+impl fmt::Display for FixHint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::LeaveRegistryAlone { registry } => write!(
+                f,
+                "add `{registry}::` to the map to leave images of that registry alone, or give it a rule of its own"
+            ),
+            Self::KeepRepositoryName { line, target, repository } => write!(
+                f,
+                "give the target on line {line} a path that keeps a repository name (for example `{target}/{repository}`)"
+            ),
+        }
+    }
+}
+
 /// How to fix a map whose rule builds an invalid reference.
-fn fix_hint(image: &Image, target: &RegistryTarget, line: LineNumber) -> String {
+fn fix_hint(image: &Image, target: &RegistryTarget, line: LineNumber) -> FixHint {
     match target.shape {
-        Shape::Slash | Shape::Dash => format!(
-            "add `{}::` to the map to leave images of that registry alone, or give it a rule of its own",
-            image.registry()
-        ),
-        Shape::Plain => format!(
-            "give the target on line {line} a path that keeps a repository name (for example `{}/{}`)",
-            target.written,
-            image.repository_name()
-        ),
+        Shape::Slash | Shape::Dash => FixHint::LeaveRegistryAlone { registry: image.registry().to_owned() },
+        Shape::Plain => FixHint::KeepRepositoryName {
+            line,
+            target: target.written.clone(),
+            repository: image.repository_name().to_owned(),
+        },
     }
 }
 

@@ -10,9 +10,10 @@
 
 use imageswap_engine::Image;
 use imageswap_engine::Rules;
+use imageswap_engine::Step;
 use imageswap_engine::testing::Relevance;
 use imageswap_engine::testing::{AssumeFound, evaluate_whole_map};
-use imageswap_engine::testing::{Step, decide, placeholder};
+use imageswap_engine::testing::{decide, placeholder};
 use imageswap_engine::{DigestPolicy, SwapError};
 use imageswap_engine::{Verdict, evaluate};
 use proptest::prelude::*;

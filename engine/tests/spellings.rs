@@ -3,7 +3,8 @@
 use imageswap_engine::DigestPolicy;
 use imageswap_engine::Image;
 use imageswap_engine::Rules;
-use imageswap_engine::testing::{Step, decide};
+use imageswap_engine::Step;
+use imageswap_engine::testing::decide;
 use imageswap_testkit::{expect_eq, load, run_all};
 use serde::Deserialize;
 

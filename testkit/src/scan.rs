@@ -5,8 +5,9 @@
 
 use imageswap_engine::Image;
 use imageswap_engine::Prefix;
+use imageswap_engine::Step;
+use imageswap_engine::testing::Decision;
 use imageswap_engine::testing::host_without_port;
-use imageswap_engine::testing::{Decision, Step};
 use imageswap_engine::testing::{RegistryTarget, Shape};
 use imageswap_engine::{KeyKind, Lines};
 
