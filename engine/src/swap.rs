@@ -359,8 +359,8 @@ fn lands_on_target(rules: &Rules, target: &RegistryTarget, result: &str) -> bool
 }
 
 /// Whether `name`, built by [`join`] from a plain `target` and whole components of a parsed
-/// image's path, is an image under `target` without parsing it (most swaps are of this kind; what
-/// it saves is in BENCHMARKS.md). It is, when the target is on
+/// image's path, is an image under `target` without parsing it (most swaps are of this kind, and
+/// parsing every result again is a large Pod's second parse). It is, when the target is on
 /// a registry other than Docker Hub (whose one-component paths gain `library/`), at least one
 /// component was joined to it (so the path goes on past the target's own), and the path is within
 /// the grammar's length: the target was checked when the map was read (its registry folds to
