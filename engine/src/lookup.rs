@@ -176,11 +176,13 @@ impl Platform {
         Some(Self { os: os.to_owned(), architecture: architecture.to_owned(), variant })
     }
 
-    /// Whether an image for `os`/`architecture`/`variant` (as a manifest or config names them)
-    /// serves this platform: the same OS and architecture and, when this platform names a variant,
-    /// the same variant.
-    fn served_by(&self, os: &str, architecture: &str, variant: Option<&str>) -> bool {
-        self.os == os && self.architecture == architecture && self.variant.as_deref().is_none_or(|v| Some(v) == variant)
+    /// Whether an image for `image` (the platform a manifest or config names) serves this
+    /// platform: the same OS and architecture and, when this platform names a variant, the same
+    /// variant.
+    fn served_by(&self, image: &Platform) -> bool {
+        self.os == image.os
+            && self.architecture == image.architecture
+            && self.variant.as_ref().is_none_or(|variant| Some(variant) == image.variant.as_ref())
     }
 }
 
@@ -321,7 +323,7 @@ fn unreadable(what: &str) -> Lookup {
 pub fn look_up(host: &mut dyn TargetLookup, image: &str, platforms: &[Platform]) -> Lookup {
     let digest = match host.call(Capability::ManifestDigest, image) {
         Err(error) => return host_error(&error),
-        Ok(answer) => match string_field(&answer, &["digest"]) {
+        Ok(answer) => match digest_of(&answer) {
             Some(digest) => digest,
             None => return unreadable("manifest digest"),
         },
@@ -336,7 +338,7 @@ pub fn look_up(host: &mut dyn TargetLookup, image: &str, platforms: &[Platform])
             Err(_) => return unreadable("manifest"),
         },
     };
-    let served: Vec<(String, String, Option<String>)> = match manifest.get("manifests").and_then(Value::as_array) {
+    let served: Vec<Platform> = match manifest.get("manifests").and_then(Value::as_array) {
         Some(entries) => entries.iter().filter_map(|entry| platform_of(entry.get("platform")?)).collect(),
         None => match host.call(Capability::ManifestConfig, image) {
             Err(error) => return host_error(&error),
@@ -349,14 +351,12 @@ pub fn look_up(host: &mut dyn TargetLookup, image: &str, platforms: &[Platform])
             }
         },
     };
-    let lacking: Vec<Platform> = (platforms.iter())
-        .filter(|wanted| !served.iter().any(|(os, arch, variant)| wanted.served_by(os, arch, variant.as_deref())))
-        .cloned()
-        .collect();
+    let lacking: Vec<Platform> =
+        (platforms.iter()).filter(|wanted| !served.iter().any(|image| wanted.served_by(image))).cloned().collect();
     if lacking.is_empty() {
         Lookup::Found { digest }
     } else {
-        let served: Vec<String> = served.iter().map(|(os, arch, variant)| platform_text(os, arch, variant)).collect();
+        let served: Vec<String> = served.iter().map(Platform::to_string).collect();
         let said = if served.is_empty() {
             "it lists no platform".to_owned()
         } else {
@@ -366,23 +366,20 @@ pub fn look_up(host: &mut dyn TargetLookup, image: &str, platforms: &[Platform])
     }
 }
 
-/// `os/architecture[/variant]` of a manifest's `platform` or an image's config.
-fn platform_of(value: &Value) -> Option<(String, String, Option<String>)> {
+/// The platform a manifest's `platform` or an image's config names (as written there, unchecked).
+fn platform_of(value: &Value) -> Option<Platform> {
     let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
-    Some((text("os")?, text("architecture")?, text("variant").filter(|variant| !variant.is_empty())))
+    Some(Platform {
+        os: text("os")?,
+        architecture: text("architecture")?,
+        variant: text("variant").filter(|variant| !variant.is_empty()),
+    })
 }
 
-fn platform_text(os: &str, architecture: &str, variant: &Option<String>) -> String {
-    match variant {
-        Some(variant) => format!("{os}/{architecture}/{variant}"),
-        None => format!("{os}/{architecture}"),
-    }
-}
-
-/// The string at `path` in a JSON answer.
-fn string_field(answer: &[u8], path: &[&str]) -> Option<String> {
+/// The `digest` of a `manifest_digest` answer.
+fn digest_of(answer: &[u8]) -> Option<String> {
     let value: Value = serde_json::from_slice(answer).ok()?;
-    path.iter().try_fold(&value, |value, key| value.get(key))?.as_str().map(str::to_owned)
+    value.get("digest")?.as_str().map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -425,13 +422,14 @@ mod tests {
 
     #[test]
     fn a_platform_without_variant_is_served_by_any_variant() {
-        let arm64 = Platform::parse("linux/arm64").unwrap();
-        assert!(arm64.served_by("linux", "arm64", Some("v8")));
-        assert!(arm64.served_by("linux", "arm64", None));
-        let v7 = Platform::parse("linux/arm/v7").unwrap();
-        assert!(v7.served_by("linux", "arm", Some("v7")));
-        assert!(!v7.served_by("linux", "arm", Some("v6")));
-        assert!(!v7.served_by("linux", "arm", None));
-        assert!(!arm64.served_by("linux", "amd64", None));
+        let image = |text: &str| Platform::parse(text).unwrap();
+        let arm64 = image("linux/arm64");
+        assert!(arm64.served_by(&image("linux/arm64/v8")));
+        assert!(arm64.served_by(&image("linux/arm64")));
+        let v7 = image("linux/arm/v7");
+        assert!(v7.served_by(&image("linux/arm/v7")));
+        assert!(!v7.served_by(&image("linux/arm/v6")));
+        assert!(!v7.served_by(&image("linux/arm")));
+        assert!(!arm64.served_by(&image("linux/amd64")));
     }
 }
