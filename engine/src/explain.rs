@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::image::normalize::Image;
-use crate::lookup::{Lookup, Platform, TargetLookup, look_up};
+use crate::lookup::{Miss, Platform, TargetLookup, first_found, look_up};
 use crate::map::lex::LineNumber;
 use crate::map::rules::Rules;
 use crate::object::walk::{Found, dotted};
@@ -117,17 +117,13 @@ impl Explanation {
     pub fn look_up(&mut self, digest: DigestPolicy, platforms: &[Platform], host: &mut dyn TargetLookup) {
         let Some(first) = self.new.take() else { return };
         let candidates = if self.targets.is_empty() { vec![first] } else { self.targets.clone() };
-        let pin = digest == DigestPolicy::Pin && self.step != Some(Step::Exact);
-        for reference in candidates {
-            match look_up(host, &reference, platforms) {
-                Lookup::Found { digest } => {
-                    self.lookups.push(format!("{reference} found"));
-                    let pin = pin && !reference.contains('@');
-                    self.new = Some(if pin { format!("{reference}@{digest}") } else { reference });
-                    return;
-                }
-                Lookup::NotFound { reason, said } => self.lookups.push(format!("{reference} {reason} ({said})")),
-            }
+        let pin = self.step.is_some_and(|step| digest.pins(step));
+        let tried =
+            first_found(candidates.iter().map(String::as_str), pin, |reference| look_up(host, reference, platforms));
+        self.lookups = tried.misses.iter().map(Miss::to_string).collect();
+        if let Some((at, reference)) = tried.found {
+            self.lookups.extend(candidates.get(at).map(|target| format!("{target} found")));
+            self.new = Some(reference);
         }
     }
 }
@@ -174,11 +170,10 @@ pub fn explained_pull_secrets<'s>(settings: &'s Settings, explanations: &[Explan
     for explanation in explanations.iter().filter(|e| e.is_decided() && !e.step_zero) {
         let Some(pod_spec) = explanation.pod_spec.as_deref() else { continue };
         let image = explanation.new.as_deref().unwrap_or(&explanation.image);
-        let Some(secret) = Image::parse(image).ok().and_then(|image| settings.image_pull_secrets.get(image.registry()))
-        else {
+        let Some(secret) = Image::parse(image).ok().and_then(|image| settings.pull_secret(image.registry())) else {
             continue;
         };
-        if !listed.insert((pod_spec, secret.as_str())) {
+        if !listed.insert((pod_spec, secret)) {
             continue;
         }
         let place = *places.entry(pod_spec).or_insert_with(|| {
@@ -186,7 +181,7 @@ pub fn explained_pull_secrets<'s>(settings: &'s Settings, explanations: &[Explan
             by_pod_spec.len() - 1
         });
         if let Some((_, secrets)) = by_pod_spec.get_mut(place) {
-            secrets.push(secret.as_str());
+            secrets.push(secret);
         }
     }
     by_pod_spec

@@ -42,13 +42,13 @@ pub use explain::{Explanation, explain, explain_found, explained_pull_secrets};
 pub use image::glob::Glob;
 pub use image::normalize::Image;
 pub use image::reference::{RefError, RefErrorKind};
-pub use lookup::{Call, Capability, Lookup, Platform, Reason, Recorded, Recording, TargetLookup, look_up};
+pub use lookup::{Call, Capability, Lookup, Miss, Platform, Reason, Recorded, Recording, TargetLookup, look_up};
 pub use map::lex::{KeyKind, LineNumber, Lines, MapError, MapErrorKind, MapLine};
 pub use map::rules::Rules;
 pub use map::targets::{Prefix, PrefixError};
 pub use object::kinds::{CustomResourceError, CustomResources, Entries, PathErrorKind, Problem};
 pub use object::report::{Level, Listing, REPORTED_ITEMS, Record, Report};
-pub use object::verdict::{Evaluation, Miss, NAMED_FIELDS, Rejection, Rewrite, Skipped, Verdict, WARNED_IMAGES};
+pub use object::verdict::{Evaluation, NAMED_FIELDS, Rejection, Rewrite, Skipped, Verdict, WARNED_IMAGES};
 pub use object::walk::{
     DocumentError, Expected, Found, FoundImage, ObjectError, ObjectErrorKind, admission_request, document_images,
 };

@@ -291,6 +291,57 @@ pub enum Lookup {
     },
 }
 
+/// A target that a lookup did not find (docs/behaviour.md §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Miss {
+    /// The new reference that was looked up.
+    pub target: String,
+    /// Why it was not found.
+    pub reason: Reason,
+    /// The first line of what the host said.
+    pub said: String,
+}
+
+impl fmt::Display for Miss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.target, self.reason)?;
+        if !self.said.is_empty() {
+            write!(f, " ({})", self.said)?;
+        }
+        Ok(())
+    }
+}
+
+/// What trying the targets of an ordered list gives (docs/behaviour.md §5): the first one
+/// found, by its place in the list and its reference, and every target before it, not found.
+#[derive(Debug)]
+pub(crate) struct Tried {
+    /// The place of the target found in the list, and its reference (pinned, when asked).
+    pub(crate) found: Option<(usize, String)>,
+    /// The targets before it (all of them, when none was found), and why each was not found.
+    pub(crate) misses: Vec<Miss>,
+}
+
+/// Asks `ask` about `references` in order until one is found; with `pin`, the digest its lookup
+/// gave is appended to a reference that has none (docs/behaviour.md §5 "Digest pinning").
+pub(crate) fn first_found<'r>(
+    references: impl IntoIterator<Item = &'r str>,
+    pin: bool,
+    mut ask: impl FnMut(&str) -> Lookup,
+) -> Tried {
+    let mut misses = Vec::new();
+    for (at, reference) in references.into_iter().enumerate() {
+        match ask(reference) {
+            Lookup::Found { digest } if pin && !reference.contains('@') => {
+                return Tried { found: Some((at, format!("{reference}@{digest}"))), misses };
+            }
+            Lookup::Found { .. } => return Tried { found: Some((at, reference.to_owned())), misses },
+            Lookup::NotFound { reason, said } => misses.push(Miss { target: reference.to_owned(), reason, said }),
+        }
+    }
+    Tried { found: None, misses }
+}
+
 /// How much of a host's message a lookup keeps: its first line, at most this many characters.
 const SAID_CHARS: usize = 300;
 

@@ -26,6 +26,15 @@ pub enum DigestPolicy {
     Pin,
 }
 
+impl DigestPolicy {
+    /// Whether a swap decided at `step` gets the digest its lookup found (`digest: pin`): every
+    /// swap but to an `[EXACT]` target, which is used verbatim, as `digest: drop` leaves it (a
+    /// pinned copy would no longer be that target for step 1).
+    pub(crate) fn pins(self, step: Step) -> bool {
+        self == Self::Pin && step != Step::Exact
+    }
+}
+
 /// The step of docs/behaviour.md §3 that decided an image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

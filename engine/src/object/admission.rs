@@ -9,12 +9,13 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::image::normalize::Image;
+use crate::lookup::Miss;
 use crate::lookup::TargetLookup;
 use crate::map::lex::LineNumber;
 use crate::map::relevance::Relevance;
 use crate::object::edits::ORIGINAL_IMAGES_ANNOTATION;
 use crate::object::kinds::CustomResources;
-use crate::object::verdict::{Evaluation, Miss, Rejection, Verdict};
+use crate::object::verdict::{Evaluation, Rejection, Verdict};
 use crate::object::walk::{self, ALL_LISTS, EPHEMERAL, Found, FoundImage};
 use crate::settings::Settings;
 use crate::swap::{Decision, SwapError, decide_image, step_zero};
@@ -196,7 +197,7 @@ impl<'s> Outcome<'s> {
     /// Decides `written` (`parsed`, when it was parsed already); `custom`: found in a kind of
     /// `customResources`.
     fn new(settings: &'s Settings, written: &str, custom: bool, parsed: Option<&Image>) -> Self {
-        let secret = |registry: &str| settings.image_pull_secrets.get(registry).map(String::as_str);
+        let secret = |registry: &str| settings.pull_secret(registry);
         let decide =
             |image: &Image| (decide_image(&settings.rules, settings.digest, written, image), secret(image.registry()));
         let (decided, own_secret) = match (step_zero(written, custom), parsed) {

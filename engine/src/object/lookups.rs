@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::lookup::{Lookup, TargetLookup, look_up};
+use crate::lookup::Reason;
+use crate::lookup::{Lookup, Miss, TargetLookup, first_found, look_up};
 use crate::object::admission::Outcome;
-use crate::object::verdict::{Miss, WARNED_IMAGES};
+use crate::object::verdict::WARNED_IMAGES;
 use crate::settings::Settings;
-use crate::swap::{DigestPolicy, Step};
 
 /// The longest warning, in bytes: the API server may truncate longer ones.
 const WARNING_BYTES: usize = 256;
@@ -47,36 +47,39 @@ pub(crate) fn look_up_targets<'s>(
     };
     for outcome in outcomes.iter_mut() {
         let Ok(decision) = &mut outcome.decided else { continue };
-        // `[EXACT]` targets are used verbatim: `digest: pin` leaves them as written, as `digest:
-        // drop` does (a pinned copy would no longer be that target for step 1).
-        let pin = settings.digest == DigestPolicy::Pin && decision.step != Step::Exact;
-        let Some(first) = decision.swapped.take() else { continue };
-        let candidates = std::iter::once((first, decision.registry.take()))
-            .chain(decision.fallbacks.drain(..).map(|candidate| (candidate.image, Some(candidate.registry))));
-        let mut misses = Vec::new();
-        let mut chosen = None;
-        for (reference, registry) in candidates {
-            match ask(&reference) {
-                Lookup::Found { digest } => {
-                    let pinned = pin && !reference.contains('@');
-                    chosen = Some((if pinned { format!("{reference}@{digest}") } else { reference }, registry));
-                    break;
-                }
-                Lookup::NotFound { reason, said } => misses.push(Miss { target: reference, reason, said }),
-            }
-        }
-        let found = chosen.is_some();
+        let Some(first) = decision.swapped.as_deref() else { continue };
+        let references = std::iter::once(first).chain(decision.fallbacks.iter().map(|later| later.image.as_str()));
+        let tried = first_found(references, settings.digest.pins(decision.step), &mut ask);
+        outcome.unfound = tried.found.is_none();
         // An unfound outcome keeps its first target, which the records name.
-        let first_target = misses.first().map(|miss| miss.target.clone());
-        let (swapped, registry) = chosen.unwrap_or((first_target.unwrap_or_default(), None));
-        decision.swapped = Some(swapped);
-        decision.registry = registry;
-        outcome.swapped_secret = decision
-            .registry
-            .as_deref()
-            .and_then(|registry| settings.image_pull_secrets.get(registry).map(String::as_str));
-        outcome.unfound = !found;
-        outcome.misses = misses;
+        if let Some((at, reference)) = tried.found {
+            if let Some(later) = at.checked_sub(1).and_then(|later| decision.fallbacks.get_mut(later)) {
+                decision.registry = Some(std::mem::take(&mut later.registry));
+            }
+            decision.swapped = Some(reference);
+            outcome.swapped_secret = decision.registry.as_deref().and_then(|registry| settings.pull_secret(registry));
+        }
+        decision.fallbacks.clear();
+        outcome.misses = tried.misses;
+    }
+}
+
+/// How much of the host's text a warning keeps, in characters.
+const WARNED_SAID_CHARS: usize = 100;
+
+impl Miss {
+    /// The miss as a warning names it: the target and the reason, and the host's text (shortened)
+    /// only where the reason alone does not say enough (`failed`; the platforms a target serves).
+    /// The log keeps the whole text.
+    pub(crate) fn short(&self) -> String {
+        if !matches!(self.reason, Reason::Failed | Reason::LacksPlatform(_)) || self.said.is_empty() {
+            return format!("{} {}", self.target, self.reason);
+        }
+        let mut said: String = self.said.chars().take(WARNED_SAID_CHARS).collect();
+        if said.len() < self.said.len() {
+            said.push('…');
+        }
+        format!("{} {} ({said})", self.target, self.reason)
     }
 }
 

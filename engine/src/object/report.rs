@@ -7,8 +7,9 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
+use crate::lookup::Miss;
 use crate::object::listing::listing;
-use crate::object::verdict::{Evaluation, Miss, Verdict};
+use crate::object::verdict::{Evaluation, Verdict};
 
 /// How many items a record names before it counts the rest.
 pub const REPORTED_ITEMS: usize = 20;

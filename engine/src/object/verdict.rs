@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::lookup::Reason;
+use crate::lookup::Miss;
 use crate::map::lex::LineNumber;
 use crate::object::listing::listing;
 use crate::object::walk::{FoundImage, ObjectError};
@@ -137,46 +137,6 @@ impl fmt::Display for Rejection {
 }
 
 impl std::error::Error for Rejection {}
-
-/// A target that a lookup did not find (docs/behaviour.md §5).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Miss {
-    /// The new reference that was looked up.
-    pub target: String,
-    /// Why it was not found.
-    pub reason: Reason,
-    /// The first line of what the host said.
-    pub said: String,
-}
-
-impl fmt::Display for Miss {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.target, self.reason)?;
-        if !self.said.is_empty() {
-            write!(f, " ({})", self.said)?;
-        }
-        Ok(())
-    }
-}
-
-/// How much of the host's text a warning keeps, in characters.
-const WARNED_SAID_CHARS: usize = 100;
-
-impl Miss {
-    /// The miss as a warning names it: the target and the reason, and the host's text (shortened)
-    /// only where the reason alone does not say enough (`failed`; the platforms a target serves).
-    /// The log keeps the whole text.
-    pub(crate) fn short(&self) -> String {
-        if !matches!(self.reason, Reason::Failed | Reason::LacksPlatform(_)) || self.said.is_empty() {
-            return format!("{} {}", self.target, self.reason);
-        }
-        let mut said: String = self.said.chars().take(WARNED_SAID_CHARS).collect();
-        if said.len() < self.said.len() {
-            said.push('…');
-        }
-        format!("{} {} ({said})", self.target, self.reason)
-    }
-}
 
 /// A swap left undone because the host found none of its targets (docs/behaviour.md §5).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -210,6 +210,11 @@ impl fmt::Display for SettingsErrors {
 impl std::error::Error for SettingsErrors {}
 
 impl Settings {
+    /// The pull secret that Pods with images on `registry` (canonical) need, if any.
+    pub fn pull_secret(&self, registry: &str) -> Option<&str> {
+        self.image_pull_secrets.get(registry).map(String::as_str)
+    }
+
     /// Reads settings from the JSON document `validate_settings` receives.
     pub fn from_json(document: &[u8]) -> Result<Self, SettingsErrors> {
         let value: Value = serde_json::from_slice(document)
