@@ -468,6 +468,12 @@ fn key_value(text: &str, content_end: usize, separator: Option<usize>) -> Option
     Some((trim_blanks(key), trim_blanks(value)))
 }
 
+/// The `,`-separated elements of a line's value, each trimmed: an ordered list of targets
+/// (docs/behaviour.md §5; one element for a single target) or the `noswap_wildcards` patterns.
+pub(crate) fn elements(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(trim_blanks)
+}
+
 /// Whether `text` holds ASCII whitespace or another control character. (Other Unicode whitespace
 /// cannot pass the reference grammar either, which is ASCII.)
 pub(crate) fn has_whitespace(text: &str) -> bool {

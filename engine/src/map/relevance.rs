@@ -26,7 +26,6 @@
 //! shapes; most lines of a large map fail the first test, two bytes of their key, at once. The
 //! tables are sorted rather than hashed because the request's author chooses their contents.
 
-use crate::map::lex::trim_blanks;
 use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::hash::Hasher;
@@ -37,7 +36,7 @@ use crate::image::normalize::{DOCKER_HUB_ALIASES, Image, canonical_registry_text
 use crate::image::placeholder;
 use crate::image::reference::{DEFAULT_TAG, DOCKER_HUB, familiar_path, names_registry};
 use crate::map::hash::Fnv;
-use crate::map::lex::{KeyKind, Lines, MapError, MapLine};
+use crate::map::lex::{KeyKind, Lines, MapError, MapLine, elements};
 use crate::map::rules::{Rules, noswap_value};
 use crate::map::targets::literal_registry;
 use crate::text::slashes;
@@ -207,12 +206,14 @@ impl Relevance {
     /// Whether the rule line `key::value` can take part in deciding one of the images.
     pub fn wants(&self, key: &str, value: &str) -> bool {
         match KeyKind::of(key) {
-            KeyKind::Exact(operand) => self.identifies(operand) || listed(value).any(|target| self.identifies(target)),
-            KeyKind::Replace(glob) => self.may_match(glob) || listed(value).any(|target| self.covers(target)),
+            KeyKind::Exact(operand) => {
+                self.identifies(operand) || elements(value).any(|target| self.identifies(target))
+            }
+            KeyKind::Replace(glob) => self.may_match(glob) || elements(value).any(|target| self.covers(target)),
             KeyKind::Default | KeyKind::Noswap => true,
             // A misspelled keyword is read, so that the request rejects it as the whole map would.
             KeyKind::Prefix(key) if key.starts_with('[') => true,
-            KeyKind::Prefix(key) => self.covers(key) || listed(value).any(|target| self.covers(target)),
+            KeyKind::Prefix(key) => self.covers(key) || elements(value).any(|target| self.covers(target)),
         }
     }
 
@@ -339,7 +340,7 @@ impl Noswap {
     /// The registries of the literal entries of a `noswap_wildcards` value.
     pub(crate) fn new(value: &str) -> Self {
         let mut noswap = Self::default();
-        for entry in value.split(',').map(trim_blanks) {
+        for entry in elements(value) {
             if let Some(prefix) = literal_registry(entry) {
                 noswap.heads.add_registry(&prefix.registry);
                 noswap.registries.push(prefix.registry);
@@ -353,19 +354,13 @@ impl Noswap {
         if self.registries.is_empty() || matches!(KeyKind::of(key), KeyKind::Exact(_)) {
             return false;
         }
-        listed(value).any(|target| {
+        elements(value).any(|target| {
             self.heads.has(target) && {
                 let registry = canonical_registry_text(target.split('/').next().unwrap_or_default());
                 self.registries.iter().any(|known| *known == *registry)
             }
         })
     }
-}
-
-/// The elements of a line's value as its targets are listed (docs/behaviour.md §5: `,`-separated,
-/// each trimmed); one element for a single target.
-fn listed(value: &str) -> impl Iterator<Item = &str> {
-    value.split(',').map(trim_blanks)
 }
 
 /// The first two bytes, in lower case, of every spelling of some registries: most lines of a large

@@ -10,7 +10,7 @@ use crate::image::reference::names_registry_strictly;
 use crate::map::hash::FnvHashMap;
 use crate::map::lex::{
     DEFAULT_KEY, EXACT_KEYWORD, KeyKind, LineNumber, Lines, MapError, MapErrorKind, MapLine, NOSWAP_KEY,
-    REPLACE_KEYWORD, has_whitespace, trim_blanks,
+    REPLACE_KEYWORD, elements, has_whitespace,
 };
 use crate::map::targets::{Prefix, PrefixError, RegistryTarget, Shape, TargetIndex, literal_registry};
 use crate::text::{concat, slashes};
@@ -370,7 +370,7 @@ fn parse_line(line: &MapLine<'_>) -> Result<LineRule, MapErrorKind> {
     }
     let kind = KeyKind::of(key);
     // Blanks around noswap entries and listed targets are trimmed; inside them they are refused.
-    let inner_blank = || value.split(',').any(|element| has_whitespace(trim_blanks(element)));
+    let inner_blank = || elements(value).any(has_whitespace);
     if kind != KeyKind::Noswap && (has_whitespace(key) || inner_blank()) {
         return Err(MapErrorKind::Whitespace);
     }
@@ -415,7 +415,7 @@ fn parse_prefix(key: &str, value: &str) -> Result<LineRule, MapErrorKind> {
 
 /// `noswap_wildcards::a,b`: entries trimmed, empty ones ignored.
 fn parse_noswap(value: &str) -> Result<LineRule, MapErrorKind> {
-    let entries = value.split(',').map(trim_blanks).filter(|e| !e.is_empty());
+    let entries = elements(value).filter(|e| !e.is_empty());
     let mut kept = Vec::new();
     for entry in entries {
         if has_whitespace(entry) {
@@ -476,7 +476,7 @@ fn listed<T: SameTarget>(
         return Ok((one(value)?, Vec::new()));
     }
     let mut targets: Vec<T> = Vec::new();
-    for element in value.split(',').map(trim_blanks) {
+    for element in elements(value) {
         if element.is_empty() {
             return Err(MapErrorKind::EmptyListedTarget);
         }
