@@ -11,6 +11,10 @@ SHELL := bash
 WASM_TARGET := wasm32-wasip1
 POLICY_SRC := $(shell find src engine/src -name '*.rs') Cargo.toml Cargo.lock engine/Cargo.toml .cargo/config.toml
 RUNNER := target/host/imageswap-runner
+# The test kit's tool that lays the case tables out for kwctl and the policy-server and judges
+# their answers with the Rust checks that judge the runner (make hostcases).
+HOSTCASES := $(CURDIR)/target/debug/hostcases
+export HOSTCASES
 
 # kwctl and the policy-server: $KWCTL / $POLICY_SERVER, else PATH (users get both from Kubewarden's
 # releases). The suites that need them say SKIPPED without them.
@@ -20,11 +24,11 @@ POLICY_SERVER ?= $(shell command -v policy-server 2>/dev/null)
 export POLICY_SERVER
 
 # The sample `make run` evaluates: a Pod, with the seed's "global swap with an exception" settings.
-RUN_SETTINGS ?= e2e-tests/settings/seed-2-global-swap.json
-RUN_REQUEST ?= e2e-tests/requests/pod-create.json
+RUN_SETTINGS ?= tests/cases/settings/seed-2-global-swap.json
+RUN_REQUEST ?= tests/cases/requests/pod-create.json
 
 .PHONY: check-paths print-version push run run-kwctl test unit-tests wasm-tests e2e-tests e2e-server e2e-registry fmt lint \
-	check-engine-deps check-module runner clean
+	hostcases check-engine-deps check-module runner clean
 
 # docs/behaviour.md §7 wants a small module: 400 KiB at most (see BENCHMARKS.md for its size).
 MAX_MODULE_BYTES := 409600
@@ -119,10 +123,14 @@ check-module: policy.wasm
 wasm-tests: policy.wasm
 	IMAGESWAP_POLICY=$(CURDIR)/policy.wasm cargo test --locked --profile host -p imageswap-runner
 
+## hostcases: builds the test kit's `hostcases` (the suites below run and judge the case tables with it).
+hostcases:
+	cargo build --locked -q -p imageswap-testkit --bin hostcases
+
 ## e2e-tests: the same case tables through kwctl, on the annotated module (so kwctl annotate must
 ## accept policy-metadata.yml), and every manifest under examples/. Skipped, loudly, when there is
 ## no kwctl.
-e2e-tests: policy.wasm pyyaml | $(BATS)
+e2e-tests: policy.wasm hostcases pyyaml | $(BATS)
 	@if [ -z "$(KWCTL)" ]; then \
 		echo "SKIPPED e2e-tests: no kwctl (set KWCTL=/path/to/kwctl or put kwctl on PATH; it comes with Kubewarden's releases)"; \
 	else \
@@ -132,7 +140,7 @@ e2e-tests: policy.wasm pyyaml | $(BATS)
 
 ## e2e-server: the same case tables through a real policy-server on 127.0.0.1 (skipped, loudly,
 ## when there is no policy-server, or no kwctl to annotate the module).
-e2e-server: policy.wasm | $(BATS)
+e2e-server: policy.wasm hostcases | $(BATS)
 	@if [ -z "$(POLICY_SERVER)" ]; then \
 		echo "SKIPPED e2e-server: no policy-server (set POLICY_SERVER=/path/to/policy-server or put it on PATH; it comes with Kubewarden's releases)"; \
 	elif [ -z "$(KWCTL)" ]; then \
@@ -146,7 +154,7 @@ e2e-server: policy.wasm | $(BATS)
 ## publishing with kwctl, serving from registry://, every lookup outcome, and a hung mirror beside a
 ## policy-server that keeps answering (skipped, loudly, without a policy-server, kwctl,
 ## docker-registry or skopeo).
-e2e-registry: policy.wasm registry-tools | $(BATS)
+e2e-registry: policy.wasm hostcases registry-tools | $(BATS)
 	@if [ -z "$(POLICY_SERVER)" ] || [ -z "$(KWCTL)" ]; then \
 		echo "SKIPPED e2e-registry: needs a policy-server and kwctl (set POLICY_SERVER and KWCTL, or put them on PATH)"; \
 	elif ! command -v docker-registry >/dev/null || ! command -v skopeo >/dev/null; then \

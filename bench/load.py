@@ -4,7 +4,7 @@ every answer checked.
 
 Usage: load.py POLICY_SERVER ANNOTATED_POLICY ANNOTATED_FLOOR [SECONDS] [CLIENTS]
 
-The requests are the cases of e2e-tests/cases.json that use the seed's settings (swapped Pods,
+The requests are the cases of tests/cases/admission.json that use the seed's settings (swapped Pods,
 untouched Pods, a Deployment, a DELETE, an unrelated kind, bad images, requests without object):
 each answer's patch, applied to the request's object, must give the case's expected object, and
 rejections must carry the case's message. The floor gets the same requests and must answer 200.
@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 
-E2E = os.path.join(os.path.dirname(__file__), "..", "e2e-tests")
+CASES = os.path.join(os.path.dirname(__file__), "..", "tests", "cases")
 SETTINGS = "settings/seed-2-global-swap.json"
 
 
@@ -52,10 +52,10 @@ def apply(obj, ops):
 
 def load_cases():
     cases = []
-    for case in json.load(open(os.path.join(E2E, "cases.json"))):
+    for case in json.load(open(os.path.join(CASES, "admission.json"))):
         if case["settings"] != SETTINGS or case.get("lookups"):
             continue
-        body = open(os.path.join(E2E, case["request"]), "rb").read()
+        body = open(os.path.join(CASES, case["request"]), "rb").read()
         review = json.loads(body)
         obj = review["request"].get("object")
         expected = None
@@ -106,7 +106,7 @@ HOSTILE_SHARE = 50  # every 50th request (2 %) is a hostile Pod, in the run that
 def hostile_pod():
     """A tenant's Pod of 12 000 distinct images (about 400 KB): the shape that was quadratic."""
     containers = [{"name": f"c{i}", "image": f"quay.io/o{i}/app{i}:1"} for i in range(12_000)]
-    review = json.load(open(os.path.join(E2E, "requests/pod-create.json")))
+    review = json.load(open(os.path.join(CASES, "requests/pod-create.json")))
     review["request"]["object"]["spec"] = {"containers": containers}
     return json.dumps(review).encode()
 
@@ -173,7 +173,7 @@ def main():
     seconds = int(sys.argv[4]) if len(sys.argv) > 4 else 20
     clients = int(sys.argv[5]) if len(sys.argv) > 5 else 8
     cases = load_cases()
-    settings = json.load(open(os.path.join(E2E, SETTINGS)))
+    settings = json.load(open(os.path.join(CASES, SETTINGS)))
     work = tempfile.mkdtemp(prefix="imageswap-load-")
     with open(os.path.join(work, "policies.yml"), "w") as f:
         f.write(f"imageswap:\n  module: file://{os.path.abspath(policy)}\n  allowedToMutate: true\n  settings: {json.dumps(settings)}\n")
@@ -206,7 +206,7 @@ def main():
         proc.terminate()
         proc.wait(timeout=30)
     print(f"policy-server on 127.0.0.1, {clients} client threads, {seconds} s per policy after a 3 s warm-up, "
-          f"{len(cases)} kinds of request in turn (e2e-tests/cases.json with {SETTINGS})\n")
+          f"{len(cases)} kinds of request in turn (tests/cases/admission.json with {SETTINGS})\n")
     print("| policy | ordinary requests | throughput | p50 | p99 | wrong answers | hostile Pods (slowest) | server RSS start / peak / end |")
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     for name, r in results.items():

@@ -1,14 +1,18 @@
 #!/usr/bin/env bats
-# The case tables of e2e-tests/ through `kwctl run`: the same cases the repository's runner checks
-# in `make wasm-tests`, so both hosts must agree case by case. kwctl comes from $KWCTL (the
-# Makefile resolves it from $KWCTL or PATH).
+# The case tables of tests/cases/ through `kwctl run`: the same cases the repository's runner checks
+# in `make wasm-tests`, judged by the same Rust (`hostcases judge`), so both hosts must agree case
+# by case. kwctl comes from $KWCTL (the Makefile resolves it from $KWCTL or PATH).
 
 setup_file() {
   [ -n "${KWCTL:-}" ] || skip "no kwctl"
+  [ -n "${HOSTCASES:-}" ] || skip "no hostcases (make hostcases)"
   export DIR="$BATS_TEST_DIRNAME"
   export POLICY="${POLICY:-$BATS_TEST_DIRNAME/../policy.wasm}"
   export HOME="$BATS_FILE_TMPDIR/home"
+  export CASES="$BATS_FILE_TMPDIR/cases" SETTINGS_CASES="$BATS_FILE_TMPDIR/settings-cases"
   mkdir -p "$HOME"
+  "$HOSTCASES" write --host kwctl --module "$POLICY" "$CASES"
+  "$HOSTCASES" write-settings --module "$POLICY" "$SETTINGS_CASES"
 }
 
 setup() { load lib; }
@@ -19,64 +23,40 @@ setup() { load lib; }
 # verifies a signature, so nothing else changes.
 kwctl_run() { "$KWCTL" run --sigstore-trust-config "$DIR/sigstore-offline.json" "$@"; }
 
-# kwctl_answer CASE_JSON SETTINGS_JSON: the AdmissionResponse of `kwctl run` for the case's request
-# with these settings, replaying the case's registry answers.
-kwctl_answer() {
-  local case="$1" replay=()
-  if [ "$(jq '.lookups // [] | length' <<<"$case")" -gt 0 ]; then
-    session_of "$case" >"$BATS_TEST_TMPDIR/session.yml"
-    replay=(--replay-host-capabilities-interactions "$BATS_TEST_TMPDIR/session.yml")
-  fi
-  case_review "$case" "$BATS_TEST_TMPDIR/review.json"
-  kwctl_run "${replay[@]}" --request-path "$BATS_TEST_TMPDIR/review.json" --settings-json "$2" "$POLICY" \
-    2>"$BATS_TEST_TMPDIR/kwctl.err"
-}
-
-# kwctl_failed: why kwctl run failed.
-kwctl_failed() { echo "kwctl run failed: $(grep -m1 -i error "$BATS_TEST_TMPDIR/kwctl.err")"; }
-
-# kwctl_case CASE_JSON: runs the case through kwctl and checks it.
+# kwctl_case MODE CASE_DIR: `kwctl run` of the case's request with its settings in MODE (mutate or
+# validate), replaying its registry answers: the answer in MODE.json, or why there is none in
+# MODE.error.
 kwctl_case() {
-  local out
-  skip_invalid_settings "$1" && return
-  out=$(kwctl_answer "$1" "$(case_settings "$1")") || { kwctl_failed; return; }
-  check_response "$1" "$out"
+  local mode="$1" at="$2" settings=settings.json replay=()
+  [ "$mode" = mutate ] || settings=settings-validate.json
+  [ ! -e "$at/session.yml" ] || replay=(--replay-host-capabilities-interactions "$at/session.yml")
+  kwctl_run "${replay[@]}" --request-path "$at/review.json" --settings-json "$(cat "$at/$settings")" "$POLICY" \
+    >"$at/$mode.json" 2>"$at/$mode.err" \
+    || echo "kwctl run failed: $(grep -m1 -i error "$at/$mode.err")" >"$at/$mode.error"
 }
 
-# kwctl_validate_case CASE_JSON: the case's request with `mode: validate` added to its settings.
-kwctl_validate_case() {
-  local out
-  skip_invalid_settings "$1" && return
-  out=$(kwctl_answer "$1" "$(case_settings "$1" | jq -c '. + {mode: "validate"}')") || { kwctl_failed; return; }
-  check_validate_response "$1" "$out"
-}
-
-# kwctl_settings_case CASE_JSON: valid settings evaluate a Pod (an answer, whichever it is);
-# invalid ones stop kwctl with the whole message.
+# kwctl_settings_case CASE_DIR: `kwctl run` of a Pod with the case's settings document: its exit
+# status in `status`, what it printed in `output`.
 kwctl_settings_case() {
-  local case="$1" document="$BATS_TEST_TMPDIR/settings.json" out status=0
-  settings_document "$case" "$document"
-  skip_not_an_object "$document" && return
-  out=$(kwctl_run --request-path "$DIR/requests/pod-create.json" --settings-path "$document" \
-    "$POLICY" 2>&1) || status=$?
-  if [ "$(jq .valid <<<"$case")" = true ]; then
-    [ "$status" -eq 0 ] && [[ "$out" == *'"allowed":'* ]] || echo "status $status: $out"
-  else
-    [ "$status" -ne 0 ] && [[ "$out" == *"Provided settings are not valid: $(jq -r '.message // ""' <<<"$case")"* ]] \
-      || echo "status $status: $out"
-  fi
+  local at="$1" status=0
+  kwctl_run --request-path "$DIR/../tests/cases/requests/pod-create.json" --settings-path "$at/document" \
+    "$POLICY" >"$at/output" 2>&1 || status=$?
+  echo "$status" >"$at/status"
 }
 
-@test "every admission case of cases.json in validate mode through kwctl run" {
-  for_each_case cases.json kwctl_validate_case
+@test "every admission case of admission.json in validate mode through kwctl run" {
+  run_cases "$CASES" kwctl_case validate
+  "$HOSTCASES" judge --mode validate "$CASES"
 }
 
-@test "every admission case of cases.json through kwctl run" {
-  for_each_case cases.json kwctl_case
+@test "every admission case of admission.json through kwctl run" {
+  run_cases "$CASES" kwctl_case mutate
+  "$HOSTCASES" judge --mode mutate "$CASES"
 }
 
-@test "every settings case of settings-cases.json through kwctl run" {
-  for_each_case settings-cases.json kwctl_settings_case
+@test "every settings case of validate-settings.json through kwctl run" {
+  run_cases "$SETTINGS_CASES" kwctl_settings_case
+  "$HOSTCASES" judge-settings --says "Provided settings are not valid: " "$SETTINGS_CASES"
 }
 
 # kwctl_example FILE: the manifest, its module pointed at the module under test, through `kwctl run`
@@ -89,13 +69,11 @@ kwctl_example() {
   policy_document "$file" | sed "s|^  module: .*|  module: file://$POLICY|" >"$yml"
   settings=$(yq_spec "$file" settings) || { echo "no settings in $file"; return; }
   if [ "$(jq '.checkTargetExists // false' <<<"$settings")" = true ]; then
-    session_of "$(jq -c '.[] | select(.name == "pod_swapped_only_where_target_exists")' "$DIR/cases.json")" \
-      >"$BATS_TEST_TMPDIR/session.yml"
-    replay=(--replay-host-capabilities-interactions "$BATS_TEST_TMPDIR/session.yml")
+    replay=(--replay-host-capabilities-interactions "$(case_named "$CASES" pod_swapped_only_where_target_exists)/session.yml")
   fi
-  out=$(kwctl_run "${replay[@]}" --request-path "$DIR/requests/pod-create.json" "$yml" 2>/dev/null) \
+  out=$(kwctl_run "${replay[@]}" --request-path "$DIR/../tests/cases/requests/pod-create.json" "$yml" 2>/dev/null) \
     || { echo "kwctl run $file failed"; return; }
-  direct=$(kwctl_run "${replay[@]}" --request-path "$DIR/requests/pod-create.json" --settings-json "$settings" \
+  direct=$(kwctl_run "${replay[@]}" --request-path "$DIR/../tests/cases/requests/pod-create.json" --settings-json "$settings" \
     "$POLICY" 2>/dev/null) || { echo "kwctl run with the settings of $file failed"; return; }
   if [ "$(yq_spec "$file" mode)" = '"monitor"' ]; then
     [ "$(jq -c '[.allowed, .patch]' <<<"$out")" = '[true,null]' ] || echo "$file in monitor mode: $out"

@@ -76,23 +76,19 @@ review() {
 }
 
 # ask PORT POLICY IMAGE...: POSTs a Pod of these images to the policy and prints the response with
-# its patch decoded and applied: {allowed, warnings, images, message}.
+# its patch applied (`hostcases summarize`): {allowed, warnings, message, images}.
 ask() {
   local port="$1" policy="$2"
   shift 2
   review "$@" >"$BATS_TEST_TMPDIR/review.json"
   curl -s --max-time 30 -X POST -H 'Content-Type: application/json' --data-binary "@$BATS_TEST_TMPDIR/review.json" \
-    "http://127.0.0.1:$port/validate/$policy" \
-    | jq -c --slurpfile r "$BATS_TEST_TMPDIR/review.json" '.response
-      | (.patch // "" | if . == "" then [] else @base64d | fromjson end) as $patch
-      | {allowed, warnings: (.warnings // []), message: (.status.message // null),
-         images: ([$r[0].request.object | reduce $patch[] as $op (.; setpath($op.path | split("/")[1:]
-           | map(tonumber? // .); $op.value)) | .spec.containers[].image])}'
+    "http://127.0.0.1:$port/validate/$policy" | "$HOSTCASES" summarize --review "$BATS_TEST_TMPDIR/review.json"
 }
 
 setup_file() {
   [ -n "${POLICY_SERVER:-}" ] || skip "no policy-server"
   [ -n "${KWCTL:-}" ] || skip "no kwctl (to publish the module)"
+  [ -n "${HOSTCASES:-}" ] || skip "no hostcases (make hostcases)"
   command -v docker-registry >/dev/null || skip "no docker-registry (Debian's package; make test installs it)"
   command -v skopeo >/dev/null || skip "no skopeo (Debian's package; make test installs it)"
   export DIR="$BATS_TEST_DIRNAME" T="$BATS_FILE_TMPDIR"

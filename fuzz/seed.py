@@ -31,19 +31,19 @@ for vector in load("tests", "cases", "reference-vectors.json"):
     put("reference", vector["input"])
 for case in load("tests", "cases", "canonical.json"):
     put("reference", case["input"])
-for case in load("e2e-tests", "settings-cases.json"):
+for case in load("tests/cases", "validate-settings.json"):
     if "settings" in case:
         put("evaluate", case["settings"])
-    elif "settingsFile" in case:
-        put("evaluate", json.dumps(load("e2e-tests", case["settingsFile"])))
+    elif "settings_file" in case:
+        put("evaluate", json.dumps(load("tests/cases", case["settings_file"])))
 for case in load("tests", "cases", "payloads.json"):
     if "payload" in case and len(case["payload"]) < 4096:
         put("evaluate", case["payload"])
-for case in load("e2e-tests", "cases.json"):
-    # A request or settings given as a file name is a file under e2e-tests/.
-    request = case["request"] if isinstance(case["request"], dict) else load("e2e-tests", case["request"])
+for case in load("tests/cases", "cases.json"):
+    # A request or settings given as a file name is a file under tests/cases/.
+    request = case["request"] if isinstance(case["request"], dict) else load("tests/cases", case["request"])
     request = request.get("request", request) if request.get("kind") == "AdmissionReview" else request
-    settings = case["settings"] if isinstance(case["settings"], dict) else load("e2e-tests", case["settings"])
+    settings = case["settings"] if isinstance(case["settings"], dict) else load("tests/cases", case["settings"])
     put("evaluate", json.dumps({"request": request, "settings": settings}))
     if isinstance(request.get("object"), dict) and isinstance(settings.get("imageChange"), str):
         put("evaluate", settings["imageChange"].encode() + b"\0" + json.dumps(request["object"]).encode())

@@ -47,10 +47,10 @@ pub fn settings(map: &str) -> Value {
 }
 
 /// The settings document for `map` with the README's ready `customResources` entries (the ones
-/// the e2e cases test).
+/// the admission case test).
 pub fn settings_with_custom_resources(map: &str) -> Value {
     let ready: Value =
-        serde_json::from_str(include_str!("../../e2e-tests/settings/custom-resources.json")).unwrap_or_default();
+        serde_json::from_str(include_str!("../../tests/cases/settings/custom-resources.json")).unwrap_or_default();
     json!({ "imageChange": map, "customResources": ready.get("customResources") })
 }
 

@@ -1,4 +1,4 @@
-//! `imageswap explain` gives the policy's answers for the e2e fixtures, with exit codes scripts can
+//! `imageswap explain` gives the policy's answers for the admission fixtures, with exit codes scripts can
 //! rely on.
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test crate: failing loudly is the point
@@ -19,7 +19,7 @@ fn a_cluster_admission_policy_and_an_admission_review_give_the_policys_answers()
         "--settings",
         "examples/seed-2-global-swap.yml",
         "--object",
-        "e2e-tests/requests/pod-create.json",
+        "tests/cases/requests/pod-create.json",
         "--output",
         "json",
     ]);
@@ -51,7 +51,7 @@ fn a_decision_no_line_made_has_a_null_line_in_json() {
 }
 
 #[test]
-fn the_cli_gives_the_policys_answers_for_the_e2e_cases() {
+fn the_cli_gives_the_policys_answers_for_the_admission_cases() {
     let scratch = std::env::temp_dir().join(format!("imageswap-explain-cases-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();
     run_all(
@@ -83,14 +83,15 @@ fn the_cli_gives_the_policys_answers_for_the_e2e_cases() {
 #[test]
 fn text_output_names_the_rule_line_and_the_reason() {
     let (code, out, _) =
-        explain(&["--settings", "e2e-tests/settings/seed-3-exact.json", "example.private.io/demo:v1.0.0"]);
+        explain(&["--settings", "tests/cases/settings/seed-3-exact.json", "example.private.io/demo:v1.0.0"]);
     assert_eq!(code, 0);
     assert_eq!(out, "example.private.io/demo:v1.0.0 -> gcr.io/google-samples/hello-app:1.0   ([EXACT] key, line 2)\n");
 }
 
 #[test]
 fn an_image_that_cannot_be_decided_exits_1() {
-    let (code, out, _) = explain(&["--settings", "e2e-tests/settings/seed-2-global-swap.json", "nginx:-bad", "nginx"]);
+    let (code, out, _) =
+        explain(&["--settings", "tests/cases/settings/seed-2-global-swap.json", "nginx:-bad", "nginx"]);
     assert_eq!(code, 1);
     assert_eq!(
         out,
@@ -101,13 +102,16 @@ fn an_image_that_cannot_be_decided_exits_1() {
 
 #[test]
 fn bad_settings_exit_2_with_every_bad_line() {
-    let (code, _, err) = explain(&["--settings", "e2e-tests/settings/bad-map.json", "nginx"]);
+    let (code, _, err) = explain(&["--settings", "tests/cases/settings/bad-map.json", "nginx"]);
     assert_eq!(code, 2);
     // The policy's own message (pinned by the settings table), after one line naming the file.
     let cases = imageswap_testkit::SettingsCase::all();
     let case = cases.iter().find(|c| c.settings_file.as_deref() == Some("settings/bad-map.json")).unwrap();
     let message = case.message.as_deref().unwrap();
-    assert_eq!(err, format!("imageswap: the settings in e2e-tests/settings/bad-map.json are not valid:\n{message}\n"));
+    assert_eq!(
+        err,
+        format!("imageswap: the settings in tests/cases/settings/bad-map.json are not valid:\n{message}\n")
+    );
 }
 
 /// `imageswap ARGS…` from the repository root: exit status, stdout, stderr.
@@ -123,7 +127,7 @@ fn imageswap(args: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn every_flag_and_usage_error() {
-    const SEED: &str = "e2e-tests/settings/seed-2-global-swap.json";
+    const SEED: &str = "tests/cases/settings/seed-2-global-swap.json";
     // (arguments, exit status, a text stdout or stderr must hold)
     let cases: &[(&[&str], i32, &str)] = &[
         (&["--help"], 0, "Usage: imageswap <COMMAND>"),
@@ -148,7 +152,7 @@ fn every_flag_and_usage_error() {
         (&["explain", "--settings", SEED, "-v"], 2, "unexpected argument '-v' found"),
         (&["explain", "--settings", SEED, "--", "-v"], 1, "\"-v\" is not a valid image reference"),
         (
-            &["explain", "--settings", "e2e-tests/settings/seed-2-check-target.json", "nginx"],
+            &["explain", "--settings", "tests/cases/settings/seed-2-check-target.json", "nginx"],
             0,
             "explain makes no lookups",
         ),
@@ -172,9 +176,9 @@ fn every_flag_and_usage_error() {
 fn explain_shows_the_pull_secrets_a_pod_would_get() {
     let (code, out, err) = explain(&[
         "--settings",
-        "e2e-tests/settings/seed-2-pull-secrets.json",
+        "tests/cases/settings/seed-2-pull-secrets.json",
         "--object",
-        "e2e-tests/requests/pod-create.json",
+        "tests/cases/requests/pod-create.json",
     ]);
     assert_eq!(code, 0, "{err}");
     // nginx and busybox go to Harbor; the proxy stays on example.private.io.

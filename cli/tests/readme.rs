@@ -1,5 +1,5 @@
 //! The README's `imageswap` examples are what the commands print: every `console` block that runs
-//! the CLI is run, in a scratch folder that sees the repository's `examples/` and `e2e-tests/`,
+//! the CLI is run, in a scratch folder that sees the repository's `examples/` and `tests/`,
 //! and its output compared line by line (a line `...`, however indented, ends a shortened listing).
 
 use std::path::Path;
@@ -42,7 +42,7 @@ fn the_readme_examples_print_what_the_readme_shows() {
     assert!(examples.len() >= 2, "the README shows {} CLI examples", examples.len());
     let scratch = std::env::temp_dir().join(format!("imageswap-readme-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();
-    for folder in ["examples", "e2e-tests"] {
+    for folder in ["examples", "tests"] {
         let link = scratch.join(folder);
         if !link.exists() {
             std::os::unix::fs::symlink(repo.join(folder).canonicalize().unwrap(), &link).unwrap();

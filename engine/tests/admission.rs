@@ -1,4 +1,4 @@
-//! docs/behaviour.md §4 and §6 natively: every admission case of `e2e-tests/cases.json` (real
+//! docs/behaviour.md §4 and §6 natively: every admission case of `tests/cases/admission.json` (real
 //! AdmissionReviews and inline requests for every kind, field and bad shape; the table the runner,
 //! kwctl and the policy-server also run), in both modes, and the variants derived from them.
 
@@ -36,7 +36,7 @@ fn check(
 }
 
 #[test]
-fn e2e_cases_natively() {
+fn admission_cases_natively() {
     check_every_case(|case| {
         case.check_invalid_settings()?;
         check(&case.request(), &case.settings(), &case.expect()?, &case.lookups, &case.warnings)
@@ -47,7 +47,7 @@ fn e2e_cases_natively() {
 /// add a pull secret, naming each such field, asks the registry the same questions, and never
 /// mutates.
 #[test]
-fn validate_mode_on_every_e2e_case() {
+fn validate_mode_on_every_admission_case() {
     check_every_case_in_validate_mode(|case, settings| {
         let payload = serde_json::to_vec(&json!({ "request": case.request(), "settings": settings })).unwrap();
         let mut registry = FixtureLookup::new(&case.lookups);
@@ -67,9 +67,9 @@ fn answer(verdict: Verdict) -> Answer {
     }
 }
 
-/// docs/behaviour.md §4 on every kind the e2e table swaps (see `imageswap_testkit::variants`).
+/// docs/behaviour.md §4 on every kind the admission table swaps (see `imageswap_testkit::variants`).
 #[test]
-fn variants_of_every_swapping_e2e_case() {
+fn variants_of_every_swapping_admission_case() {
     imageswap_testkit::check_variants(|variant| {
         let payload = serde_json::to_vec(&json!({ "request": variant.request, "settings": variant.settings })).unwrap();
         Ok(answer(evaluate(&payload, &mut imageswap_engine::testing::AssumeFound).verdict))
@@ -120,7 +120,8 @@ fn the_report_counts_every_swap_and_names_the_first_twenty() {
 /// each target's reason and what the host said.
 #[test]
 fn the_report_names_the_swaps_left_undone() {
-    let cases: Vec<imageswap_testkit::E2eCase> = serde_json::from_value(imageswap_testkit::e2e("cases.json")).unwrap();
+    let cases: Vec<imageswap_testkit::AdmissionCase> =
+        serde_json::from_value(imageswap_testkit::fixture("admission.json")).unwrap();
     let case = cases.iter().find(|c| c.name == "pod_swapped_only_where_target_exists").unwrap();
     let payload = serde_json::to_vec(&json!({ "request": case.request(), "settings": case.settings() })).unwrap();
     let report = evaluate(&payload, &mut FixtureLookup::new(&case.lookups)).report();
@@ -142,7 +143,8 @@ fn the_report_names_the_swaps_left_undone() {
 /// prints them) are warnings that a case of the table gives, word for word.
 #[test]
 fn the_documents_show_real_warnings() {
-    let cases: Vec<imageswap_testkit::E2eCase> = serde_json::from_value(imageswap_testkit::e2e("cases.json")).unwrap();
+    let cases: Vec<imageswap_testkit::AdmissionCase> =
+        serde_json::from_value(imageswap_testkit::fixture("admission.json")).unwrap();
     for document in ["README.md", "docs/operating.md"] {
         let text = std::fs::read_to_string(format!("{}/../{document}", env!("CARGO_MANIFEST_DIR"))).unwrap();
         let shown: Vec<&str> = text.lines().filter_map(|line| line.trim().strip_prefix("Warning: ")).collect();

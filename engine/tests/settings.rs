@@ -1,4 +1,4 @@
-//! Settings documents (`e2e-tests/settings-cases.json`): accepted, or `valid: false` with the
+//! Settings documents (`tests/cases/validate-settings.json`): accepted, or `valid: false` with the
 //! whole message (docs/behaviour.md §2).
 
 use imageswap_engine::validate_settings;

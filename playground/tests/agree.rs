@@ -1,4 +1,4 @@
-//! The playground gives the policy's answers: for every e2e case whose answer comes from the map
+//! The playground gives the policy's answers: for every admission case whose answer comes from the map
 //! alone, the images it shows for the request's object are the ones the policy writes; for every
 //! bad settings case, it names the same map lines.
 
@@ -7,7 +7,7 @@ use imageswap_testkit::{SettingsCase, check_shown, run_all, shown_from, tool_cas
 use serde_json::{Value, json};
 
 #[test]
-fn the_page_gives_the_policys_answers_for_the_e2e_cases() {
+fn the_page_gives_the_policys_answers_for_the_admission_cases() {
     run_all(
         &tool_cases(),
         |c| c.name.clone(),

@@ -107,7 +107,7 @@ try {
   await page.selectOption('#digest', 'pin');
   await page.fill('#images', 'nginx:1.25\nbusybox');
   await page.fill('#platforms', 'linux/amd64, linux/arm64');
-  await page.fill('#lookups', readFileSync(join(repo, 'e2e-tests/lookups/harbor-mirrors.json'), 'utf8'));
+  await page.fill('#lookups', readFileSync(join(repo, 'tests/cases/lookups/harbor-mirrors.json'), 'utf8'));
   const pinned = await row('nginx:1.25');
   check('looked-up image', pinned.slice(0, 3), ['nginx:1.25',
     'harbor.internal.example.com/library/nginx:1.25@sha256:255dbad6bec90d61b98dd540045bee5777ecaae4c7434e25ef70429774aa4368', '1']);
@@ -125,19 +125,19 @@ try {
   await page.selectOption('#digest', 'keep');
 
   // 5. The e2e requests pasted as objects give the policy's answers.
-  const cases = JSON.parse(readFileSync(join(repo, 'e2e-tests/cases.json'), 'utf8'));
+  const cases = JSON.parse(readFileSync(join(repo, 'tests/cases/admission.json'), 'utf8'));
   let checked = 0;
   for (const c of cases) {
-    // A request or settings given as a file name is a file under e2e-tests/ (else inline).
+    // A request or settings given as a file name is a file under tests/cases/ (else inline).
     const read = (given) => (typeof given === 'string'
-      ? JSON.parse(readFileSync(join(repo, 'e2e-tests', given), 'utf8')) : given);
+      ? JSON.parse(readFileSync(join(repo, 'tests/cases', given), 'utf8')) : given);
     const review = typeof c.request === 'string' ? read(c.request)
       : { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: c.request };
     const settings = read(c.settings);
     const request = review.request ?? review;
     // The cases whose answer comes from the decisions of their images (testkit's tool_case).
     if (!['CREATE', 'UPDATE'].includes(request.operation) || request.subResource || !request.object
-      || settings.checkTargetExists || c.invalidSettings || (settings.mode ?? 'mutate') !== 'mutate'
+      || settings.checkTargetExists || c.invalid_settings || (settings.mode ?? 'mutate') !== 'mutate'
       || /metadata|imagePullSecrets/.test(c.message ?? '')) continue;
     await page.fill('#map', settings.imageChange);
     await page.selectOption('#digest', settings.digest ?? 'keep');

@@ -226,21 +226,21 @@ fn rule_resources(rule: &Value) -> Vec<(String, String)> {
     texts("apiGroups").into_iter().flat_map(|group| resources.iter().map(move |r| (group.clone(), r.clone()))).collect()
 }
 
-/// The ready entries the README lists are the ones the e2e cases test, with a real object each.
+/// The ready entries the README lists are the ones the admission case test, with a real object each.
 #[test]
 fn the_ready_custom_resource_entries_are_the_tested_ones() {
     let example = yaml(&repo().join("examples/custom-resources.yml"));
-    let text = std::fs::read_to_string(repo().join("e2e-tests/settings/custom-resources.json")).unwrap();
+    let text = std::fs::read_to_string(repo().join("tests/cases/settings/custom-resources.json")).unwrap();
     let tested: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(example["spec"]["settings"], tested);
-    let cases = std::fs::read_to_string(repo().join("e2e-tests/cases.json")).unwrap();
+    let cases = std::fs::read_to_string(repo().join("tests/cases/admission.json")).unwrap();
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
     for entry in tested["customResources"].as_array().unwrap() {
         let (group, kind) = (entry["apiGroup"].as_str().unwrap(), entry["kind"].as_str().unwrap());
         // A request file with an object of that group and kind, swapped by a case.
         let swapped = serde_json::from_str::<Vec<Value>>(&cases).unwrap().into_iter().any(|case| {
             let request =
-                std::fs::read_to_string(repo().join("e2e-tests").join(case["request"].as_str().unwrap())).unwrap();
+                std::fs::read_to_string(repo().join("tests/cases").join(case["request"].as_str().unwrap())).unwrap();
             let request: Value = serde_json::from_str(&request).unwrap();
             let object = &request["request"]["object"];
             case["settings"] == "settings/custom-resources.json"

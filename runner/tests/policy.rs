@@ -1,4 +1,4 @@
-//! The e2e case table (`e2e-tests/cases.json`, `e2e-tests/settings-cases.json`) run through the
+//! The admission case table (`tests/cases/admission.json`, `tests/cases/validate-settings.json`) run through the
 //! built `policy.wasm` in wasmtime, the way the policy-server runs it: a fresh instance per
 //! evaluation, settings validated first, the answer turned into a JSON Patch. The patch applied to
 //! the request's object must give exactly the expected object.
@@ -11,8 +11,8 @@ use imageswap_runner::{
     HostCapabilities, NoCapabilities, Policy, RegistryFixture, admission_request, admission_response, apply_patch,
 };
 use imageswap_testkit::{
-    E2eCase, PayloadCase, SettingsCase, check_every_case, check_every_case_in_validate_mode, e2e as read,
-    expected_object, load, run_all,
+    AdmissionCase, PayloadCase, Response, SettingsCase, check_every_case, fixture as read, in_validate_mode,
+    judge_mutate, judge_validate, load, run_all,
 };
 use serde_json::Value;
 
@@ -42,7 +42,12 @@ fn check_asked(registry: &RegistryFixture) -> Result<(), String> {
     imageswap_testkit::expect_eq("lookups", asked, expected)
 }
 
-fn check(case: &E2eCase) -> Result<(), String> {
+/// The runner's answer as every host's is read ([`Response::read`]), for the one judge.
+fn judged(response: &imageswap_runner::AdmissionResponse) -> Result<Response, String> {
+    Response::read(&serde_json::to_value(response).map_err(|e| e.to_string())?)
+}
+
+fn check(case: &AdmissionCase) -> Result<(), String> {
     let settings = case.settings();
     let request = admission_request(case.review());
     let registry = registry(&case.lookups)?;
@@ -55,29 +60,11 @@ fn check(case: &E2eCase) -> Result<(), String> {
         return Err(format!("settings rejected: {:?}", checked.message));
     }
     let answer = fresh()?.validate(&request, &settings).map_err(|e| format!("guest error: {e}"))?;
-    let response = admission_response(&request, &answer);
+    let response = judged(&admission_response(&request, &answer))?;
     check_asked(&registry)?;
-    imageswap_testkit::expect_eq("warnings", response.warnings.clone().unwrap_or_default(), case.warnings.clone())?;
-    if response.allowed != case.allowed {
-        return Err(format!("allowed: got {}, expected {} ({:?})", response.allowed, case.allowed, response.status));
-    }
-    let message = response.status.as_ref().and_then(|s| s.get("message")).and_then(Value::as_str);
-    if message != case.message.as_deref() {
-        return Err(format!("message: got {message:?}, expected {:?}", case.message));
-    }
-    let object = request.get("object").cloned().unwrap_or(Value::Null);
-    match (&response.patch, case.changes.is_empty()) {
-        (None, true) => return Ok(()),
-        (Some(patch), true) => return Err(format!("mutated, but no change was expected: {patch}")),
-        (None, false) => return Err("not mutated".to_owned()),
-        (Some(_), false) => {}
-    }
-    let patched = apply_patch(&object, response.patch.as_ref().unwrap_or(&Value::Null)).map_err(|e| e.to_string())?;
-    let expected = expected_object(&object, &case.changes)?;
-    if patched != expected {
-        return Err(format!("patched object differs:\n got      {patched}\n expected {expected}"));
-    }
+    judge_mutate(case, &response)?;
     // Idempotence: the policy's own output, sent again as an UPDATE, changes nothing.
+    let Some(patched) = response.mutated(request.get("object").unwrap_or(&Value::Null))? else { return Ok(()) };
     let mut again = request.clone();
     if let Some(slot) = again.get_mut("object") {
         *slot = patched;
@@ -98,16 +85,15 @@ fn admission_cases_through_wasm() {
 /// `validate_expectation`), asks the registry the same questions, and never mutates.
 #[test]
 fn validate_mode_on_every_case_through_wasm() {
-    check_every_case_in_validate_mode(|case, settings| {
+    check_every_case(|case| {
         let request = admission_request(case.review());
         let registry = registry(&case.lookups)?;
         let instance = policy().instance(registry.clone()).map_err(|e| e.to_string())?;
-        let answer = instance.validate(&request, settings).map_err(|e| format!("guest error: {e}"))?;
-        let response = admission_response(&request, &answer);
+        let settings = in_validate_mode(&case.settings());
+        let answer = instance.validate(&request, &settings).map_err(|e| format!("guest error: {e}"))?;
+        let response = judged(&admission_response(&request, &answer))?;
         check_asked(&registry)?;
-        let message = response.status.as_ref().and_then(|s| s.get("message")).and_then(Value::as_str);
-        // A patch is what a mutation is to the API server.
-        Ok((response.allowed, message.map(str::to_owned), response.patch))
+        judge_validate(case, &response)
     });
 }
 
@@ -248,9 +234,9 @@ fn digest_only_pin_is_kept_with_a_warning() {
     );
 }
 
-/// docs/behaviour.md §4 on every kind the e2e table swaps, through wasm (see `imageswap_testkit::variants`).
+/// docs/behaviour.md §4 on every kind the admission table swaps, through wasm (see `imageswap_testkit::variants`).
 #[test]
-fn variants_of_every_swapping_e2e_case_through_wasm() {
+fn variants_of_every_swapping_admission_case_through_wasm() {
     imageswap_testkit::check_variants(|variant| {
         let request = admission_request(variant.request.clone());
         let instance = policy().instance(Arc::new(NoCapabilities)).map_err(|e| e.to_string())?;

@@ -1,16 +1,16 @@
-//! The settings cases of `e2e-tests/settings-cases.json` and the bad payloads of
+//! The settings cases of `tests/cases/validate-settings.json` and the bad payloads of
 //! `tests/cases/payloads.json`: documents given byte for byte.
 
-use crate::tables::{e2e, e2e_path};
+use crate::tables::{fixture, fixture_path};
 
-/// A settings case of `e2e-tests/settings-cases.json`, which every host runs: the document (a
-/// file under `e2e-tests/`, or inline) and the expected answer.
+/// A settings case of `tests/cases/validate-settings.json`, which every host runs: the document (a
+/// file under `tests/cases/`, or inline) and the expected answer.
 #[derive(serde::Deserialize)]
 pub struct SettingsCase {
     /// What the case shows.
     pub name: String,
-    /// The file under `e2e-tests/` that holds the document, instead of `settings`.
-    #[serde(default, rename = "settingsFile")]
+    /// The file under `tests/cases/` that holds the document, instead of `settings`.
+    #[serde(default)]
     pub settings_file: Option<String>,
     /// The settings document as text (not always JSON: some cases are documents a host refuses).
     #[serde(default)]
@@ -32,14 +32,15 @@ impl SettingsCase {
     /// The document's bytes.
     pub fn document(&self) -> Vec<u8> {
         match &self.settings_file {
-            Some(file) => std::fs::read(e2e_path(file)).unwrap_or_else(|e| panic!("{file}: {e}")),
+            Some(file) => std::fs::read(fixture_path(file)).unwrap_or_else(|e| panic!("{file}: {e}")),
             None => bytes(&self.settings, &self.settings_parts, self.settings_hex.as_deref()),
         }
     }
 
-    /// Every settings case (`e2e-tests/settings-cases.json`).
+    /// Every settings case (`tests/cases/validate-settings.json`).
     pub fn all() -> Vec<Self> {
-        serde_json::from_value(e2e("settings-cases.json")).unwrap_or_else(|e| panic!("settings-cases.json: {e}"))
+        serde_json::from_value(fixture("validate-settings.json"))
+            .unwrap_or_else(|e| panic!("validate-settings.json: {e}"))
     }
 }
 

@@ -29,14 +29,15 @@ pub fn expect_eq<T: PartialEq + std::fmt::Debug>(what: &str, got: T, expected: T
     if got == expected { Ok(()) } else { Err(format!("{what}: got {got:?}, expected {expected:?}")) }
 }
 
-/// The path of a file of `e2e-tests/`.
-pub fn e2e_path(relative: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../e2e-tests").join(relative)
+/// The path of a file of `tests/cases/` (a case table, or a request, settings document or recorded
+/// answers a table names).
+pub fn fixture_path(relative: &str) -> PathBuf {
+    cases_dir().join(relative)
 }
 
-/// Reads a JSON file of `e2e-tests/` (requests, settings, case tables).
-pub fn e2e(relative: &str) -> serde_json::Value {
-    let path = e2e_path(relative);
+/// Reads a JSON file of `tests/cases/` (case tables, requests, settings documents).
+pub fn fixture(relative: &str) -> serde_json::Value {
+    let path = fixture_path(relative);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -1,8 +1,8 @@
 //! What the operator tools (the CLI and the playground) must show for the admission cases whose
 //! answer comes from their images' decisions alone.
 
-use crate::e2e::E2eCase;
-use crate::tables::{e2e, expect_eq};
+use crate::admission::AdmissionCase;
+use crate::tables::{expect_eq, fixture};
 
 /// What an operator tool showed for one image of an object: its field, and its new image or its
 /// error.
@@ -15,12 +15,12 @@ pub struct Shown {
     pub error: Option<String>,
 }
 
-/// Whether an e2e case's answer comes from the decisions of its images alone, so that a tool that
+/// Whether an admission case's answer comes from the decisions of its images alone, so that a tool that
 /// decides images (the CLI, the playground) must give it: a CREATE or UPDATE with an object, no
 /// subresource, valid settings in mutate mode without registry answers (`checkTargetExists`), and
 /// a rejection only for an image that cannot be decided or an object whose images cannot be read
 /// (not for what the policy writes besides images: the annotation, the pull secrets).
-pub fn tool_case(case: &E2eCase) -> bool {
+pub fn tool_case(case: &AdmissionCase) -> bool {
     let request = case.request();
     let operation = request["operation"].as_str().unwrap_or_default();
     let settings = case.settings();
@@ -40,18 +40,18 @@ pub fn tool_case(case: &E2eCase) -> bool {
         && (case.allowed || rejected_for_an_image())
 }
 
-/// The e2e cases an operator tool must answer as the policy does ([`tool_case`]).
-pub fn tool_cases() -> Vec<E2eCase> {
-    let cases: Vec<E2eCase> = serde_json::from_value(e2e("cases.json")).unwrap();
-    let cases: Vec<E2eCase> = cases.into_iter().filter(tool_case).collect();
+/// The admission case an operator tool must answer as the policy does ([`tool_case`]).
+pub fn tool_cases() -> Vec<AdmissionCase> {
+    let cases: Vec<AdmissionCase> = serde_json::from_value(fixture("admission.json")).unwrap();
+    let cases: Vec<AdmissionCase> = cases.into_iter().filter(tool_case).collect();
     assert!(cases.len() >= 15, "only {} cases decide from the map alone", cases.len());
     cases
 }
 
-/// How the tools name the kind of an e2e case's object when they read no images from it
+/// How the tools name the kind of an admission case's object when they read no images from it
 /// (`"ConfigMap"`, `"Rollout" in the API group "example.com"`), or `None` when the policy reads
 /// that kind with the case's settings.
-pub fn unread_kind(case: &E2eCase) -> Option<String> {
+pub fn unread_kind(case: &AdmissionCase) -> Option<String> {
     // The tools read an AdmissionReview's object with the group and kind of `request.kind`.
     let request = case.request();
     let kind = request["kind"]["kind"].as_str().unwrap_or_default();
@@ -64,9 +64,9 @@ pub fn unread_kind(case: &E2eCase) -> Option<String> {
     }
 }
 
-/// The rejection of an e2e case whose object the policy cannot read, a value of the wrong type on
+/// The rejection of an admission case whose object the policy cannot read, a value of the wrong type on
 /// the way to an image (which the tools refuse as bad input, exit status 2), if it is one.
-pub fn unreadable_object(case: &E2eCase) -> Option<&str> {
+pub fn unreadable_object(case: &AdmissionCase) -> Option<&str> {
     let kinds = imageswap_engine::Settings::from_value(&case.settings()).ok()?.custom_resources;
     let unreadable = matches!(
         imageswap_engine::document_images(&case.review(), &kinds),
@@ -89,10 +89,10 @@ pub fn pointer_of(field: &str) -> String {
     field.replace('[', ".").replace(']', "").split('.').map(|s| format!("/{s}")).collect()
 }
 
-/// Checks what a tool showed for an e2e case's object against the policy's answer: every image
+/// Checks what a tool showed for an admission case's object against the policy's answer: every image
 /// the policy changes shows its new image, every other image is left as written, and a rejected
 /// case shows an image error that the policy's message names.
-pub fn check_shown(case: &E2eCase, shown: &[Shown]) -> Result<(), String> {
+pub fn check_shown(case: &AdmissionCase, shown: &[Shown]) -> Result<(), String> {
     let image_changes: Vec<&String> =
         case.changes.keys().filter(|p| p.ends_with("/image") || p.ends_with("/image/reference")).collect();
     for pointer in &image_changes {

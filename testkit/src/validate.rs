@@ -1,7 +1,7 @@
 //! docs/behaviour.md §6b: what `mode: validate` must answer, derived from what `mode: mutate`
 //! answers for the same request, so that the two modes cannot drift.
 
-use crate::e2e::{Answer, E2eCase, Expect, check_every_case, dotted};
+use crate::admission::{AdmissionCase, Answer, Expect, check_every_case, dotted};
 use crate::tables::expect_eq;
 
 /// What `mode: validate` must answer, derived from what `mode: mutate` answers for the same request
@@ -115,12 +115,14 @@ pub fn in_validate_mode(settings: &serde_json::Value) -> serde_json::Value {
     settings
 }
 
-/// docs/behaviour.md §6b on one host: every case of the e2e table with its settings in validate
+/// docs/behaviour.md §6b on one host: every case of the admission table with its settings in validate
 /// mode ([`in_validate_mode`]) must answer what the case's mutate-mode answer implies
 /// ([`validate_expectation`]), and never mutate. `answer` evaluates the case's request with the
 /// settings it is given and a registry that knows the case's lookups (checking that it asked the
 /// same questions).
-pub fn check_every_case_in_validate_mode(answer: impl Fn(&E2eCase, &serde_json::Value) -> Result<Answer, String>) {
+pub fn check_every_case_in_validate_mode(
+    answer: impl Fn(&AdmissionCase, &serde_json::Value) -> Result<Answer, String>,
+) {
     check_every_case(|case| {
         let (allowed, message, mutated) = answer(case, &in_validate_mode(&case.settings()))?;
         let object = case.request().get("object").cloned().unwrap_or_default();

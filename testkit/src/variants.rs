@@ -1,10 +1,10 @@
 //! Requests derived from the mutating admission cases (an UPDATE of the swapped object, the same
 //! object in another group, its first swapped image broken or removed), with what each must answer.
 
-use crate::e2e::{Answer, E2eCase, Expect, dotted, expected_object};
-use crate::tables::{e2e, run_all};
+use crate::admission::{AdmissionCase, Answer, Expect, dotted, expected_object};
+use crate::tables::{fixture, run_all};
 
-/// What a variant derived from a mutating e2e case must answer ([`variants`]).
+/// What a variant derived from a mutating admission case must answer ([`variants`]).
 #[derive(Debug)]
 pub enum Derived {
     /// Accepted without a mutation.
@@ -15,7 +15,7 @@ pub enum Derived {
     Leaves(String),
 }
 
-/// A request derived from an e2e case, with what it must answer.
+/// A request derived from an admission case, with what it must answer.
 pub struct Variant {
     /// The case's name and the variant's.
     pub name: String,
@@ -27,12 +27,12 @@ pub struct Variant {
     pub expect: Derived,
 }
 
-/// Variants of every e2e case that swaps an image on CREATE (the ready custom resources among
+/// Variants of every admission case that swaps an image on CREATE (the ready custom resources among
 /// them), each a rule of docs/behaviour.md §4 applied to that kind: the swapped object sent back
 /// as an UPDATE is accepted unchanged (idempotent); its first swapped image made unparseable is
 /// rejected naming its place; made a number, rejected naming its field; removed, skipped; and the
 /// same object in another API group is accepted unchanged.
-pub fn variants(cases: &[E2eCase]) -> Vec<Variant> {
+pub fn variants(cases: &[AdmissionCase]) -> Vec<Variant> {
     use serde_json::{Value, json};
     let mut variants = Vec::new();
     for case in cases {
@@ -92,9 +92,9 @@ pub fn variants(cases: &[E2eCase]) -> Vec<Variant> {
     variants
 }
 
-/// Runs every [`variants`] of the e2e table through `answer` (one host) and checks each answer.
+/// Runs every [`variants`] of the admission table through `answer` (one host) and checks each answer.
 pub fn check_variants(answer: impl Fn(&Variant) -> Result<Answer, String>) {
-    let cases: Vec<E2eCase> = serde_json::from_value(e2e("cases.json")).unwrap();
+    let cases: Vec<AdmissionCase> = serde_json::from_value(fixture("admission.json")).unwrap();
     let variants = variants(&cases);
     assert!(variants.len() >= 100, "only {} variants", variants.len());
     run_all(

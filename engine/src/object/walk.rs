@@ -538,7 +538,7 @@ fn pod_spec_images(
 }
 
 /// [`at`] and [`at_mut`] find what `serde_json`'s own pointer lookup finds, for every pointer of
-/// every admission request of the e2e table and for the spellings RFC 6901 is strict about.
+/// every admission request of the admission table and for the spellings RFC 6901 is strict about.
 #[cfg(test)]
 mod tests {
 
@@ -572,7 +572,7 @@ mod tests {
 
     #[test]
     fn at_finds_what_serde_json_finds() {
-        let table: Vec<Value> = serde_json::from_str(include_str!("../../../e2e-tests/cases.json")).unwrap();
+        let table: Vec<Value> = serde_json::from_str(include_str!("../../../tests/cases/admission.json")).unwrap();
         let mut documents: Vec<Value> =
             table.iter().filter_map(|case| case.get("request").filter(|r| r.is_object()).cloned()).collect();
         documents.push(json!({ "a/b": { "c~d": [1, { "": 2 }] }, "": { "": 3 }, "list": [[0, 1], { "01": 4 }] }));
@@ -599,11 +599,11 @@ mod tests {
         }
     }
 
-    /// Every request of the e2e cases (inline and in files), with the custom resources the
+    /// Every request of the admission case (inline and in files), with the custom resources the
     /// cases' settings name.
     fn case_objects() -> (Vec<Value>, CustomResources) {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../e2e-tests/");
-        let table: Vec<Value> = serde_json::from_str(include_str!("../../../e2e-tests/cases.json")).unwrap();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/cases/");
+        let table: Vec<Value> = serde_json::from_str(include_str!("../../../tests/cases/admission.json")).unwrap();
         let mut requests: Vec<Value> = Vec::new();
         for case in &table {
             match case.get("request") {
@@ -616,7 +616,7 @@ mod tests {
             }
         }
         let settings: Value =
-            serde_json::from_str(include_str!("../../../e2e-tests/settings/custom-resources.json")).unwrap();
+            serde_json::from_str(include_str!("../../../tests/cases/settings/custom-resources.json")).unwrap();
         let mut errors = Vec::new();
         let custom =
             CustomResources::read(settings.get("customResources"), crate::object::kinds::Entries::All, &mut errors);

@@ -1,20 +1,20 @@
-//! The admission cases of `e2e-tests/cases.json`, which every host runs, and the registry that
+//! The admission cases of `tests/cases/admission.json`, which every host runs, and the registry that
 //! answers their lookups.
 
 use std::path::PathBuf;
 
-use crate::tables::{e2e, e2e_path, expect_eq, run_all};
+use crate::tables::{expect_eq, fixture, fixture_path, run_all};
 
-/// One case of `e2e-tests/cases.json`, which every host runs: the engine natively, the runner
+/// One case of `tests/cases/admission.json`, which every host runs: the engine natively, the runner
 /// through `policy.wasm`, kwctl and a policy-server. Its request and its settings are each a file
-/// under `e2e-tests/` (a real AdmissionReview, a settings document) or given inline.
+/// under `tests/cases/` (a real AdmissionReview, a settings document) or given inline.
 #[derive(serde::Deserialize)]
-pub struct E2eCase {
+pub struct AdmissionCase {
     /// What the case shows.
     pub name: String,
-    /// An AdmissionReview file under `e2e-tests/` (a string), or the AdmissionRequest itself.
+    /// An AdmissionReview file under `tests/cases/` (a string), or the AdmissionRequest itself.
     request: serde_json::Value,
-    /// A settings file under `e2e-tests/` (a string), or the settings document itself.
+    /// A settings file under `tests/cases/` (a string), or the settings document itself.
     settings: serde_json::Value,
     /// Whether the request is allowed.
     pub allowed: bool,
@@ -33,8 +33,8 @@ pub struct E2eCase {
     pub warnings: Vec<String>,
     /// The settings (inline) are invalid: a host refuses them when it loads the policy, so only
     /// the module's own answer is checked (the engine and the runner); see
-    /// [`E2eCase::check_invalid_settings`].
-    #[serde(default, rename = "invalidSettings")]
+    /// [`AdmissionCase::check_invalid_settings`].
+    #[serde(default)]
     pub invalid_settings: bool,
 }
 
@@ -84,7 +84,7 @@ pub fn expected_object(
     Ok(expected)
 }
 
-/// The expected answer of an admission case ([`E2eCase::expect`]).
+/// The expected answer of an admission case ([`AdmissionCase::expect`]).
 pub enum Expect {
     /// Accepted without a mutation.
     Accept,
@@ -94,38 +94,50 @@ pub enum Expect {
     Changes(serde_json::Map<String, serde_json::Value>),
 }
 
-impl E2eCase {
+impl AdmissionCase {
     /// The AdmissionRequest.
     pub fn request(&self) -> serde_json::Value {
         match self.request.as_str() {
-            Some(file) => imageswap_engine::admission_request(e2e(file)),
+            Some(file) => imageswap_engine::admission_request(fixture(file)),
             None => self.request.clone(),
         }
     }
 
-    /// The request as an AdmissionReview document (what a host is sent).
+    /// The request as an AdmissionReview document (what a host is sent): its file, or its inline
+    /// request with the fields every host requires and the policy does not read (`resource`,
+    /// `userInfo`) filled in where the case leaves them out.
     pub fn review(&self) -> serde_json::Value {
-        match self.request.as_str() {
-            Some(file) => e2e(file),
-            None => {
-                serde_json::json!({ "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": self.request })
-            }
+        if let Some(file) = self.request.as_str() {
+            return fixture(file);
         }
+        let mut request = self.request.clone();
+        if let Some(fields) = request.as_object_mut() {
+            let kind = |field: &str| self.request.pointer(&format!("/kind/{field}")).cloned();
+            let plural = kind("kind").and_then(|k| k.as_str().map(|k| format!("{}s", k.to_ascii_lowercase())));
+            let resource = serde_json::json!({
+                "group": kind("group").unwrap_or_else(|| "".into()),
+                "version": kind("version").unwrap_or_else(|| "v1".into()),
+                "resource": plural,
+            });
+            fields.entry("resource").or_insert(resource);
+            fields.entry("userInfo").or_insert_with(|| serde_json::json!({}));
+        }
+        serde_json::json!({ "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request })
     }
 
     /// The settings document.
     pub fn settings(&self) -> serde_json::Value {
         match self.settings.as_str() {
-            Some(file) => e2e(file),
+            Some(file) => fixture(file),
             None => self.settings.clone(),
         }
     }
 
     /// Files holding the settings and the AdmissionReview, for a tool that reads files: the files
-    /// under `e2e-tests/`, or for what the case gives inline, files it writes in `scratch`.
+    /// under `tests/cases/`, or for what the case gives inline, files it writes in `scratch`.
     pub fn files(&self, scratch: &std::path::Path) -> (PathBuf, PathBuf) {
         let file = |given: &serde_json::Value, suffix: &str, document: serde_json::Value| match given.as_str() {
-            Some(file) => e2e_path(file),
+            Some(file) => fixture_path(file),
             None => {
                 let path = scratch.join(format!("{}.{suffix}.json", self.name));
                 std::fs::write(&path, document.to_string()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -135,18 +147,18 @@ impl E2eCase {
         (file(&self.settings, "settings", self.settings()), file(&self.request, "request", self.review()))
     }
 
-    /// `Err` unless `invalidSettings` says what `validate_settings` says of the settings, and only
+    /// `Err` unless `invalid_settings` says what `validate_settings` says of the settings, and only
     /// settings given inline are invalid.
     pub fn check_invalid_settings(&self) -> Result<(), String> {
         let invalid = imageswap_engine::validate_settings(self.settings().to_string().as_bytes()).is_err();
-        expect_eq("invalidSettings", self.invalid_settings, invalid)?;
+        expect_eq("invalid_settings", self.invalid_settings, invalid)?;
         if invalid && self.settings_file().is_some() {
-            return Err("a settings file under e2e-tests/ is invalid".to_owned());
+            return Err("a settings file under tests/cases/ is invalid".to_owned());
         }
         Ok(())
     }
 
-    /// The file under `e2e-tests/` that holds the settings, when they are given as one.
+    /// The file under `tests/cases/` that holds the settings, when they are given as one.
     pub fn settings_file(&self) -> Option<&str> {
         self.settings.as_str()
     }
@@ -162,9 +174,9 @@ impl E2eCase {
     }
 }
 
-/// Runs `check` (one host) on every admission case of `e2e-tests/cases.json`.
-pub fn check_every_case(check: impl Fn(&E2eCase) -> Result<(), String>) {
-    let cases: Vec<E2eCase> = serde_json::from_value(e2e("cases.json")).unwrap();
+/// Runs `check` (one host) on every admission case of `tests/cases/admission.json`.
+pub fn check_every_case(check: impl Fn(&AdmissionCase) -> Result<(), String>) {
+    let cases: Vec<AdmissionCase> = serde_json::from_value(fixture("admission.json")).unwrap();
     run_all(&cases, |c| c.name.clone(), check);
 }
 
