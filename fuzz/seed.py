@@ -39,7 +39,7 @@ for case in load("tests/cases", "validate-settings.json"):
 for case in load("tests", "cases", "payloads.json"):
     if "payload" in case and len(case["payload"]) < 4096:
         put("evaluate", case["payload"])
-for case in load("tests/cases", "cases.json"):
+for case in load("tests/cases", "admission.json"):
     # A request or settings given as a file name is a file under tests/cases/.
     request = case["request"] if isinstance(case["request"], dict) else load("tests/cases", case["request"])
     request = request.get("request", request) if request.get("kind") == "AdmissionReview" else request
