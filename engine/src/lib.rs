@@ -50,7 +50,8 @@ pub use object::kinds::{CustomResourceError, CustomResources, Entries, PathError
 pub use object::report::{Level, Listing, REPORTED_ITEMS, Record, Report};
 pub use object::verdict::{Evaluation, NAMED_FIELDS, Rejection, Rewrite, Skipped, Verdict, WARNED_IMAGES};
 pub use object::walk::{
-    DocumentError, Expected, Found, FoundImage, ObjectError, ObjectErrorKind, admission_request, document_images,
+    DocumentError, EntryKind, Expected, Found, FoundImage, ObjectError, ObjectErrorKind, Place, admission_request,
+    document_images,
 };
 pub use output::JsonBuffer;
 pub use settings::{

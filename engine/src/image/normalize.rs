@@ -100,6 +100,7 @@ impl fmt::Debug for Image {
 /// The identity of an image for `[EXACT]` keys: name + digest when there is a digest, otherwise
 /// name + tag, with `latest` for an image written without one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ExactId {
     /// Canonical name and digest; the tag is ignored.
     Digest(String, String),

@@ -26,7 +26,7 @@ pub(crate) fn missing_pull_secrets<'n>(
     if needed.is_empty() {
         return Ok(Vec::new());
     }
-    let listed = walk::at(object, at).and_then(|spec| spec.get("imagePullSecrets")).filter(|list| !list.is_null());
+    let listed = object.pointer(at).and_then(|spec| spec.get("imagePullSecrets")).filter(|list| !list.is_null());
     let entries = match listed {
         None => &[][..],
         Some(list) => {
@@ -59,7 +59,7 @@ pub(crate) fn apply(
 
 /// Appends each secret to the `imagePullSecrets` of the pod spec at `at` (creating the list).
 fn add_pull_secrets(object: &mut Value, at: &str, secrets: &[&str]) -> Result<(), ObjectError> {
-    let Some(spec) = walk::at_mut(object, at).and_then(Value::as_object_mut) else {
+    let Some(spec) = object.pointer_mut(at).and_then(Value::as_object_mut) else {
         return Ok(());
     };
     let list = spec.entry("imagePullSecrets").or_insert(Value::Null);
@@ -97,10 +97,7 @@ fn record_originals(
         originals.extend(ours.into_iter().map(|(_, key, image)| (key.into_owned(), image.to_owned())));
         serde_json::to_string(&originals).map_err(|e| e.to_string())
     };
-    let text = text.map_err(|e| ObjectError {
-        place: None,
-        kind: ObjectErrorKind::Annotation(format!("{ORIGINAL_IMAGES_ANNOTATION}: {e}")),
-    })?;
+    let text = text.map_err(|_| ObjectError { place: None, kind: ObjectErrorKind::Annotation })?;
     annotations.insert(ORIGINAL_IMAGES_ANNOTATION.to_owned(), Value::String(text));
     Ok(())
 }

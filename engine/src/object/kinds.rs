@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 
 /// One step of a [`FieldPath`].
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum PathStep {
     /// The field of an object with this name.
     Field(Cow<'static, str>),
@@ -250,6 +251,7 @@ impl CustomResources {
 
 /// Which entries of `customResources` a read checks and keeps.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub enum Entries<'a> {
     /// Every entry (`validate_settings`).
     All,

@@ -19,8 +19,8 @@ pub(crate) fn group_of(api_version: &str) -> &str {
 pub(crate) struct ImageList {
     /// Field name in the pod spec.
     field: &'static str,
-    /// How messages name one entry.
-    label: &'static str,
+    /// What one entry is.
+    kind: EntryKind,
     /// Prefix of its annotation key.
     prefix: &'static str,
     /// Path from the entry to its image.
@@ -36,24 +36,75 @@ impl ImageList {
 
 /// `containers`.
 pub(crate) const CONTAINERS: ImageList =
-    ImageList { field: "containers", label: "container", prefix: "", image: &["image"] };
+    ImageList { field: "containers", kind: EntryKind::Container, prefix: "", image: &["image"] };
 /// `initContainers`.
 pub(crate) const INIT: ImageList =
-    ImageList { field: "initContainers", label: "init container", prefix: "init:", image: &["image"] };
+    ImageList { field: "initContainers", kind: EntryKind::InitContainer, prefix: "init:", image: &["image"] };
 /// `ephemeralContainers`.
-pub(crate) const EPHEMERAL: ImageList =
-    ImageList { field: "ephemeralContainers", label: "ephemeral container", prefix: "ephemeral:", image: &["image"] };
+pub(crate) const EPHEMERAL: ImageList = ImageList {
+    field: "ephemeralContainers",
+    kind: EntryKind::EphemeralContainer,
+    prefix: "ephemeral:",
+    image: &["image"],
+};
 /// `volumes[].image.reference` (image volumes).
 pub(crate) const VOLUMES: ImageList =
-    ImageList { field: "volumes", label: "image volume", prefix: "volume:", image: &["image", "reference"] };
+    ImageList { field: "volumes", kind: EntryKind::ImageVolume, prefix: "volume:", image: &["image", "reference"] };
 /// Every image-bearing list of a pod spec.
 pub(crate) const ALL_LISTS: [ImageList; 4] = [CONTAINERS, INIT, EPHEMERAL, VOLUMES];
+
+/// What an entry of a pod spec's image-bearing list is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EntryKind {
+    /// An entry of `containers`.
+    Container,
+    /// An entry of `initContainers`.
+    InitContainer,
+    /// An entry of `ephemeralContainers`.
+    EphemeralContainer,
+    /// An entry of `volumes` (an image volume).
+    ImageVolume,
+}
+
+impl fmt::Display for EntryKind {
+    /// How messages name it: `container`, `init container`, `ephemeral container`, `image volume`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Container => "container",
+            Self::InitContainer => "init container",
+            Self::EphemeralContainer => "ephemeral container",
+            Self::ImageVolume => "image volume",
+        })
+    }
+}
+
+/// A container or volume entry of a pod spec; its `Display` is how messages name it:
+/// `container "web" (spec.containers[0])`, or `container spec.containers[0]` without a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// What the entry is.
+    pub kind: EntryKind,
+    /// Its `name`, when it has one.
+    pub name: Option<String>,
+    /// Its RFC 6901 pointer (`/spec/containers/0`).
+    pub pointer: String,
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.name {
+            Some(name) => write!(f, "{} {name:?} ({})", self.kind, dotted(&self.pointer)),
+            None => write!(f, "{} {}", self.kind, dotted(&self.pointer)),
+        }
+    }
+}
 
 /// A problem that makes the object unreadable: where, and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectError {
-    /// The container or volume, when the problem is in one: `container "web" (spec.containers[0])`.
-    pub place: Option<String>,
+    /// The container or volume, when the problem is in one.
+    pub place: Option<Place>,
     /// What is wrong.
     pub kind: ObjectErrorKind,
 }
@@ -70,9 +121,8 @@ pub enum ObjectErrorKind {
         /// What it must be.
         expected: Expected,
     },
-    /// The original-images annotation cannot be written; holds the annotation and the
-    /// serializer's message.
-    Annotation(String),
+    /// The original-images annotation cannot be written (serializing its entries failed).
+    Annotation,
 }
 
 /// The JSON type a value must have.
@@ -110,7 +160,7 @@ impl fmt::Display for ObjectErrorKind {
         match self {
             Self::WrongType { pointer, expected } if pointer.is_empty() => write!(f, "it is not {}", expected.words()),
             Self::WrongType { pointer, expected } => write!(f, "{} is not {}", dotted(pointer), expected.words()),
-            Self::Annotation(why) => f.write_str(why),
+            Self::Annotation => f.write_str("the original-images annotation cannot be written"),
         }
     }
 }
@@ -160,7 +210,7 @@ impl FoundImage {
     /// image outside a pod spec by its field: `spec.steps[0].image`.
     pub fn place(&self) -> String {
         match &self.entry {
-            Some(entry) => place(entry.list, entry.name.as_deref(), self.entry_pointer(entry)),
+            Some(entry) => place(entry.list, entry.name.as_deref(), self.entry_pointer(entry)).to_string(),
             None => self.field(),
         }
     }
@@ -224,7 +274,7 @@ impl FoundImage {
 }
 
 /// Writes `value(edit)` at the image field of `site(edit)` for each edit, sites found in `object`
-/// by [`images`], as [`at_mut`] with the site's pointer would find the field. Edits come in the
+/// by [`images`], as `Value::pointer_mut` with the site's pointer finds the field. Edits come in the
 /// walk's order, so consecutive entries of one list are written after one look-up of the list (a
 /// large Pod has many entries in one list, and a pointer costs a look-up per step).
 pub(crate) fn write_images<E>(
@@ -235,7 +285,7 @@ pub(crate) fn write_images<E>(
 ) {
     for group in edits.chunk_by(|a, b| site(a).same_list(site(b))) {
         let list_at = group.first().and_then(|edit| site(edit).list_pointer());
-        match list_at.and_then(|at| at_mut(object, at)).and_then(Value::as_array_mut) {
+        match list_at.and_then(|at| object.pointer_mut(at)).and_then(Value::as_array_mut) {
             Some(list) => {
                 for edit in group {
                     if let Some(slot) = site(edit).slot_in(list) {
@@ -245,7 +295,7 @@ pub(crate) fn write_images<E>(
             }
             None => {
                 for edit in group {
-                    if let Some(slot) = at_mut(object, &site(edit).pointer) {
+                    if let Some(slot) = object.pointer_mut(&site(edit).pointer) {
                         *slot = value(edit);
                     }
                 }
@@ -254,44 +304,9 @@ pub(crate) fn write_images<E>(
     }
 }
 
-/// `container "web" (spec.containers[0])`, or `container spec.containers[0]` without a name.
-fn place(list: &ImageList, name: Option<&str>, entry: &str) -> String {
-    match name {
-        Some(name) => format!("{} {name:?} ({})", list.label, dotted(entry)),
-        None => format!("{} {}", list.label, dotted(entry)),
-    }
-}
-
-/// The value at a JSON pointer (RFC 6901), as `Value::pointer` finds it, without its cost: the
-/// pointers the walk builds name fields and indices that need no unescaping, so a token is copied
-/// only when it holds `~`, instead of twice for every token.
-pub(crate) fn at<'v>(value: &'v Value, pointer: &str) -> Option<&'v Value> {
-    tokens(pointer)?.try_fold(value, |target, token| match target {
-        Value::Object(map) => map.get(token.as_ref()),
-        Value::Array(list) => list.get(index(&token)?),
-        _ => None,
-    })
-}
-
-/// [`at`], for a value to change.
-pub(crate) fn at_mut<'v>(value: &'v mut Value, pointer: &str) -> Option<&'v mut Value> {
-    tokens(pointer)?.try_fold(value, |target, token| match target {
-        Value::Object(map) => map.get_mut(token.as_ref()),
-        Value::Array(list) => list.get_mut(index(&token)?),
-        _ => None,
-    })
-}
-
-/// The unescaped tokens of a JSON pointer; `None` unless it is empty or starts with `/`.
-fn tokens(pointer: &str) -> Option<impl Iterator<Item = std::borrow::Cow<'_, str>>> {
-    let rest = if pointer.is_empty() { None } else { Some(pointer.strip_prefix('/')?) };
-    Some(rest.into_iter().flat_map(|rest| rest.split('/')).map(|token| {
-        if token.contains('~') {
-            std::borrow::Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
-        } else {
-            std::borrow::Cow::Borrowed(token)
-        }
-    }))
+/// The [`Place`] of the entry of `list` at the pointer `entry`.
+fn place(list: &ImageList, name: Option<&str>, entry: &str) -> Place {
+    Place { kind: list.kind, name: name.map(str::to_owned), pointer: entry.to_owned() }
 }
 
 /// The most decimal digits of a `usize`.
@@ -311,12 +326,6 @@ fn push_decimal(out: &mut String, number: usize) {
         }
     }
     out.push_str(std::str::from_utf8(digits.get(start..).unwrap_or_default()).unwrap_or_default());
-}
-
-/// A list index as RFC 6901 writes it: digits, without a sign or a leading zero.
-fn index(token: &str) -> Option<usize> {
-    let canonical = !token.starts_with('+') && (token == "0" || !token.starts_with('0'));
-    canonical.then(|| token.parse().ok()).flatten()
 }
 
 /// `spec.containers[0].image` for the pointer `/spec/containers/0/image` (whose segments are field
@@ -537,55 +546,12 @@ fn pod_spec_images(
     Ok(())
 }
 
-/// [`at`] and [`at_mut`] find what `serde_json`'s own pointer lookup finds, for every pointer of
-/// every admission request of the admission table and for the spellings RFC 6901 is strict about.
+/// The walk's pointers lead where the object's images are, and decimals are written as `Display`
+/// writes them.
 #[cfg(test)]
 mod tests {
 
     use super::*;
-    use serde_json::json;
-
-    /// Every pointer into `value`, and for each a few that miss.
-    fn pointers(value: &Value, at: String, out: &mut Vec<String>) {
-        out.push(at.clone());
-        out.push(format!("{at}/missing"));
-        match value {
-            Value::Object(map) => {
-                for (key, inner) in map {
-                    pointers(inner, format!("{at}/{}", key.replace('~', "~0").replace('/', "~1")), out);
-                }
-            }
-            Value::Array(list) => {
-                out.extend([
-                    format!("{at}/0{}", list.len()),
-                    format!("{at}/+0"),
-                    format!("{at}/-1"),
-                    format!("{at}/{}", list.len()),
-                ]);
-                for (i, inner) in list.iter().enumerate() {
-                    pointers(inner, format!("{at}/{i}"), out);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    #[test]
-    fn at_finds_what_serde_json_finds() {
-        let table: Vec<Value> = serde_json::from_str(include_str!("../../../tests/cases/admission.json")).unwrap();
-        let mut documents: Vec<Value> =
-            table.iter().filter_map(|case| case.get("request").filter(|r| r.is_object()).cloned()).collect();
-        documents.push(json!({ "a/b": { "c~d": [1, { "": 2 }] }, "": { "": 3 }, "list": [[0, 1], { "01": 4 }] }));
-        for document in &documents {
-            let mut all = vec![String::new(), "/".to_owned(), "nope".to_owned(), "/a~1b/c~0d/1/".to_owned()];
-            pointers(document, String::new(), &mut all);
-            for pointer in &all {
-                assert_eq!(at(document, pointer), document.pointer(pointer), "{pointer}");
-                let (mut mine, mut theirs) = (document.clone(), document.clone());
-                assert_eq!(at_mut(&mut mine, pointer), theirs.pointer_mut(pointer), "{pointer}");
-            }
-        }
-    }
 
     #[test]
     fn decimals_are_written_as_display_writes_them() {
@@ -638,8 +604,8 @@ mod tests {
             let (mut mine, mut theirs) = (object.clone(), object.clone());
             write_images(&mut mine, &edits, |(_, site)| site, new);
             for edit in &edits {
-                *at_mut(&mut theirs, &edit.1.pointer).unwrap() = new(edit);
-                assert_eq!(at(&mine, &edit.1.pointer), Some(&new(edit)), "{}", edit.1.pointer);
+                *theirs.pointer_mut(&edit.1.pointer).unwrap() = new(edit);
+                assert_eq!(mine.pointer(&edit.1.pointer), Some(&new(edit)), "{}", edit.1.pointer);
                 written += 1;
             }
             assert_eq!(mine, theirs);
