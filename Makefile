@@ -103,6 +103,7 @@ lint: check-engine-deps | wasm-target
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 	cargo clippy --locked --target $(WASM_TARGET) -p imageswap -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps -p imageswap-engine
+	python3 bench/fast-paths.py --check
 
 ## The engine must stay free of SDK and waPC types, so every host can share it.
 check-engine-deps:

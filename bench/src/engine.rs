@@ -23,6 +23,12 @@ pub fn run(samples: usize) {
     println!("|---|{}", "---:|".repeat(SIZES.len()));
     let maps: Vec<Rules> = SIZES.iter().map(|n| Rules::parse(&workload::map(*n)).unwrap_or_default()).collect();
     let rows = workload::images(SIZES[0]).len();
+    // A warm-up, discarded: on a virtual machine the first figure of a run can be the slowest.
+    if let (Some(rules), Some((_, image))) = (maps.first(), workload::images(SIZES[0]).first()) {
+        median_ns(samples, || {
+            let _ = black_box(decide(rules, DigestPolicy::Keep, black_box(image)));
+        });
+    }
     let mut worst = [0.0f64; SIZES.len()];
     for row in 0..rows {
         let mut cells = Vec::new();

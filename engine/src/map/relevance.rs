@@ -536,6 +536,16 @@ mod tests {
         images
     }
 
+    /// Reading an identity from the text, without parsing it, gives what the parsed image gives.
+    #[test]
+    fn an_identity_read_from_the_text_is_the_parsed_images() {
+        for text in vector_images() {
+            let image = Image::parse(&text).unwrap();
+            let (name, digest, version, _) = identity_of(&image);
+            assert_eq!(identity(&text), (name, digest, version), "{text}");
+        }
+    }
+
     /// The form heads only skip a glob that the spellings themselves refuse: every literal that
     /// begins a spelling of one of the images is still wanted.
     #[test]
