@@ -21,6 +21,8 @@
 #![deny(missing_docs)]
 // Inside its modules, an item is `pub` only when this page exports it.
 #![deny(unreachable_pub)]
+// And every type a public item shows (a field, an argument, a result) is exported.
+#![deny(unnameable_types)]
 
 mod bytes;
 mod explain;
@@ -40,13 +42,15 @@ use map::relevance::Relevance;
 
 pub use explain::{Explanation, explain, explain_found, explained_pull_secrets};
 pub use image::glob::Glob;
-pub use image::normalize::Image;
+pub use image::normalize::{ExactId, Image};
 pub use image::reference::{RefError, RefErrorKind};
 pub use lookup::{Call, Capability, Lookup, Miss, Platform, Reason, Recorded, Recording, TargetLookup, look_up};
 pub use map::lex::{KeyKind, LineNumber, Lines, MapError, MapErrorKind, MapLine};
 pub use map::rules::Rules;
 pub use map::targets::{Prefix, PrefixError};
-pub use object::kinds::{CustomResourceError, CustomResources, Entries, PathErrorKind, Problem};
+pub use object::kinds::{
+    CustomResourceError, CustomResources, Entries, FieldPath, Layout, PathError, PathErrorKind, PathStep, Problem,
+};
 pub use object::report::{Level, Listing, REPORTED_ITEMS, Record, Report};
 pub use object::verdict::{Evaluation, NAMED_FIELDS, Rejection, Rewrite, Skipped, Verdict, WARNED_IMAGES};
 pub use object::walk::{
