@@ -68,7 +68,6 @@ pub use swap::{DigestPolicy, FixHint, Step, SwapError};
 /// target, and the grammar's pieces and limits. Not part of the engine's interface.
 #[doc(hidden)]
 pub mod testing {
-    pub use crate::evaluate_whole_map;
     pub use crate::image::normalize::host_without_port;
     pub use crate::image::reference::{
         DOCKER_HUB, MAX_HOST_LEN, MAX_PATH_LEN, MAX_TAG_LEN, Reference, names_registry_strictly,
@@ -79,6 +78,28 @@ pub mod testing {
     pub use crate::map::relevance::{Relevance, RequestRules};
     pub use crate::map::targets::{RegistryTarget, Shape};
     pub use crate::swap::{Candidate, Decision, decide};
+
+    use super::{Evaluation, Rejection, Settings, TargetLookup, invalid, object, read_envelope};
+
+    /// The oracle of the request path: [`evaluate`](crate::evaluate) reading every line of the
+    /// map (as `validate_settings` does, dead-rule checks included) instead of only the lines that
+    /// can decide the request's images. For an accepted map both answer alike, for every request;
+    /// the tests and fuzz targets check that. The policy itself never calls this: it costs the
+    /// whole map per request.
+    pub fn evaluate_whole_map(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
+        let envelope = match read_envelope(payload) {
+            Ok(envelope) => envelope,
+            Err(message) => return Evaluation::reject(Rejection::Unreadable(message)),
+        };
+        let settings = match Settings::from_value(&envelope.settings) {
+            Ok(settings) => settings,
+            Err(errors) => return invalid(errors),
+        };
+        match object::admission::Admission::read(envelope.request, &settings.custom_resources) {
+            object::admission::Triage::Answer(answer) => answer,
+            object::admission::Triage::Decide(admission) => admission.decide(&settings, targets),
+        }
+    }
 }
 
 /// The payload of waPC `validate`: the admission request and the policy's settings.
@@ -154,24 +175,5 @@ pub fn evaluate(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
             admission.answer(&settings, decisions, targets)
         }
         Err(errors) => invalid(errors),
-    }
-}
-
-/// The oracle of the request path: [`evaluate`] reading every line of the map (as
-/// `validate_settings` does, dead-rule checks included) instead of only the lines that can decide
-/// the request's images. For an accepted map both answer alike, for every request; the tests and
-/// fuzz targets check that. The policy itself never calls this: it costs the whole map per request.
-pub fn evaluate_whole_map(payload: &[u8], targets: &mut dyn TargetLookup) -> Evaluation {
-    let envelope = match read_envelope(payload) {
-        Ok(envelope) => envelope,
-        Err(message) => return Evaluation::reject(Rejection::Unreadable(message)),
-    };
-    let settings = match Settings::from_value(&envelope.settings) {
-        Ok(settings) => settings,
-        Err(errors) => return invalid(errors),
-    };
-    match object::admission::Admission::read(envelope.request, &settings.custom_resources) {
-        object::admission::Triage::Answer(answer) => answer,
-        object::admission::Triage::Decide(admission) => admission.decide(&settings, targets),
     }
 }
