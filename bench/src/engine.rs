@@ -22,9 +22,10 @@ pub fn run(samples: usize) {
     println!("| image | {} |", SIZES.map(|n| format!("{n} rules")).join(" | "));
     println!("|---|{}", "---:|".repeat(SIZES.len()));
     let maps: Vec<Rules> = SIZES.iter().map(|n| Rules::parse(&workload::map(*n)).unwrap_or_default()).collect();
-    let rows = workload::images(SIZES[0]).len();
+    let first = workload::images(SIZES[0]);
+    let rows = first.len();
     // A warm-up, discarded: on a virtual machine the first figure of a run can be the slowest.
-    if let (Some(rules), Some((_, image))) = (maps.first(), workload::images(SIZES[0]).first()) {
+    if let (Some(rules), Some((_, image))) = (maps.first(), first.first()) {
         median_ns(samples, || {
             let _ = black_box(decide(rules, DigestPolicy::Keep, black_box(image)));
         });

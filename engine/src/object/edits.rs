@@ -90,14 +90,12 @@ fn record_originals(
         // Written into a buffer of its size: `{"key":"image",…}`, more where a key needs escapes.
         let size = ours.iter().map(|(_, key, image)| key.len() + image.len() + 6).sum::<usize>() + 2;
         let mut text = JsonBuffer::with_capacity(size);
-        serde_json::to_writer(&mut text, &Entries(&ours))
-            .map_err(|e| e.to_string())
-            .and_then(|()| String::from_utf8(text.into_bytes()).map_err(|e| e.to_string()))
+        serde_json::to_writer(&mut text, &Entries(&ours)).ok().and_then(|()| String::from_utf8(text.into_bytes()).ok())
     } else {
         originals.extend(ours.into_iter().map(|(_, key, image)| (key.into_owned(), image.to_owned())));
-        serde_json::to_string(&originals).map_err(|e| e.to_string())
+        serde_json::to_string(&originals).ok()
     };
-    let text = text.map_err(|_| ObjectError { place: None, kind: ObjectErrorKind::Annotation })?;
+    let text = text.ok_or(ObjectError { place: None, kind: ObjectErrorKind::Annotation })?;
     annotations.insert(ORIGINAL_IMAGES_ANNOTATION.to_owned(), Value::String(text));
     Ok(())
 }
